@@ -1,0 +1,44 @@
+/**
+ * The one registry of error codes. Every refusal flashsale gives names one of these codes; the HTTP
+ * layer alone maps a code to a status. Codes are part of the public API: never rename one, only add.
+ */
+export const ERROR_MESSAGES = {
+  INVALID_REQUEST: 'The request is not valid.',
+  INVALID_QUANTITY: 'Quantity must be a whole number of at least 1.',
+  INVALID_SALE: 'The sale settings are not valid.',
+  UNAUTHENTICATED: 'A valid user token is required.',
+  NOT_ADMITTED: 'You have not been admitted from the waiting room.',
+  SALE_NOT_FOUND: 'No sale has this id.',
+  HOLD_NOT_FOUND: 'No hold has this id.',
+  NOT_IN_QUEUE: 'This user has not joined the waiting room.',
+  SALE_EXISTS: 'A sale with this id already exists.',
+  NOT_LIVE: 'The sale is not open for purchases.',
+  SOLD_OUT: 'The sale is sold out.',
+  INSUFFICIENT_STOCK: 'Fewer units are left than were asked for.',
+  LIMIT_EXCEEDED: 'This would exceed the per-user limit.',
+  IDEMPOTENCY_CONFLICT: 'This idempotency key was already used for a different request.',
+  HOLD_EXPIRED: 'The hold expired and its units went back on sale.',
+  HOLD_RELEASED: 'The hold was already released.',
+  HOLD_CONFIRMED: 'The hold was already confirmed.',
+  OVERSELL_REFUSED: 'The database refused a sale beyond the total stock.',
+  RATE_LIMITED: 'Too many requests; slow down.',
+  UNAVAILABLE: 'A backing service is unavailable; try again shortly.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_MESSAGES;
+
+export class FlashsaleError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERROR_MESSAGES[code]);
+    this.name = 'FlashsaleError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_MESSAGES, value);
+}

@@ -1,0 +1,30 @@
+/** A reservation of units for one user, ended exactly once: confirmed (sold) or released. */
+export type HoldStatus = 'held' | 'confirmed' | 'released';
+export type ReleaseReason = 'expired' | 'cancelled' | 'payment_failed' | 'rejected';
+
+export interface Hold {
+  id: string;
+  saleId: string;
+  userId: string;
+  quantity: number;
+  /** Epoch ms after which the units go back on sale unless the hold was confirmed. */
+  expiresAt: number;
+  status: HoldStatus;
+  releaseReason: ReleaseReason | null;
+}
+
+export interface ReserveRequest {
+  saleId: string;
+  userId: string;
+  quantity: number;
+  idempotencyKey: string;
+}
+
+/** Result of confirm/release: the hold after the call, and whether this call was the one that ended it. */
+export interface HoldEnd {
+  hold: Hold;
+  changed: boolean;
+}
+
+export const USER_ID_PATTERN = /^[^\s]{1,128}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;

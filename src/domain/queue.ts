@@ -1,0 +1,149 @@
+import type { SaleSettings, SaleState } from './sale.ts';
+import { placeOf } from './shuffle.ts';
+
+/**
+ * Waiting-room rules that need no I/O. Both engine adapters keep the same counters and call these
+ * (the Redis adapter mirrors `admissionStep`'s arithmetic in `lua/admit.lua`).
+ *
+ * Model: joining takes the next ticket; a ticket's place in line is the ticket itself, or its shuffled
+ * place for pre-queue tickets of a shuffled sale. The room admits by advancing `serving`: every place
+ * at or below it may shop. Each admission step is recorded in a window (steps less than a second apart
+ * share one), and a window's users' sessions end `sessionSeconds` after the window opened. Active
+ * shoppers = admitted in live windows minus those whose checkout freed their slot (derived, never stored).
+ */
+export interface AdmissionWindow {
+  /** When the window opened: its users' sessions end at `at + sessionMs`. */
+  at: number;
+  fromPlace: number;
+  toPlace: number;
+  count: number;
+  /** Users of this window whose checkout already freed their slot. */
+  freed: number;
+}
+
+export const WINDOW_MERGE_MS = 1000;
+
+export type QueueState = 'waiting' | 'admitted' | 'expired' | 'sold_out' | 'ended' | 'not_in_queue';
+
+export interface QueueStatus {
+  state: QueueState;
+  ticket: number | null;
+  /** 1 = next to be admitted. Null while a shuffled pre-queue has no order yet. */
+  position: number | null;
+  ahead: number | null;
+  etaSeconds: number | null;
+  /** When an admitted user's shopping session ends. */
+  admittedUntil: number | null;
+  /** When the client should ask again; later for those far back. Null when there is nothing to wait for. */
+  pollAfterMs: number | null;
+}
+
+/** Everything needed to answer a status poll for any ticket, without touching the store. */
+export interface QueueSnapshot {
+  saleId: string;
+  takenAt: number;
+  saleState: SaleState;
+  startsAt: number;
+  sessionMs: number;
+  issued: number;
+  prequeueSize: number | null;
+  serving: number;
+  active: number;
+  shuffleKeys: number[] | null;
+  /** Live windows, oldest first. */
+  windows: AdmissionWindow[];
+}
+
+/**
+ * Token bucket in thousandths of an admission (integers, so Lua and JavaScript agree exactly):
+ * refills `perSecond` per second, holds at most one second's worth.
+ */
+export function refillAllowance(
+  allowanceMilli: number,
+  lastStepAt: number | null,
+  now: number,
+  perSecond: number,
+): number {
+  if (lastStepAt === null) return perSecond * 1000;
+  const elapsed = Math.max(0, now - lastStepAt);
+  return Math.min(perSecond * 1000, allowanceMilli + elapsed * perSecond);
+}
+
+/** Admitted users whose session is running and who have not freed their slot. */
+export function activeShoppers(windows: readonly AdmissionWindow[], now: number, sessionMs: number): number {
+  let active = 0;
+  for (const w of windows) if (w.at + sessionMs > now) active += w.count - w.freed;
+  return active;
+}
+
+/** Admissions per second measured over the live windows (at least a one-second span). */
+export function measuredRate(windows: readonly AdmissionWindow[], now: number): number {
+  const first = windows[0];
+  if (first === undefined) return 0;
+  let admitted = 0;
+  for (const w of windows) admitted += w.count;
+  return (admitted * 1000) / Math.max(1000, now - first.at);
+}
+
+export function pollAfterMs(ahead: number, ratePerSecond: number): number {
+  if (ratePerSecond <= 0) return 5000;
+  // Ask again when about a quarter of the wait has passed: 1 s near the front, 30 s far back.
+  const quarterWait = ((ahead + 1) / ratePerSecond) * 250;
+  return Math.round(Math.min(30_000, Math.max(1000, quarterWait)));
+}
+
+/** The live window holding `place`, by binary search (windows are ordered by place). */
+export function findWindow(windows: readonly AdmissionWindow[], place: number): AdmissionWindow | null {
+  let lo = 0;
+  let hi = windows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const w = windows[mid] as AdmissionWindow;
+    if (place < w.fromPlace) hi = mid - 1;
+    else if (place > w.toPlace) lo = mid + 1;
+    else return w;
+  }
+  return null;
+}
+
+const blank = (state: QueueState, ticket: number | null): QueueStatus => ({
+  state,
+  ticket,
+  position: null,
+  ahead: null,
+  etaSeconds: null,
+  admittedUntil: null,
+  pollAfterMs: null,
+});
+
+/** A user's status, from a snapshot and their ticket (null: never joined). */
+export function statusFromSnapshot(snap: QueueSnapshot, ticket: number | null, now: number): QueueStatus {
+  if (snap.saleState === 'ended') return blank('ended', ticket);
+  if (snap.saleState === 'sold_out') return blank('sold_out', ticket);
+  if (ticket === null) return blank('not_in_queue', null);
+  const place = placeOf(ticket, snap.prequeueSize, snap.shuffleKeys);
+  if (place !== null && place <= snap.serving) {
+    const window = findWindow(snap.windows, place);
+    if (window === null || window.at + snap.sessionMs <= now) return blank('expired', ticket);
+    return { ...blank('admitted', ticket), admittedUntil: window.at + snap.sessionMs };
+  }
+  const rate = measuredRate(snap.windows, now);
+  const status = blank('waiting', ticket);
+  if (place === null) {
+    // Shuffled pre-queue: the order is drawn at the start; poll again around then.
+    status.pollAfterMs = Math.min(30_000, Math.max(1000, snap.startsAt - now));
+    status.etaSeconds = Math.max(0, Math.ceil((snap.startsAt - now) / 1000));
+    return status;
+  }
+  const ahead = place - snap.serving - 1;
+  status.position = ahead + 1;
+  status.ahead = ahead;
+  const untilStart = Math.max(0, snap.startsAt - now) / 1000;
+  status.etaSeconds = rate > 0 ? Math.ceil(untilStart + (ahead + 1) / rate) : null;
+  status.pollAfterMs = pollAfterMs(ahead, rate);
+  return status;
+}
+
+export function sessionMs(sale: Pick<SaleSettings, 'admission'>): number {
+  return sale.admission.sessionSeconds * 1000;
+}

@@ -1,0 +1,69 @@
+import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../domain/hold.ts';
+import type { QueueSnapshot, QueueStatus } from '../domain/queue.ts';
+import type { SaleFlags, SaleInput, SaleSettings, SaleState, StockCounts } from '../domain/sale.ts';
+
+/** Time as epoch milliseconds. Injected so tests move time without sleeping. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface SaleView extends SaleSettings {
+  state: SaleState;
+  flags: SaleFlags;
+  stock: StockCounts;
+}
+
+export interface SaleStats extends StockCounts {
+  /** Joined and not yet admitted. */
+  waiting: number;
+  /** Admitted since the sale began (the serving counter). */
+  admitted: number;
+  /** Admitted users whose session is running and who have not checked out. */
+  active: number;
+}
+
+export interface AdmitResult {
+  admitted: number;
+  serving: number;
+  active: number;
+}
+
+/**
+ * The sale engine: waiting room + inventory. Adapters: `memory/` (one process) and `redis/`.
+ * Both pass `test/contract/engine.contract.ts`. Every method is one atomic step on the store.
+ *
+ * Refusals are thrown as `FlashsaleError` with a code from `domain/errors.ts`:
+ * SALE_NOT_FOUND, SALE_EXISTS, INVALID_SALE, NOT_LIVE, SOLD_OUT, INSUFFICIENT_STOCK, LIMIT_EXCEEDED,
+ * INVALID_QUANTITY, IDEMPOTENCY_CONFLICT, HOLD_NOT_FOUND, HOLD_EXPIRED, HOLD_RELEASED, HOLD_CONFIRMED.
+ */
+export interface SaleEngine {
+  createSale(input: SaleInput): Promise<SaleView>;
+  getSale(saleId: string): Promise<SaleView | null>;
+  /** Opens the sale now (moves startsAt and prequeueAt back to now if they are later). */
+  start(saleId: string): Promise<SaleView>;
+  pause(saleId: string): Promise<SaleView>;
+  resume(saleId: string): Promise<SaleView>;
+  end(saleId: string): Promise<SaleView>;
+
+  /** Takes a ticket, or returns the user's existing one. Refused with NOT_LIVE before the pre-queue opens. */
+  join(saleId: string, userId: string): Promise<QueueStatus>;
+  status(saleId: string, userId: string): Promise<QueueStatus>;
+  /** Everything a status poll needs; cache it for a fraction of a second and use `statusFromSnapshot`. */
+  snapshot(saleId: string): Promise<QueueSnapshot>;
+  /** One admission step: expire sessions, then advance `serving` within the rate and the free slots. */
+  admit(saleId: string): Promise<AdmitResult>;
+
+  /** Reserves units: a hold with a deadline. The same (user, idempotency key) returns the same hold. */
+  reserve(request: ReserveRequest): Promise<Hold>;
+  /** Sells a hold's units. Idempotent; refused once the hold is released or past its deadline. */
+  confirm(saleId: string, holdId: string): Promise<HoldEnd>;
+  /** Puts a hold's units back. Idempotent; refused (HOLD_CONFIRMED) once the hold is confirmed. */
+  release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd>;
+  getHold(saleId: string, holdId: string): Promise<Hold | null>;
+  /** Releases up to `limit` holds past their deadline; returns how many. */
+  sweepExpired(saleId: string, limit?: number): Promise<number>;
+  stats(saleId: string): Promise<SaleStats>;
+  close(): Promise<void>;
+}
