@@ -1,0 +1,355 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { FlashsaleError } from '../../domain/errors.ts';
+import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
+import {
+  type AdmissionWindow,
+  activeShoppers,
+  findWindow,
+  type QueueSnapshot,
+  type QueueStatus,
+  refillAllowance,
+  statusFromSnapshot,
+  WINDOW_MERGE_MS,
+} from '../../domain/queue.ts';
+import { normalizeSale, type SaleFlags, type SaleInput, type SaleSettings, saleState } from '../../domain/sale.ts';
+import { placeOf, shuffleKeys } from '../../domain/shuffle.ts';
+import type { AdmitResult, Clock, SaleEngine, SaleStats, SaleView } from '../types.ts';
+import { checkReserve, checkUserId } from '../validate.ts';
+
+interface Shopper {
+  /** 0: reserved without joining the waiting room. */
+  ticket: number;
+  /** Units held or bought, against the per-user limit. */
+  units: number;
+  slotFreed: boolean;
+}
+
+interface MemorySale {
+  settings: SaleSettings;
+  flags: SaleFlags;
+  available: number;
+  held: number;
+  sold: number;
+  issued: number;
+  prequeueSize: number | null;
+  serving: number;
+  allowanceMilli: number;
+  lastStepAt: number | null;
+  windows: AdmissionWindow[];
+  keys: number[] | null;
+  shoppers: Map<string, Shopper>;
+  holds: Map<string, Hold>;
+  /** Holds still held, in reservation order — which is deadline order, as holdSeconds is per sale. */
+  live: Set<string>;
+  /** `${userId}\n${idempotencyKey}` → hold id. */
+  idempotency: Map<string, string>;
+}
+
+/**
+ * The embedded engine: one process, plain objects. Each method runs to completion without awaiting
+ * anything, so — like a Lua script on Redis — it is one atomic step.
+ */
+export class MemoryEngine implements SaleEngine {
+  private readonly sales = new Map<string, MemorySale>();
+
+  constructor(private readonly clock: Clock) {}
+
+  async createSale(input: SaleInput): Promise<SaleView> {
+    const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
+    if (this.sales.has(settings.id)) throw new FlashsaleError('SALE_EXISTS');
+    this.sales.set(settings.id, {
+      settings,
+      flags: { paused: false, ended: false },
+      available: settings.totalStock,
+      held: 0,
+      sold: 0,
+      issued: 0,
+      prequeueSize: null,
+      serving: 0,
+      allowanceMilli: 0,
+      lastStepAt: null,
+      windows: [],
+      keys: settings.queueing === 'shuffle' ? shuffleKeys(settings.shuffleSeed) : null,
+      shoppers: new Map(),
+      holds: new Map(),
+      live: new Set(),
+      idempotency: new Map(),
+    });
+    return this.view(this.mustGet(settings.id));
+  }
+
+  async getSale(saleId: string): Promise<SaleView | null> {
+    const sale = this.sales.get(saleId);
+    return sale ? this.view(sale) : null;
+  }
+
+  async start(saleId: string): Promise<SaleView> {
+    const sale = this.mustGet(saleId);
+    const now = this.clock.now();
+    const s = sale.settings;
+    if (s.startsAt > now) sale.settings = { ...s, startsAt: now, prequeueAt: Math.min(s.prequeueAt, now) };
+    this.freeze(sale, now);
+    return this.view(sale);
+  }
+
+  async pause(saleId: string): Promise<SaleView> {
+    const sale = this.mustGet(saleId);
+    sale.flags.paused = true;
+    return this.view(sale);
+  }
+
+  async resume(saleId: string): Promise<SaleView> {
+    const sale = this.mustGet(saleId);
+    sale.flags.paused = false;
+    return this.view(sale);
+  }
+
+  async end(saleId: string): Promise<SaleView> {
+    const sale = this.mustGet(saleId);
+    sale.flags.ended = true;
+    return this.view(sale);
+  }
+
+  async join(saleId: string, userId: string): Promise<QueueStatus> {
+    checkUserId(userId);
+    const sale = this.mustGet(saleId);
+    const now = this.clock.now();
+    const state = this.state(sale, now);
+    if (state === 'scheduled') throw new FlashsaleError('NOT_LIVE', 'The waiting room is not open yet.');
+    this.freeze(sale, now);
+    const shopper = sale.shoppers.get(userId);
+    if ((shopper === undefined || shopper.ticket === 0) && state !== 'ended' && state !== 'sold_out') {
+      sale.issued += 1;
+      sale.shoppers.set(userId, { ticket: sale.issued, units: shopper?.units ?? 0, slotFreed: false });
+    }
+    return this.statusAt(sale, userId, now);
+  }
+
+  async status(saleId: string, userId: string): Promise<QueueStatus> {
+    checkUserId(userId);
+    return this.statusAt(this.mustGet(saleId), userId, this.clock.now());
+  }
+
+  async snapshot(saleId: string): Promise<QueueSnapshot> {
+    return this.snapshotAt(this.mustGet(saleId), this.clock.now());
+  }
+
+  async admit(saleId: string): Promise<AdmitResult> {
+    const sale = this.mustGet(saleId);
+    const now = this.clock.now();
+    const { perSecond, maxActive, sessionSeconds } = sale.settings.admission;
+    const sessionMs = sessionSeconds * 1000;
+    this.freeze(sale, now);
+    while (sale.windows.length > 0 && (sale.windows[0] as AdmissionWindow).at + sessionMs <= now) {
+      sale.windows.shift();
+    }
+    sale.allowanceMilli = refillAllowance(sale.allowanceMilli, sale.lastStepAt, now, perSecond);
+    sale.lastStepAt = now;
+    const active = activeShoppers(sale.windows, now, sessionMs);
+    let admitted = 0;
+    if (this.state(sale, now) === 'live') {
+      admitted = Math.max(
+        0,
+        Math.min(Math.floor(sale.allowanceMilli / 1000), maxActive - active, sale.issued - sale.serving),
+      );
+    }
+    if (admitted > 0) {
+      const last = sale.windows.at(-1);
+      if (last && now - last.at < WINDOW_MERGE_MS && last.toPlace === sale.serving) {
+        last.toPlace += admitted;
+        last.count += admitted;
+      } else {
+        const fromPlace = sale.serving + 1;
+        sale.windows.push({ at: now, fromPlace, toPlace: sale.serving + admitted, count: admitted, freed: 0 });
+      }
+      sale.serving += admitted;
+      sale.allowanceMilli -= admitted * 1000;
+    }
+    return { admitted, serving: sale.serving, active: active + admitted };
+  }
+
+  async reserve(request: ReserveRequest): Promise<Hold> {
+    checkReserve(request);
+    const sale = this.mustGet(request.saleId);
+    const now = this.clock.now();
+    const { userId, quantity } = request;
+    const idemKey = `${userId}\n${request.idempotencyKey}`;
+    const earlier = sale.idempotency.get(idemKey);
+    if (earlier !== undefined) {
+      const hold = sale.holds.get(earlier) as Hold;
+      if (hold.quantity !== quantity) throw new FlashsaleError('IDEMPOTENCY_CONFLICT');
+      return { ...hold };
+    }
+    const state = this.state(sale, now);
+    if (state === 'sold_out') throw new FlashsaleError('SOLD_OUT');
+    if (state !== 'live') throw new FlashsaleError('NOT_LIVE');
+    const shopper = sale.shoppers.get(userId);
+    if ((shopper?.units ?? 0) + quantity > sale.settings.perUserLimit) {
+      throw new FlashsaleError('LIMIT_EXCEEDED');
+    }
+    if (sale.available === 0) throw new FlashsaleError('SOLD_OUT');
+    if (sale.available < quantity) throw new FlashsaleError('INSUFFICIENT_STOCK');
+
+    sale.available -= quantity;
+    sale.held += quantity;
+    const hold: Hold = {
+      id: randomUUID(),
+      saleId: sale.settings.id,
+      userId,
+      quantity,
+      expiresAt: now + sale.settings.holdSeconds * 1000,
+      status: 'held',
+      releaseReason: null,
+    };
+    sale.holds.set(hold.id, hold);
+    sale.live.add(hold.id);
+    sale.idempotency.set(idemKey, hold.id);
+    if (shopper) {
+      shopper.units += quantity;
+      this.freeSlot(sale, shopper, now);
+    } else {
+      // Reserving without a ticket (the HTTP layer requires admission; the engine does not).
+      sale.shoppers.set(userId, { ticket: 0, units: quantity, slotFreed: true });
+    }
+    return { ...hold };
+  }
+
+  async confirm(saleId: string, holdId: string): Promise<HoldEnd> {
+    const sale = this.mustGet(saleId);
+    const hold = this.mustGetHold(sale, holdId);
+    const now = this.clock.now();
+    if (hold.status === 'confirmed') return { hold: { ...hold }, changed: false };
+    if (hold.status === 'released') {
+      throw new FlashsaleError(hold.releaseReason === 'expired' ? 'HOLD_EXPIRED' : 'HOLD_RELEASED');
+    }
+    if (now >= hold.expiresAt) {
+      this.endHold(sale, hold, 'expired');
+      throw new FlashsaleError('HOLD_EXPIRED');
+    }
+    hold.status = 'confirmed';
+    sale.live.delete(hold.id);
+    sale.held -= hold.quantity;
+    sale.sold += hold.quantity;
+    return { hold: { ...hold }, changed: true };
+  }
+
+  async release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd> {
+    const sale = this.mustGet(saleId);
+    const hold = this.mustGetHold(sale, holdId);
+    if (hold.status === 'confirmed') throw new FlashsaleError('HOLD_CONFIRMED');
+    if (hold.status === 'released') return { hold: { ...hold }, changed: false };
+    this.endHold(sale, hold, reason);
+    return { hold: { ...hold }, changed: true };
+  }
+
+  async getHold(saleId: string, holdId: string): Promise<Hold | null> {
+    const hold = this.mustGet(saleId).holds.get(holdId);
+    return hold ? { ...hold } : null;
+  }
+
+  async sweepExpired(saleId: string, limit = 100): Promise<number> {
+    const sale = this.mustGet(saleId);
+    const now = this.clock.now();
+    let released = 0;
+    for (const id of sale.live) {
+      const hold = sale.holds.get(id) as Hold;
+      if (released >= limit || hold.expiresAt > now) break;
+      this.endHold(sale, hold, 'expired');
+      released += 1;
+    }
+    return released;
+  }
+
+  async stats(saleId: string): Promise<SaleStats> {
+    const sale = this.mustGet(saleId);
+    const now = this.clock.now();
+    return {
+      total: sale.settings.totalStock,
+      available: sale.available,
+      held: sale.held,
+      sold: sale.sold,
+      waiting: sale.issued - sale.serving,
+      admitted: sale.serving,
+      active: activeShoppers(sale.windows, now, sale.settings.admission.sessionSeconds * 1000),
+    };
+  }
+
+  async close(): Promise<void> {}
+
+  private endHold(sale: MemorySale, hold: Hold, reason: ReleaseReason): void {
+    hold.status = 'released';
+    hold.releaseReason = reason;
+    sale.live.delete(hold.id);
+    sale.held -= hold.quantity;
+    sale.available += hold.quantity;
+    const shopper = sale.shoppers.get(hold.userId);
+    if (shopper) shopper.units -= hold.quantity;
+  }
+
+  /** A checkout frees the shopper's active slot for the next in line, once. */
+  private freeSlot(sale: MemorySale, shopper: Shopper, now: number): void {
+    if (shopper.slotFreed) return;
+    const place = placeOf(shopper.ticket, sale.prequeueSize, sale.keys);
+    if (place === null || place > sale.serving) return;
+    const window = findWindow(sale.windows, place);
+    if (window === null || window.at + sale.settings.admission.sessionSeconds * 1000 <= now) return;
+    window.freed += 1;
+    shopper.slotFreed = true;
+  }
+
+  /** At the start, the pre-queue's size is fixed: its tickets are the ones the shuffle orders. */
+  private freeze(sale: MemorySale, now: number): void {
+    if (sale.prequeueSize === null && now >= sale.settings.startsAt) sale.prequeueSize = sale.issued;
+  }
+
+  private state(sale: MemorySale, now: number) {
+    return saleState(sale.settings, sale.flags, sale, now);
+  }
+
+  private snapshotAt(sale: MemorySale, now: number): QueueSnapshot {
+    const sessionMs = sale.settings.admission.sessionSeconds * 1000;
+    const windows = sale.windows.filter((w) => w.at + sessionMs > now).map((w) => ({ ...w }));
+    return {
+      saleId: sale.settings.id,
+      takenAt: now,
+      saleState: this.state(sale, now),
+      startsAt: sale.settings.startsAt,
+      sessionMs,
+      issued: sale.issued,
+      // Not frozen yet but past the start: no one joined since, so the size is what was issued.
+      prequeueSize: sale.prequeueSize ?? (now >= sale.settings.startsAt ? sale.issued : null),
+      serving: sale.serving,
+      active: activeShoppers(windows, now, sessionMs),
+      shuffleKeys: sale.keys,
+      windows,
+    };
+  }
+
+  private statusAt(sale: MemorySale, userId: string, now: number): QueueStatus {
+    const ticket = sale.shoppers.get(userId)?.ticket || null;
+    return statusFromSnapshot(this.snapshotAt(sale, now), ticket, now);
+  }
+
+  private view(sale: MemorySale): SaleView {
+    const now = this.clock.now();
+    return {
+      ...sale.settings,
+      admission: { ...sale.settings.admission },
+      state: this.state(sale, now),
+      flags: { ...sale.flags },
+      stock: { total: sale.settings.totalStock, available: sale.available, held: sale.held, sold: sale.sold },
+    };
+  }
+
+  private mustGet(saleId: string): MemorySale {
+    const sale = this.sales.get(saleId);
+    if (!sale) throw new FlashsaleError('SALE_NOT_FOUND');
+    return sale;
+  }
+
+  private mustGetHold(sale: MemorySale, holdId: string): Hold {
+    const hold = sale.holds.get(holdId);
+    if (!hold) throw new FlashsaleError('HOLD_NOT_FOUND');
+    return hold;
+  }
+}
