@@ -1,4 +1,12 @@
 import { MemoryEngine } from '../../src/engine/memory/memoryEngine.ts';
 import { describeEngineContract } from './engine.contract.ts';
+import { describeEngineProperties } from './engine.property.ts';
 
-describeEngineContract('memory', async (clock) => ({ engine: new MemoryEngine(clock), cleanup: async () => {} }));
+describeEngineContract('memory', async (clock) => ({
+  engine: new MemoryEngine(clock),
+  cleanup: async () => {},
+}));
+describeEngineProperties('memory', async (clock) => ({
+  engine: new MemoryEngine(clock),
+  cleanup: async () => {},
+}));
