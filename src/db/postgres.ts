@@ -1,0 +1,75 @@
+import pg from 'pg';
+import { type Database, type Queryable, SCHEMA_NAME_PATTERN } from './database.ts';
+
+export interface PostgresOptions {
+  connectionString: string;
+  /**
+   * Every connection's search_path is set to this schema (created if missing), so a test run or a
+   * second deployment can isolate itself in one database. Default: the server's search_path.
+   */
+  schema?: string;
+  /** Pool size. Default 10. */
+  max?: number;
+}
+
+type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>;
+
+async function run<T>(runner: Runner, sql: string, params?: readonly unknown[]): Promise<T[]> {
+  // Without values node-postgres uses the simple protocol, which allows several statements and then
+  // resolves to one result per statement (its typings do not say so).
+  const result = (await runner.query(sql, params === undefined ? undefined : [...params])) as
+    | pg.QueryResult
+    | pg.QueryResult[];
+  const last = Array.isArray(result) ? result.at(-1) : result;
+  return (last?.rows ?? []) as T[];
+}
+
+/** Opens a pool and checks that the server answers (and that the schema exists), so startup fails fast. */
+export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const { schema } = options;
+  if (schema !== undefined && !SCHEMA_NAME_PATTERN.test(schema)) {
+    throw new Error(`schema must match ${SCHEMA_NAME_PATTERN}, got ${JSON.stringify(schema)}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    // A startup parameter rather than a SET after connect: it holds for every pooled connection,
+    // including ones the pool opens later, with no extra round trip.
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  // An idle client losing its connection (server restart) emits 'error' on the pool; unhandled, that
+  // would kill the process. The pool drops that client and the next query reports any lasting outage.
+  pool.on('error', () => {});
+  try {
+    if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    else await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+
+  return {
+    query: (sql, params) => run(pool, sql, params),
+
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const value = await fn({ query: (sql, params) => run(client, sql, params) });
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        // A failed ROLLBACK means the connection is unusable; destroy it instead of pooling it.
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+
+    close: () => pool.end(),
+  };
+}

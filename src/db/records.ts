@@ -1,0 +1,156 @@
+import type { SaleSettings } from '../domain/sale.ts';
+
+/**
+ * The plain camelCase shapes the database layer returns, and the row mappers that build them.
+ * Instants are epoch milliseconds, as everywhere in flashsale. Counts and bigints are passed through
+ * Number(): node-postgres returns int8 as a string, PGlite as a number.
+ */
+export type OrderStatus = 'pending' | 'confirmed' | 'failed' | 'expired' | 'rejected';
+export const ORDER_STATUSES: readonly OrderStatus[] = [
+  'pending',
+  'confirmed',
+  'failed',
+  'expired',
+  'rejected',
+];
+export type ChargeStatus = 'succeeded' | 'refunded';
+
+/** What an operator publishes: the engine's settings plus what the storefront shows. */
+export interface SaleCatalog extends SaleSettings {
+  name: string;
+  description?: string;
+  priceCents: number;
+  /** ISO 4217, default EUR. */
+  currency?: string;
+}
+
+export interface SaleRecord extends SaleSettings {
+  name: string;
+  description: string;
+  priceCents: number;
+  currency: string;
+  createdAt: number;
+}
+
+export interface NewOrder {
+  holdId: string;
+  saleId: string;
+  userId: string;
+  quantity: number;
+  amountCents: number;
+  currency: string;
+  paymentMethod: string;
+}
+
+export interface OrderRecord extends NewOrder {
+  id: string;
+  status: OrderStatus;
+  failureReason: string | null;
+  chargeId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ChargeRecord {
+  idempotencyKey: string;
+  saleId: string | null;
+  amountCents: number;
+  status: ChargeStatus;
+  createdAt: number;
+  refundedAt: number | null;
+}
+
+export interface SaleRow {
+  id: string;
+  name: string;
+  description: string;
+  price_cents: number;
+  currency: string;
+  total_stock: number;
+  per_user_limit: number;
+  prequeue_at: Date;
+  starts_at: Date;
+  ends_at: Date;
+  queueing: 'fifo' | 'shuffle';
+  shuffle_seed: string;
+  admission_per_second: number;
+  admission_max_active: number;
+  session_seconds: number;
+  hold_seconds: number;
+  created_at: Date;
+}
+
+export interface OrderRow {
+  id: string;
+  hold_id: string;
+  sale_id: string;
+  user_id: string;
+  quantity: number;
+  amount_cents: number | string;
+  currency: string;
+  payment_method: string;
+  status: OrderStatus;
+  failure_reason: string | null;
+  charge_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ChargeRow {
+  idempotency_key: string;
+  sale_id: string | null;
+  amount_cents: number | string;
+  status: ChargeStatus;
+  created_at: Date;
+  refunded_at: Date | null;
+}
+
+const ms = (value: Date | string): number => new Date(value).getTime();
+export const iso = (epochMs: number): string => new Date(epochMs).toISOString();
+
+export const toSale = (r: SaleRow): SaleRecord => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  priceCents: r.price_cents,
+  currency: r.currency,
+  totalStock: r.total_stock,
+  perUserLimit: r.per_user_limit,
+  prequeueAt: ms(r.prequeue_at),
+  startsAt: ms(r.starts_at),
+  endsAt: ms(r.ends_at),
+  queueing: r.queueing,
+  shuffleSeed: r.shuffle_seed,
+  admission: {
+    perSecond: r.admission_per_second,
+    maxActive: r.admission_max_active,
+    sessionSeconds: r.session_seconds,
+  },
+  holdSeconds: r.hold_seconds,
+  createdAt: ms(r.created_at),
+});
+
+export const toOrder = (r: OrderRow): OrderRecord => ({
+  id: r.id,
+  holdId: r.hold_id,
+  saleId: r.sale_id,
+  userId: r.user_id,
+  quantity: r.quantity,
+  amountCents: Number(r.amount_cents),
+  currency: r.currency,
+  paymentMethod: r.payment_method,
+  status: r.status,
+  failureReason: r.failure_reason,
+  chargeId: r.charge_id,
+  createdAt: ms(r.created_at),
+  updatedAt: ms(r.updated_at),
+});
+
+export const toCharge = (r: ChargeRow): ChargeRecord => ({
+  idempotencyKey: r.idempotency_key,
+  saleId: r.sale_id,
+  amountCents: Number(r.amount_cents),
+  status: r.status,
+  createdAt: ms(r.created_at),
+  refundedAt: r.refunded_at === null ? null : ms(r.refunded_at),
+});

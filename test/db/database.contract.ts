@@ -1,0 +1,327 @@
+/**
+ * One contract for every Database adapter (keyv / pg-boss style): postgres.test.ts and pglite.test.ts
+ * each call `describeDatabaseContract` with a factory. Every test gets a fresh, empty database (its own schema or instance).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.ts';
+import { loadMigrations, migrate } from '../../src/db/migrate.ts';
+import { OrderStore } from '../../src/db/orderStore.ts';
+import { type DatabaseFixture, order, sale, T0 } from './fixtures.ts';
+
+export type { DatabaseFixture };
+
+export function describeDatabaseContract(
+  name: string,
+  open: () => Promise<DatabaseFixture>,
+  options: { skip?: boolean } = {},
+): void {
+  describe.skipIf(options.skip === true)(`Database contract: ${name}`, () => {
+    let fx: DatabaseFixture;
+    let db: Database;
+    let store: OrderStore;
+
+    beforeEach(async () => {
+      fx = await open();
+      db = fx.db;
+      store = new OrderStore(db);
+    });
+    afterEach(() => fx.cleanup());
+
+    const withSale = async (id: string, total: number) => {
+      await migrate(db);
+      await store.upsertSale(sale(id, total));
+    };
+
+    describe('migrations', () => {
+      it('apply every file in order and record each once', async () => {
+        const files = await loadMigrations();
+        expect(files.map((m) => m.version)).toEqual([...files.map((m) => m.version)].sort((a, b) => a - b));
+        expect(await migrate(db)).toEqual(files.map((m) => m.name));
+        const tables = await db.query<{ table_name: string }>(
+          `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()
+           ORDER BY table_name`,
+        );
+        expect(tables.map((t) => t.table_name)).toEqual(
+          expect.arrayContaining(['events', 'orders', 'oversell_refusals', 'payment_charges', 'sale_stock']),
+        );
+        const recorded = await db.query<{ name: string }>(
+          'SELECT name FROM schema_migrations ORDER BY version',
+        );
+        expect(recorded.map((r) => r.name)).toEqual(files.map((m) => m.name));
+      });
+
+      it('re-applying is a no-op', async () => {
+        await migrate(db);
+        expect(await migrate(db)).toEqual([]);
+        const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+        expect(row?.n).toBe((await loadMigrations()).length);
+      });
+
+      it('concurrent migrators from two handles apply each migration exactly once', async () => {
+        const other = await fx.another();
+        // allSettled: a failure must not leave migrations running into cleanup's DROP SCHEMA.
+        const settled = await Promise.allSettled([migrate(db), migrate(other), migrate(db), migrate(other)]);
+        const results = settled.map((r) => (r.status === 'fulfilled' ? r.value : r.reason));
+        expect(results.every(Array.isArray), String(results)).toBe(true);
+        const files = await loadMigrations();
+        expect(results.flat().sort()).toEqual(files.map((m) => m.name).sort());
+        const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+        expect(row?.n).toBe(files.length);
+      });
+    });
+
+    describe('transactions', () => {
+      it('commit returns the value; a throw rolls back and is rethrown', async () => {
+        await db.query('CREATE TABLE t (n int)');
+        expect(
+          await db.transaction(async (tx) => (await tx.query('INSERT INTO t VALUES (1) RETURNING n'))[0]),
+        ).toEqual({ n: 1 });
+        const boom = new Error('boom');
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.query('INSERT INTO t VALUES ($1)', [2]);
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        expect(await db.query('SELECT n FROM t ORDER BY n')).toEqual([{ n: 1 }]);
+      });
+    });
+
+    describe('sales', () => {
+      it('upsertSale creates once, then returns the stored sale unchanged', async () => {
+        await migrate(db);
+        const first = await store.upsertSale(sale('s1', 5));
+        expect(first.created).toBe(true);
+        expect(first.sale).toMatchObject({ ...sale('s1', 5), description: '', currency: 'EUR' });
+        const again = await store.upsertSale({ ...sale('s1', 99), name: 'Other' });
+        expect(again.created).toBe(false);
+        expect(again.sale).toEqual(first.sale);
+        expect(await store.getSale('s1')).toEqual(first.sale);
+        expect(await store.getSale('nope')).toBeNull();
+        expect(await store.soldUnits('s1')).toBe(0);
+        const [stock] = await db.query('SELECT total, sold FROM sale_stock WHERE sale_id = $1', ['s1']);
+        expect(stock).toEqual({ total: 5, sold: 0 });
+        await store.upsertSale({ ...sale('s0', 1), startsAt: T0 - 1000, prequeueAt: T0 - 1000 });
+        expect((await store.listSales()).map((s) => s.id)).toEqual(['s0', 's1']);
+      });
+    });
+
+    describe('orders', () => {
+      it('createPendingOrder is idempotent per hold, also under concurrency', async () => {
+        await withSale('s', 10);
+        const a = await store.createPendingOrder(order('s', 'h1'));
+        expect(a).toMatchObject({
+          ...order('s', 'h1'),
+          status: 'pending',
+          chargeId: null,
+          failureReason: null,
+        });
+        expect(await store.createPendingOrder({ ...order('s', 'h1'), quantity: 2 })).toEqual(a);
+        const racing = await Promise.all(
+          Array.from({ length: 10 }, () => store.createPendingOrder(order('s', 'h2'))),
+        );
+        expect(new Set(racing.map((o) => o.id)).size).toBe(1);
+        expect(await store.getOrder(a.id)).toEqual(a);
+        expect(await store.getOrderByHold('h1')).toEqual(a);
+        expect(await store.getOrder('not-a-uuid')).toBeNull();
+        expect(await store.getOrder('00000000-0000-4000-8000-000000000000')).toBeNull();
+        expect(await store.duplicateHolds('s')).toEqual([]);
+      });
+
+      it('confirmOrder is idempotent and counts the units once', async () => {
+        await withSale('s', 10);
+        await store.createPendingOrder(order('s', 'h1', 2));
+        const first = await store.confirmOrder('h1', 'ch_1');
+        expect(first.outcome).toBe('confirmed');
+        expect(first.order).toMatchObject({ status: 'confirmed', chargeId: 'ch_1' });
+        expect((await store.confirmOrder('h1', 'ch_1')).outcome).toBe('already');
+        expect(await store.soldUnits('s')).toBe(2);
+        expect(await store.confirmOrder('missing', 'ch')).toEqual({ outcome: 'not_found', order: null });
+      });
+
+      it('concurrent confirmations of one hold sell its units once', async () => {
+        await withSale('s', 10);
+        await store.createPendingOrder(order('s', 'h', 2));
+        const results = await Promise.all(Array.from({ length: 10 }, () => store.confirmOrder('h', 'ch')));
+        expect(results.map((r) => r.outcome).sort()).toEqual([
+          'already',
+          ...Array(8).fill('already'),
+          'confirmed',
+        ]);
+        expect(await store.soldUnits('s')).toBe(2);
+      });
+
+      it('refuses confirmations beyond the total and logs each refusal once', async () => {
+        await withSale('s', 3);
+        for (let i = 0; i < 5; i++) await store.createPendingOrder(order('s', `h${i}`));
+        const outcomes = [];
+        for (let i = 0; i < 5; i++) outcomes.push((await store.confirmOrder(`h${i}`, `ch${i}`)).outcome);
+        expect(outcomes).toEqual(['confirmed', 'confirmed', 'confirmed', 'oversell', 'oversell']);
+        expect((await store.confirmOrder('h4', 'ch4')).outcome).toBe('oversell');
+        expect(await store.orderCounts('s')).toEqual({
+          pending: 0,
+          confirmed: 3,
+          failed: 0,
+          expired: 0,
+          rejected: 2,
+        });
+        expect(await store.oversellRefusals('s')).toBe(2);
+        expect(await store.soldUnits('s')).toBe(3);
+        expect(await store.confirmedUnits('s')).toBe(3);
+      });
+
+      it('counts quantities, not orders, against the total', async () => {
+        await withSale('s', 3);
+        await store.createPendingOrder(order('s', 'a', 2));
+        await store.createPendingOrder(order('s', 'b', 2));
+        await store.createPendingOrder(order('s', 'c', 1));
+        expect((await store.confirmOrder('a', 'x')).outcome).toBe('confirmed');
+        expect((await store.confirmOrder('b', 'x')).outcome).toBe('oversell');
+        expect((await store.confirmOrder('c', 'x')).outcome).toBe('confirmed');
+        expect(await store.soldUnits('s')).toBe(3);
+      });
+
+      it('50 concurrent confirmations for 20 units confirm exactly 20', async () => {
+        await withSale('s', 20);
+        const holds = Array.from({ length: 50 }, (_, i) => `h${i}`);
+        for (const h of holds) await store.createPendingOrder(order('s', h));
+        const results = await Promise.all(holds.map((h) => store.confirmOrder(h, `ch-${h}`)));
+        expect(results.filter((r) => r.outcome === 'confirmed')).toHaveLength(20);
+        expect(results.filter((r) => r.outcome === 'oversell')).toHaveLength(30);
+        expect(await store.soldUnits('s')).toBe(20);
+        expect(await store.confirmedUnits('s')).toBe(20);
+        expect(await store.oversellRefusals('s')).toBe(30);
+      });
+
+      it('the CHECK constraint refuses sold > total even without the guarded update', async () => {
+        await withSale('s', 3);
+        await expect(
+          db.query('UPDATE sale_stock SET sold = total + 1 WHERE sale_id = $1', ['s']),
+        ).rejects.toThrow(/sale_stock_sold_within_total/);
+      });
+
+      it('failOrder moves only pending orders and never un-confirms', async () => {
+        await withSale('s', 10);
+        await store.createPendingOrder(order('s', 'paid'));
+        await store.confirmOrder('paid', 'ch');
+        expect(await store.failOrder('paid', 'expired', 'deadline')).toMatchObject({
+          changed: false,
+          order: { status: 'confirmed', failureReason: null },
+        });
+        await store.createPendingOrder(order('s', 'declined'));
+        expect(await store.failOrder('declined', 'failed', 'card_declined')).toMatchObject({
+          changed: true,
+          order: { status: 'failed', failureReason: 'card_declined' },
+        });
+        expect(await store.failOrder('declined', 'expired', 'later')).toMatchObject({
+          changed: false,
+          order: { status: 'failed', failureReason: 'card_declined' },
+        });
+        expect((await store.confirmOrder('declined', 'ch')).outcome).toBe('not_pending');
+        expect(await store.failOrder('missing', 'failed', 'x')).toBeNull();
+        expect(await store.soldUnits('s')).toBe(1);
+      });
+
+      it('racing confirm and fail of each hold leave every order either sold or not, never both', async () => {
+        await withSale('s', 100);
+        const holds = Array.from({ length: 20 }, (_, i) => `h${i}`);
+        for (const h of holds) await store.createPendingOrder(order('s', h));
+        await Promise.all(
+          holds.flatMap((h) => [store.confirmOrder(h, 'ch'), store.failOrder(h, 'expired', 'deadline')]),
+        );
+        const counts = await store.orderCounts('s');
+        expect(counts.confirmed + counts.expired).toBe(20);
+        expect(await store.soldUnits('s')).toBe(counts.confirmed);
+        expect(await store.confirmedUnits('s')).toBe(counts.confirmed);
+      });
+
+      it('counts and units add up across statuses', async () => {
+        await withSale('s', 10);
+        await withSale('other', 10);
+        const plan = [
+          ['a', 3, 'confirm'],
+          ['b', 2, 'confirm'],
+          ['c', 1, 'fail'],
+          ['d', 1, 'expire'],
+          ['e', 4, 'pending'],
+        ] as const;
+        for (const [hold, qty, fate] of plan) {
+          await store.createPendingOrder(order('s', hold, qty));
+          if (fate === 'confirm') await store.confirmOrder(hold, `ch-${hold}`);
+          if (fate === 'fail') await store.failOrder(hold, 'failed', 'declined');
+          if (fate === 'expire') await store.failOrder(hold, 'expired', 'deadline');
+        }
+        await store.createPendingOrder(order('other', 'z'));
+        expect(await store.orderCounts('s')).toEqual({
+          pending: 1,
+          confirmed: 2,
+          failed: 1,
+          expired: 1,
+          rejected: 0,
+        });
+        expect(await store.soldUnits('s')).toBe(5);
+        expect(await store.confirmedUnits('s')).toBe(5);
+        expect(await store.oversellRefusals('s')).toBe(0);
+        expect(await store.orderCounts('none')).toEqual({
+          pending: 0,
+          confirmed: 0,
+          failed: 0,
+          expired: 0,
+          rejected: 0,
+        });
+      });
+    });
+
+    describe('events', () => {
+      it('recordEvent stores the payload as JSON', async () => {
+        await migrate(db);
+        await store.recordEvent('s', 'joined', 'u1', { ticket: 7 });
+        await store.recordEvent('s', 'joined', 'u2');
+        await store.recordEvent('s', 'sold_out', null, {});
+        expect(await store.countEvents('s')).toBe(3);
+        expect(await store.countEvents('s', 'joined')).toBe(2);
+        const [row] = await db.query('SELECT payload FROM events WHERE user_id = $1', ['u1']);
+        expect(row).toEqual({ payload: { ticket: 7 } });
+      });
+    });
+
+    describe('payment ledger', () => {
+      it('records one charge per idempotency key, also under concurrency', async () => {
+        await migrate(db);
+        const first = await store.recordCharge('h1', 4999, 's');
+        expect(first).toMatchObject({
+          created: true,
+          charge: {
+            idempotencyKey: 'h1',
+            saleId: 's',
+            amountCents: 4999,
+            status: 'succeeded',
+            refundedAt: null,
+          },
+        });
+        const repeat = await store.recordCharge('h1', 1, 's');
+        expect(repeat).toEqual({ created: false, charge: first.charge });
+        const racing = await Promise.all(
+          Array.from({ length: 10 }, () => store.recordCharge('h2', 100, 's')),
+        );
+        expect(racing.filter((r) => r.created)).toHaveLength(1);
+        await store.recordCharge('h3', 100, 'other');
+        expect(await store.chargeCount()).toBe(3);
+        expect(await store.chargeCount({ saleId: 's' })).toBe(2);
+      });
+
+      it('refunds a charge once', async () => {
+        await migrate(db);
+        await store.recordCharge('h1', 4999, 's');
+        const refund = await store.refundCharge('h1');
+        expect(refund?.changed).toBe(true);
+        expect(refund?.charge.status).toBe('refunded');
+        expect(refund?.charge.refundedAt).toEqual(expect.any(Number));
+        expect((await store.refundCharge('h1'))?.changed).toBe(false);
+        expect(await store.refundCharge('missing')).toBeNull();
+        expect(await store.chargeCount({ saleId: 's', status: 'refunded' })).toBe(1);
+        expect(await store.chargeCount({ status: 'succeeded' })).toBe(0);
+      });
+    });
+  });
+}
