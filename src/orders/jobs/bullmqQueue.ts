@@ -1,0 +1,208 @@
+/**
+ * JobQueue on BullMQ (production shape). The Queue (producer, inspection) and the Worker (consumer)
+ * hold separate Redis connections: the Worker blocks on Redis waiting for jobs, and must wait out a
+ * Redis outage rather than fail (maxRetriesPerRequest null), while the producer should fail fast so
+ * an HTTP checkout can answer 503 instead of hanging (enableOfflineQueue false).
+ *
+ * Crash recovery: a Worker holds a lock per active job for lockDuration and renews it every
+ * lockDuration / 2. If its process dies, the lock expires; every Worker's stalled checker runs each
+ * stalledInterval and, in two passes (mark active jobs, then move those still unlocked), puts the job
+ * back in wait for another worker. So a job of a dead worker runs again within roughly
+ * lockDuration + 2 * stalledInterval. A job that stalls more than maxStalledCount times is failed
+ * ("job stalled more than allowable limit"). A re-run after a stall does not count as an attempt.
+ */
+import { type JobsOptions, Queue, type RedisOptions, UnrecoverableError, Worker } from 'bullmq';
+import {
+  checkAttempts,
+  checkJobId,
+  errorMessage,
+  JOB_DEFAULTS,
+  type JobCounts,
+  type JobDefaults,
+  type JobHandler,
+  type JobInfo,
+  type JobOptions,
+  type JobQueue,
+  PermanentJobError,
+  waitUntilDrained,
+} from './types.ts';
+
+export interface BullQueueOptions {
+  /** A redis:// URL or ioredis options. Each Queue and Worker opens its own connections from it. */
+  connection: string | RedisOptions;
+  /**
+   * Key prefix: keys are `<prefix>:<queue>:…`. The default is hash-tagged so every key of every queue
+   * lands in one Redis Cluster slot, as BullMQ's Lua scripts require on a Cluster.
+   */
+  prefix?: string;
+  defaults?: JobDefaults;
+  /** How long a worker's lock on an active job lasts without renewal (BullMQ default 30 s). */
+  lockDurationMs?: number;
+  /** How often each worker looks for jobs whose lock expired (BullMQ default 30 s). */
+  stalledIntervalMs?: number;
+  /** Stalls tolerated before the job is failed instead of re-run (BullMQ default 1). */
+  maxStalledCount?: number;
+  /** Connection and worker errors; BullMQ reconnects by itself, so these are for logs. */
+  onError?: (err: Error) => void;
+}
+
+export const DEFAULT_PREFIX = '{flashsale}';
+
+export function createBullQueue<T>(name: string, options: BullQueueOptions): JobQueue<T> {
+  return new BullJobQueue<T>(name, options);
+}
+
+/** BullMQ's typings infer job names and data from the generic; this runner only needs strings and T. */
+type AnyQueue = Queue<unknown, unknown, string>;
+
+class BullJobQueue<T> implements JobQueue<T> {
+  readonly name: string;
+  private readonly options: BullQueueOptions;
+  private readonly connection: RedisOptions;
+  private readonly prefix: string;
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+  private readonly onError: (err: Error) => void;
+  private readonly queue: AnyQueue;
+  private worker: Worker | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(name: string, options: BullQueueOptions) {
+    this.name = name;
+    this.options = options;
+    this.connection =
+      typeof options.connection === 'string' ? { url: options.connection } : { ...options.connection };
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.attempts = options.defaults?.attempts ?? JOB_DEFAULTS.attempts;
+    this.backoffMs = options.defaults?.backoffMs ?? JOB_DEFAULTS.backoffMs;
+    checkAttempts(this.attempts, this.backoffMs);
+    this.onError = options.onError ?? ((err) => console.error(`[jobs:${name}]`, err));
+    this.queue = new Queue(name, {
+      connection: { enableOfflineQueue: false, ...this.connection },
+      prefix: this.prefix,
+      defaultJobOptions: {
+        attempts: this.attempts,
+        backoff: { type: 'exponential', delay: this.backoffMs },
+        // BullMQ's age is in seconds. Completed jobs are trimmed when later jobs complete.
+        removeOnComplete: {
+          count: JOB_DEFAULTS.keepCompleted.count,
+          age: JOB_DEFAULTS.keepCompleted.ageMs / 1000,
+        },
+        removeOnFail: { count: JOB_DEFAULTS.keepFailed },
+      },
+    });
+    // An EventEmitter 'error' without a listener would crash the process on a Redis hiccup.
+    this.queue.on('error', (err) => this.onError(err));
+  }
+
+  async add(name: string, data: T, options: JobOptions = {}): Promise<string> {
+    const opts: JobsOptions = {};
+    if (options.jobId !== undefined) {
+      checkJobId(options.jobId);
+      opts.jobId = options.jobId;
+    }
+    if (options.attempts !== undefined || options.backoffMs !== undefined) {
+      const attempts = options.attempts ?? this.attempts;
+      const backoffMs = options.backoffMs ?? this.backoffMs;
+      checkAttempts(attempts, backoffMs);
+      opts.attempts = attempts;
+      opts.backoff = { type: 'exponential', delay: backoffMs };
+    }
+    // With a jobId already present, BullMQ adds nothing (it emits 'duplicated') and returns that id.
+    const job = await this.queue.add(name, data, opts);
+    return job.id as string;
+  }
+
+  process(handler: JobHandler<T>, options: { concurrency?: number } = {}): void {
+    if (this.closing) throw new Error(`queue ${this.name} is closed`);
+    if (this.worker) throw new Error(`queue ${this.name} already has a handler`);
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be >= 1');
+    this.worker = new Worker(
+      this.name,
+      async (job) => {
+        try {
+          await handler({
+            id: job.id as string,
+            name: job.name,
+            data: job.data as T,
+            attemptsMade: job.attemptsMade,
+          });
+        } catch (err) {
+          throw toBullError(err);
+        }
+      },
+      {
+        // BullMQ would force this for a blocking connection anyway; setting it says so.
+        connection: { ...this.connection, maxRetriesPerRequest: null },
+        prefix: this.prefix,
+        concurrency,
+        lockDuration: this.options.lockDurationMs ?? 30_000,
+        stalledInterval: this.options.stalledIntervalMs ?? 30_000,
+        maxStalledCount: this.options.maxStalledCount ?? 1,
+      },
+    );
+    this.worker.on('error', (err) => this.onError(err));
+  }
+
+  async counts(): Promise<JobCounts> {
+    const c = await this.queue.getJobCounts(
+      'waiting',
+      'paused',
+      'prioritized',
+      'waiting-children',
+      'delayed',
+      'active',
+      'completed',
+      'failed',
+    );
+    const n = (key: string) => c[key] ?? 0;
+    return {
+      // Paused, prioritized and waiting-children jobs are all "not yet started" to this abstraction.
+      waiting: n('waiting') + n('paused') + n('prioritized') + n('waiting-children'),
+      delayed: n('delayed'),
+      active: n('active'),
+      completed: n('completed'),
+      failed: n('failed'),
+    };
+  }
+
+  async failed(limit: number = JOB_DEFAULTS.failedLimit): Promise<JobInfo<T>[]> {
+    if (limit <= 0) return [];
+    const jobs = await this.queue.getFailed(0, limit - 1);
+    return jobs.map((job) => ({
+      id: job.id as string,
+      name: job.name,
+      data: job.data as T,
+      attemptsMade: job.attemptsMade,
+      failedReason: job.failedReason || null,
+      state: 'failed' as const,
+    }));
+  }
+
+  drained(timeoutMs: number = JOB_DEFAULTS.drainTimeoutMs): Promise<void> {
+    return waitUntilDrained(() => this.counts(), timeoutMs, 25);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // Worker.close() (not forced) waits for the active handlers, then releases its connections.
+      await this.worker?.close();
+      await this.queue.close();
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * BullMQ skips retries only for its own UnrecoverableError, and needs Error instances to record a
+ * failedReason, so handler errors are translated at this one boundary.
+ */
+function toBullError(err: unknown): Error {
+  if (err instanceof PermanentJobError) {
+    const unrecoverable = new UnrecoverableError(err.message);
+    unrecoverable.stack = err.stack ?? unrecoverable.stack;
+    return unrecoverable;
+  }
+  return err instanceof Error ? err : new Error(errorMessage(err));
+}
