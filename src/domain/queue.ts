@@ -3,7 +3,7 @@ import { placeOf } from './shuffle.ts';
 
 /**
  * Waiting-room rules that need no I/O. Both engine adapters keep the same counters and call these
- * (the Redis adapter mirrors `admissionStep`'s arithmetic in `lua/admit.lua`).
+ * (the Redis adapter mirrors `MemoryEngine.admit` step for step in `lua/admit.lua`).
  *
  * Model: joining takes the next ticket; a ticket's place in line is the ticket itself, or its shuffled
  * place for pre-queue tickets of a shuffled sale. The room admits by advancing `serving`: every place

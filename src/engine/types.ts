@@ -24,6 +24,10 @@ export interface SaleStats extends StockCounts {
   active: number;
 }
 
+export interface CreateSaleOptions {
+  sold?: number;
+}
+
 export interface AdmitResult {
   admitted: number;
   serving: number;
@@ -39,7 +43,11 @@ export interface AdmitResult {
  * INVALID_QUANTITY, IDEMPOTENCY_CONFLICT, HOLD_NOT_FOUND, HOLD_EXPIRED, HOLD_RELEASED, HOLD_CONFIRMED.
  */
 export interface SaleEngine {
-  createSale(input: SaleInput): Promise<SaleView>;
+  /**
+   * Creates a sale's counters. `sold`: units the database already counts as sold — when a sale is
+   * loaded again after a restart or a Redis data loss, they must not go back on sale.
+   */
+  createSale(input: SaleInput, options?: CreateSaleOptions): Promise<SaleView>;
   getSale(saleId: string): Promise<SaleView | null>;
   /** Opens the sale now (moves startsAt and prequeueAt back to now if they are later). */
   start(saleId: string): Promise<SaleView>;

@@ -16,3 +16,20 @@ export function checkReserve(request: ReserveRequest): void {
     throw new FlashsaleError('INVALID_REQUEST', 'idempotency key must be 1-128 printable ASCII characters');
   }
 }
+
+/** Units already sold when a sale is (re)loaded: a whole number from 0 to the total. */
+export function checkSold(sold: number | undefined, totalStock: number): number {
+  if (sold === undefined) return 0;
+  if (!Number.isInteger(sold) || sold < 0 || sold > totalStock) {
+    throw new FlashsaleError('INVALID_SALE', 'sold must be a whole number from 0 to totalStock', {
+      field: 'sold',
+    });
+  }
+  return sold;
+}
+
+export function checkSweepLimit(limit: unknown): asserts limit is number {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new FlashsaleError('INVALID_REQUEST', 'sweep limit must be a whole number from 1 to 10000');
+  }
+}

@@ -61,7 +61,12 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
     describe('sales', () => {
       it('creates a sale with defaults filled and reads it back', async () => {
         const created = await sale({ queueing: undefined });
-        expect(created).toMatchObject({ totalStock: 10, perUserLimit: 2, queueing: 'fifo', state: 'prequeue' });
+        expect(created).toMatchObject({
+          totalStock: 10,
+          perUserLimit: 2,
+          queueing: 'fifo',
+          state: 'prequeue',
+        });
         expect(created.stock).toEqual({ total: 10, available: 10, held: 0, sold: 0 });
         expect(created.shuffleSeed.length).toBeGreaterThan(0);
         expect(await engine.getSale(created.id)).toEqual(created);
@@ -101,6 +106,23 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         expect(started.state).toBe('live');
         expect(started.startsAt).toBe(clock.now());
         expect(started.prequeueAt).toBe(clock.now());
+      });
+
+      it('loads a sale again with the units the database already sold', async () => {
+        const input = {
+          id: `s-${randomUUID().slice(0, 8)}`,
+          totalStock: 10,
+          perUserLimit: 1,
+          startsAt: clock.now(),
+          endsAt: clock.now() + 3600 * SEC,
+          holdSeconds: 60,
+        };
+        await expectCode(engine.createSale(input, { sold: 11 }), 'INVALID_SALE');
+        await expectCode(engine.createSale(input, { sold: -1 }), 'INVALID_SALE');
+        const restored = await engine.createSale(input, { sold: 4 });
+        expect(restored.stock).toEqual({ total: 10, available: 6, held: 0, sold: 4 });
+        const full = await engine.createSale({ ...input, id: `${input.id}-x` }, { sold: 10 });
+        expect(full.state).toBe('sold_out');
       });
 
       it('refuses every operation on an unknown sale', async () => {
@@ -296,7 +318,8 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
 
       it('refuses invalid quantities and keys before touching stock', async () => {
         const id = await liveSale();
-        for (const q of [0, -1, 1.5, Number.NaN, 1e9]) await expectCode(reserve(id, 'u', q), 'INVALID_QUANTITY');
+        for (const q of [0, -1, 1.5, Number.NaN, 1e9])
+          await expectCode(reserve(id, 'u', q), 'INVALID_QUANTITY');
         await expectCode(reserve(id, 'u', '1' as unknown as number), 'INVALID_QUANTITY');
         await expectCode(reserve(id, 'u', 1, ''), 'INVALID_REQUEST');
         await expectCode(reserve(id, 'bad user', 1), 'INVALID_REQUEST');
@@ -306,7 +329,10 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
       it('confirms once; a confirmed hold cannot be released', async () => {
         const id = await liveSale();
         const hold = await reserve(id, 'u1', 2);
-        expect(await engine.confirm(id, hold.id)).toMatchObject({ changed: true, hold: { status: 'confirmed' } });
+        expect(await engine.confirm(id, hold.id)).toMatchObject({
+          changed: true,
+          hold: { status: 'confirmed' },
+        });
         expect(await engine.confirm(id, hold.id)).toMatchObject({ changed: false });
         await expectCode(engine.release(id, hold.id, 'cancelled'), 'HOLD_CONFIRMED');
         expect(await expectInvariant(id)).toMatchObject({ available: 8, held: 0, sold: 2 });
@@ -331,7 +357,10 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         const hold = await reserve(id, 'u1');
         clock.advance(120 * SEC);
         await expectCode(engine.confirm(id, hold.id), 'HOLD_EXPIRED');
-        expect(await engine.getHold(id, hold.id)).toMatchObject({ status: 'released', releaseReason: 'expired' });
+        expect(await engine.getHold(id, hold.id)).toMatchObject({
+          status: 'released',
+          releaseReason: 'expired',
+        });
         await expectCode(engine.confirm(id, hold.id), 'HOLD_EXPIRED');
         expect(await expectInvariant(id)).toMatchObject({ available: 10, held: 0 });
       });
@@ -345,6 +374,8 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         expect(await engine.sweepExpired(id, 3)).toBe(3);
         expect(await engine.sweepExpired(id, 3)).toBe(2);
         expect(await engine.sweepExpired(id, 3)).toBe(0);
+        for (const bad of [0, -1, 1.5, Number.NaN])
+          await expectCode(engine.sweepExpired(id, bad), 'INVALID_REQUEST');
         expect((await engine.getHold(id, late.id))?.status).toBe('held');
         expect(await expectInvariant(id)).toMatchObject({ available: 9, held: 1 });
       });

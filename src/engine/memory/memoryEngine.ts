@@ -11,10 +11,16 @@ import {
   statusFromSnapshot,
   WINDOW_MERGE_MS,
 } from '../../domain/queue.ts';
-import { normalizeSale, type SaleFlags, type SaleInput, type SaleSettings, saleState } from '../../domain/sale.ts';
+import {
+  normalizeSale,
+  type SaleFlags,
+  type SaleInput,
+  type SaleSettings,
+  saleState,
+} from '../../domain/sale.ts';
 import { placeOf, shuffleKeys } from '../../domain/shuffle.ts';
-import type { AdmitResult, Clock, SaleEngine, SaleStats, SaleView } from '../types.ts';
-import { checkReserve, checkUserId } from '../validate.ts';
+import type { AdmitResult, Clock, CreateSaleOptions, SaleEngine, SaleStats, SaleView } from '../types.ts';
+import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
 
 interface Shopper {
   /** 0: reserved without joining the waiting room. */
@@ -54,15 +60,16 @@ export class MemoryEngine implements SaleEngine {
 
   constructor(private readonly clock: Clock) {}
 
-  async createSale(input: SaleInput): Promise<SaleView> {
+  async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
     const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
+    const sold = checkSold(options.sold, settings.totalStock);
     if (this.sales.has(settings.id)) throw new FlashsaleError('SALE_EXISTS');
     this.sales.set(settings.id, {
       settings,
       flags: { paused: false, ended: false },
-      available: settings.totalStock,
+      available: settings.totalStock - sold,
       held: 0,
-      sold: 0,
+      sold,
       issued: 0,
       prequeueSize: null,
       serving: 0,
@@ -160,7 +167,13 @@ export class MemoryEngine implements SaleEngine {
         last.count += admitted;
       } else {
         const fromPlace = sale.serving + 1;
-        sale.windows.push({ at: now, fromPlace, toPlace: sale.serving + admitted, count: admitted, freed: 0 });
+        sale.windows.push({
+          at: now,
+          fromPlace,
+          toPlace: sale.serving + admitted,
+          count: admitted,
+          freed: 0,
+        });
       }
       sale.serving += admitted;
       sale.allowanceMilli -= admitted * 1000;
@@ -248,6 +261,7 @@ export class MemoryEngine implements SaleEngine {
   }
 
   async sweepExpired(saleId: string, limit = 100): Promise<number> {
+    checkSweepLimit(limit);
     const sale = this.mustGet(saleId);
     const now = this.clock.now();
     let released = 0;

@@ -1,0 +1,42 @@
+/**
+ * Key layout. Every key of one sale carries the hash tag `{sale:<id>}`, so a sale lives in one Redis
+ * Cluster slot and every script's keys hash together. With the default prefix `fs:`:
+ *
+ *   fs:{sale:ID}:meta        hash   settings, switches and counters (available, held, sold, issued, serving…)
+ *   fs:{sale:ID}:tickets     hash   userId → ticket (0: reserved without joining the waiting room)
+ *   fs:{sale:ID}:units       hash   userId → units held or sold, against the per-user limit
+ *   fs:{sale:ID}:freed       set    userIds whose checkout already freed their active slot
+ *   fs:{sale:ID}:idem        hash   "userId\nidempotencyKey" → holdId
+ *   fs:{sale:ID}:deadlines   zset   "<seq>:<holdId>" scored by expiresAt, holds still held (the sweeper's)
+ *   fs:{sale:ID}:windows     hash   admission windows, an array in a hash (see lua/includes/windows.lua)
+ *   fs:{sale:ID}:hold:HOLD   hash   one hold: id, userId, quantity, expiresAt, status, reason, member
+ */
+export interface SaleKeys {
+  meta: string;
+  tickets: string;
+  units: string;
+  freed: string;
+  idem: string;
+  deadlines: string;
+  windows: string;
+  hold(holdId: string): string;
+}
+
+export const DEFAULT_PREFIX = 'fs:';
+
+export function saleKeys(prefix: string, saleId: string): SaleKeys {
+  const base = `${prefix}{sale:${saleId}}`;
+  return {
+    meta: `${base}:meta`,
+    tickets: `${base}:tickets`,
+    units: `${base}:units`,
+    freed: `${base}:freed`,
+    idem: `${base}:idem`,
+    deadlines: `${base}:deadlines`,
+    windows: `${base}:windows`,
+    hold: (holdId) => `${base}:hold:${holdId}`,
+  };
+}
+
+/** A deadlines member is "<16-digit sequence>:<holdId>". */
+export const holdIdOfMember = (member: string): string => member.slice(member.indexOf(':') + 1);

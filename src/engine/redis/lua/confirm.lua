@@ -1,0 +1,38 @@
+--[[
+  Sells a hold's units. Idempotent. Past the deadline the hold is released (reason 'expired') and
+  the refusal is returned; the release stays.
+
+  Input:
+    KEYS[1] meta key
+    KEYS[2] hold key
+    KEYS[3] deadlines key
+    KEYS[4] units key
+    ARGV[1] now (epoch ms)
+
+  Output:
+    { OK, hold pairs, changed (1 | 0) }
+    { ERR_SALE_NOT_FOUND | ERR_HOLD_NOT_FOUND | ERR_HOLD_EXPIRED | ERR_HOLD_RELEASED }
+]]
+--- @include "codes"
+--- @include "hold"
+
+local metaKey, holdKey, deadlinesKey, unitsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now = tonumber(ARGV[1])
+if redis.call('EXISTS', metaKey) == 0 then return { ERR_SALE_NOT_FOUND } end
+local h = redis.call('HMGET', holdKey, 'status', 'reason', 'expiresAt', 'quantity', 'member')
+local status = h[1]
+if not status then return { ERR_HOLD_NOT_FOUND } end
+if status == 'confirmed' then return { OK, holdPairs(holdKey), 0 } end
+if status == 'released' then
+  if h[2] == 'expired' then return { ERR_HOLD_EXPIRED } end
+  return { ERR_HOLD_RELEASED }
+end
+if now >= tonumber(h[3]) then
+  releaseHold(holdKey, metaKey, deadlinesKey, unitsKey, 'expired')
+  return { ERR_HOLD_EXPIRED }
+end
+redis.call('HSET', holdKey, 'status', 'confirmed')
+redis.call('ZREM', deadlinesKey, h[5])
+redis.call('HINCRBY', metaKey, 'held', fmt(-tonumber(h[4])))
+redis.call('HINCRBY', metaKey, 'sold', h[4])
+return { OK, holdPairs(holdKey), 1 }

@@ -1,0 +1,23 @@
+--[[
+  Status codes: the first element of every script's reply. `src/engine/redis/codes.ts` maps them,
+  in one place, to FlashsaleError codes. Negative = refusal; 0 = done; positive = done, look again.
+]]
+local OK = 0
+local IDEM_REPEAT = 1 -- reserve: this (user, idempotency key) already has a hold; its id follows
+local SWEEP_INCOMPLETE = 2 -- sweep: an expired hold was not among the candidates; read again
+local ERR_SALE_NOT_FOUND = -1
+local ERR_SALE_EXISTS = -2
+local ERR_NOT_LIVE = -3
+local ERR_ROOM_NOT_OPEN = -4
+local ERR_SOLD_OUT = -5
+local ERR_INSUFFICIENT_STOCK = -6
+local ERR_LIMIT_EXCEEDED = -7
+local ERR_HOLD_NOT_FOUND = -8
+local ERR_HOLD_EXPIRED = -9
+local ERR_HOLD_RELEASED = -10
+local ERR_HOLD_CONFIRMED = -11
+
+-- Integers as plain digits: tostring() prints 1.2345678901234e+14 and loses digits past 14.
+local function fmt(n)
+  return string.format('%d', n)
+end

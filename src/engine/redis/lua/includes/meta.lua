@@ -1,0 +1,45 @@
+--[[
+  The sale hash `{sale:<id>}:meta`: settings, switches and counters, all numbers stored as integers.
+  Absent fields: `prequeueSize` (not frozen yet) and `lastStepAt` (no admission step yet) mean null.
+]]
+--- @include "codes"
+local META_FIELDS = {
+  'id', 'totalStock', 'perUserLimit', 'prequeueAt', 'startsAt', 'endsAt', 'queueing', 'shuffleSeed',
+  'shuffleKeys', 'perSecond', 'maxActive', 'sessionSeconds', 'holdSeconds', 'paused', 'ended',
+  'available', 'held', 'sold', 'issued', 'prequeueSize', 'serving', 'allowanceMilli', 'lastStepAt',
+  'holdSeq',
+}
+local META_TEXT = { id = true, queueing = true, shuffleSeed = true, shuffleKeys = true }
+
+-- The sale as a table (numbers as numbers), or nil when no sale has this key.
+local function readMeta(metaKey)
+  local values = redis.call('HMGET', metaKey, unpack(META_FIELDS))
+  if not values[1] then return nil end
+  local m = {}
+  for i, field in ipairs(META_FIELDS) do
+    local v = values[i]
+    if v then
+      if META_TEXT[field] then m[field] = v else m[field] = tonumber(v) end
+    end
+  end
+  return m
+end
+
+-- The sale as a flat field, value, field, value... list (false for absent), decoded in TypeScript.
+local function metaPairs(metaKey)
+  local values = redis.call('HMGET', metaKey, unpack(META_FIELDS))
+  local out = {}
+  for i, field in ipairs(META_FIELDS) do
+    out[#out + 1] = field
+    out[#out + 1] = values[i]
+  end
+  return out
+end
+
+-- At the start the pre-queue's size is fixed: its tickets are the ones the shuffle orders.
+local function freeze(metaKey, m, now)
+  if m.prequeueSize == nil and now >= m.startsAt then
+    m.prequeueSize = m.issued
+    redis.call('HSET', metaKey, 'prequeueSize', fmt(m.issued))
+  end
+end

@@ -1,0 +1,84 @@
+--[[
+  Reserves units: one atomic step. Checks, in the memory engine's order: the sale exists; the
+  (user, idempotency key) has no hold yet (else its id is returned and TypeScript answers with that
+  hold); the sale is live; the user stays within their limit; enough stock. Then takes the units,
+  writes the hold with its deadline, and frees the user's active slot in the waiting room once.
+
+  Input:
+    KEYS[1] meta key
+    KEYS[2] tickets key (hash userId -> ticket)
+    KEYS[3] units key (hash userId -> units held or sold)
+    KEYS[4] freed key (set of userIds whose slot was freed)
+    KEYS[5] idempotency key (hash "userId\nkey" -> holdId)
+    KEYS[6] deadlines key (sorted set expiresAt -> member)
+    KEYS[7] windows key
+    KEYS[8] hold key of the new hold
+    ARGV[1] now (epoch ms)
+    ARGV[2] userId
+    ARGV[3] quantity
+    ARGV[4] idempotency field "userId\nkey"
+    ARGV[5] new hold id
+
+  Output:
+    { OK, hold pairs }
+    { IDEM_REPEAT, earlier hold id }
+    { ERR_SALE_NOT_FOUND | ERR_SOLD_OUT | ERR_NOT_LIVE | ERR_LIMIT_EXCEEDED | ERR_INSUFFICIENT_STOCK }
+]]
+--- @include "codes"
+--- @include "meta"
+--- @include "saleState"
+--- @include "shuffle"
+--- @include "windows"
+--- @include "hold"
+
+local metaKey, ticketsKey, unitsKey, freedKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local idemKey, deadlinesKey, windowsKey, holdKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local now = tonumber(ARGV[1])
+local userId = ARGV[2]
+local quantity = tonumber(ARGV[3])
+local idemField = ARGV[4]
+local holdId = ARGV[5]
+
+local m = readMeta(metaKey)
+if m == nil then return { ERR_SALE_NOT_FOUND } end
+local earlier = redis.call('HGET', idemKey, idemField)
+if earlier then return { IDEM_REPEAT, earlier } end
+
+local state = saleState(m, now)
+if state == 'sold_out' then return { ERR_SOLD_OUT } end
+if state ~= 'live' then return { ERR_NOT_LIVE } end
+local units = tonumber(redis.call('HGET', unitsKey, userId) or '0')
+if units + quantity > m.perUserLimit then return { ERR_LIMIT_EXCEEDED } end
+if m.available == 0 then return { ERR_SOLD_OUT } end
+if m.available < quantity then return { ERR_INSUFFICIENT_STOCK } end
+
+redis.call('HINCRBY', metaKey, 'available', fmt(-quantity))
+redis.call('HINCRBY', metaKey, 'held', fmt(quantity))
+local seq = redis.call('HINCRBY', metaKey, 'holdSeq', 1)
+local expiresAt = now + m.holdSeconds * 1000
+-- Equal deadlines sort by member: the zero-padded sequence keeps them in reservation order.
+local member = string.format('%016d', seq) .. ':' .. holdId
+redis.call('HSET', holdKey, 'id', holdId, 'userId', userId, 'quantity', fmt(quantity),
+  'expiresAt', fmt(expiresAt), 'status', 'held', 'member', member)
+redis.call('ZADD', deadlinesKey, fmt(expiresAt), member)
+redis.call('HSET', idemKey, idemField, holdId)
+redis.call('HINCRBY', unitsKey, userId, fmt(quantity))
+
+-- A checkout frees the shopper's active slot for the next in line, once (freeSlot in the memory
+-- engine). Ticket 0 (reserved without joining) holds no slot.
+local ticket = tonumber(redis.call('HGET', ticketsKey, userId) or '-1')
+if ticket == -1 then
+  redis.call('HSET', ticketsKey, userId, '0')
+elseif ticket > 0 and redis.call('SISMEMBER', freedKey, userId) == 0 then
+  local place = placeOf(ticket, m.prequeueSize, parseShuffleKeys(m.shuffleKeys))
+  if place ~= nil and place <= m.serving then
+    local w, i = findWindow(windowsKey, place)
+    if w ~= nil and w.at + m.sessionSeconds * 1000 > now then
+      w.freed = w.freed + 1
+      putWindow(windowsKey, i, w)
+      redis.call('HINCRBY', windowsKey, 'active', -1)
+      redis.call('SADD', freedKey, userId)
+    end
+  end
+end
+return { OK, holdPairs(holdKey) }

@@ -1,0 +1,243 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type Cluster, Redis } from 'ioredis';
+import { FlashsaleError } from '../../domain/errors.ts';
+import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
+import {
+  activeShoppers,
+  type QueueSnapshot,
+  type QueueStatus,
+  statusFromSnapshot,
+} from '../../domain/queue.ts';
+import { normalizeSale, type SaleInput } from '../../domain/sale.ts';
+import { shuffleKeys } from '../../domain/shuffle.ts';
+import type { AdmitResult, Clock, CreateSaleOptions, SaleEngine, SaleStats, SaleView } from '../types.ts';
+import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
+import { checkReply, IDEM_REPEAT, SWEEP_INCOMPLETE } from './codes.ts';
+import {
+  decodeHold,
+  decodeSale,
+  decodeWindows,
+  encodeNewSale,
+  type StoredSale,
+  saleSnapshot,
+  saleView,
+} from './decode.ts';
+import { DEFAULT_PREFIX, holdIdOfMember, type SaleKeys, saleKeys } from './keys.ts';
+import { defineScripts, runScript, type ScriptName } from './scripts.ts';
+
+export interface RedisEngineOptions {
+  /** Prefix of every key (default `fs:`); the sale's hash tag follows it. */
+  prefix?: string;
+  /**
+   * Quit the connection in `close()`. Default false: an injected connection belongs to whoever
+   * created it (several engines may share it). `RedisEngine.connect()` creates one and owns it.
+   */
+  ownsConnection?: boolean;
+}
+
+/** Reading a few more sweep candidates than the limit absorbs holds ended concurrently. */
+const SWEEP_SLACK = 32;
+const SWEEP_ATTEMPTS = 5;
+
+/**
+ * The sale engine on Redis or Redis Cluster. Each mutating method is one Lua script (`lua/*.lua`),
+ * so it is one atomic step however many processes share the store; time is the injected clock's,
+ * passed to the scripts. Views, snapshots and statuses are derived in TypeScript from what the scripts
+ * return, with the same domain functions the memory engine uses.
+ */
+export class RedisEngine implements SaleEngine {
+  private readonly prefix: string;
+  private readonly ownsConnection: boolean;
+
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly clock: Clock,
+    options: RedisEngineOptions = {},
+  ) {
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.ownsConnection = options.ownsConnection ?? false;
+    defineScripts(redis);
+  }
+
+  /** An engine on a connection of its own, quit by `close()`. */
+  static connect(url: string, clock: Clock, options: Omit<RedisEngineOptions, 'ownsConnection'> = {}) {
+    return new RedisEngine(new Redis(url), clock, { ...options, ownsConnection: true });
+  }
+
+  async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
+    const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
+    const sold = checkSold(options.sold, settings.totalStock);
+    const keys = settings.queueing === 'shuffle' ? shuffleKeys(settings.shuffleSeed) : null;
+    const k = this.keys(settings.id);
+    const { payload } = await this.run('createSale', [k.meta], encodeNewSale(settings, keys, sold));
+    return saleView(decodeSale(payload[0]), this.clock.now());
+  }
+
+  async getSale(saleId: string): Promise<SaleView | null> {
+    try {
+      const { sale } = await this.read(saleId, false);
+      return saleView(sale, this.clock.now());
+    } catch (error) {
+      if (error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND') return null;
+      throw error;
+    }
+  }
+
+  async start(saleId: string): Promise<SaleView> {
+    return this.saleCommand('start', saleId, [this.clock.now()]);
+  }
+
+  async pause(saleId: string): Promise<SaleView> {
+    return this.saleCommand('setFlag', saleId, ['paused', '1']);
+  }
+
+  async resume(saleId: string): Promise<SaleView> {
+    return this.saleCommand('setFlag', saleId, ['paused', '0']);
+  }
+
+  async end(saleId: string): Promise<SaleView> {
+    return this.saleCommand('setFlag', saleId, ['ended', '1']);
+  }
+
+  async join(saleId: string, userId: string): Promise<QueueStatus> {
+    checkUserId(userId);
+    const now = this.clock.now();
+    const k = this.keys(saleId);
+    const { payload } = await this.run('join', [k.meta, k.tickets, k.freed, k.windows], [now, userId]);
+    return this.statusOf(payload, now);
+  }
+
+  async status(saleId: string, userId: string): Promise<QueueStatus> {
+    checkUserId(userId);
+    const now = this.clock.now();
+    const k = this.keys(saleId);
+    const { payload } = await this.run('readSale', [k.meta, k.windows, k.tickets], ['status', userId, now]);
+    return this.statusOf(payload, now);
+  }
+
+  async snapshot(saleId: string): Promise<QueueSnapshot> {
+    const now = this.clock.now();
+    const { sale, windows } = await this.read(saleId, true);
+    return saleSnapshot(sale, windows, now);
+  }
+
+  async admit(saleId: string): Promise<AdmitResult> {
+    const k = this.keys(saleId);
+    const { payload } = await this.run('admit', [k.meta, k.windows], [this.clock.now()]);
+    const [admitted, serving, active] = payload as [number, number, number];
+    return { admitted, serving, active };
+  }
+
+  async reserve(request: ReserveRequest): Promise<Hold> {
+    checkReserve(request);
+    const { saleId, userId, quantity } = request;
+    const k = this.keys(saleId);
+    const holdId = randomUUID();
+    const { status, payload } = await this.run(
+      'reserve',
+      [k.meta, k.tickets, k.units, k.freed, k.idem, k.deadlines, k.windows, k.hold(holdId)],
+      [this.clock.now(), userId, quantity, `${userId}\n${request.idempotencyKey}`, holdId],
+    );
+    if (status !== IDEM_REPEAT) return decodeHold(saleId, payload[0]);
+    // A repeat: answer with the earlier hold as it is now. Idempotency entries never change, so
+    // reading the hold after the script is the same as reading it inside.
+    const earlier = await this.getHold(saleId, String(payload[0]));
+    if (earlier === null) throw new Error(`flashsale: idempotency entry names a missing hold ${payload[0]}`);
+    if (earlier.quantity !== quantity) throw new FlashsaleError('IDEMPOTENCY_CONFLICT');
+    return earlier;
+  }
+
+  async confirm(saleId: string, holdId: string): Promise<HoldEnd> {
+    return this.endHold('confirm', saleId, holdId, [this.clock.now()]);
+  }
+
+  async release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd> {
+    return this.endHold('release', saleId, holdId, [reason]);
+  }
+
+  async getHold(saleId: string, holdId: string): Promise<Hold | null> {
+    const k = this.keys(saleId);
+    const { payload } = await this.run('readHold', [k.meta, k.hold(holdId)], []);
+    return payload[0] === null || payload[0] === undefined ? null : decodeHold(saleId, payload[0]);
+  }
+
+  async sweepExpired(saleId: string, limit = 100): Promise<number> {
+    checkSweepLimit(limit);
+    const now = this.clock.now();
+    const k = this.keys(saleId);
+    const want = limit;
+    let released = 0;
+    for (let attempt = 1; ; attempt++) {
+      const left = want - released;
+      const members =
+        left > 0
+          ? await this.redis.zrangebyscore(k.deadlines, '-inf', now, 'LIMIT', 0, left + SWEEP_SLACK)
+          : [];
+      const holdKeys = members.map((member) => k.hold(holdIdOfMember(member)));
+      const { status, payload } = await this.run(
+        'sweep',
+        [k.meta, k.deadlines, k.units, ...holdKeys],
+        [now, left, ...members],
+      );
+      released += payload[0] as number;
+      if (status !== SWEEP_INCOMPLETE || released >= want || attempt >= SWEEP_ATTEMPTS) return released;
+    }
+  }
+
+  async stats(saleId: string): Promise<SaleStats> {
+    const now = this.clock.now();
+    const { sale, windows } = await this.read(saleId, true);
+    return {
+      ...sale.stock,
+      waiting: sale.issued - sale.serving,
+      admitted: sale.serving,
+      active: activeShoppers(windows, now, sale.settings.admission.sessionSeconds * 1000),
+    };
+  }
+
+  /** Quits the connection only if this engine owns it (see `ownsConnection`). */
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.redis.quit();
+  }
+
+  private keys(saleId: string): SaleKeys {
+    return saleKeys(this.prefix, saleId);
+  }
+
+  private async run(name: ScriptName, keys: string[], args: (string | number)[]) {
+    return checkReply(await runScript(this.redis, name, keys, args), name);
+  }
+
+  private async read(saleId: string, withWindows: boolean) {
+    const k = this.keys(saleId);
+    const args = [withWindows ? 'all' : 'none', '', 0];
+    const { payload } = await this.run('readSale', [k.meta, k.windows, k.tickets], args);
+    return { sale: decodeSale(payload[0]), windows: decodeWindows(payload[1]) };
+  }
+
+  private async saleCommand(name: ScriptName, saleId: string, args: (string | number)[]) {
+    const { payload } = await this.run(name, [this.keys(saleId).meta], args);
+    return saleView(decodeSale(payload[0]), this.clock.now());
+  }
+
+  /**
+   * A user's status from a reply with the 'status' windows: only those the status depends on, with
+   * fillers between them (lua/includes/windows.lua), so a join or status reads O(log windows).
+   */
+  private statusOf(payload: unknown[], now: number): QueueStatus {
+    const sale: StoredSale = decodeSale(payload[0]);
+    const ticket = Number(payload[2] ?? 0) || null;
+    return statusFromSnapshot(saleSnapshot(sale, decodeWindows(payload[1]), now), ticket, now);
+  }
+
+  private async endHold(
+    name: 'confirm' | 'release',
+    saleId: string,
+    holdId: string,
+    args: (string | number)[],
+  ) {
+    const k = this.keys(saleId);
+    const { payload } = await this.run(name, [k.meta, k.hold(holdId), k.deadlines, k.units], args);
+    return { hold: decodeHold(saleId, payload[0]), changed: payload[1] === 1 };
+  }
+}
