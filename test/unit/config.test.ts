@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('config', () => {
+  it('defaults to the embedded shape and is frozen', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ redisUrl: null, databaseUrl: null, port: 3000, visitors: true });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('switches visitors off by default in production', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).visitors).toBe(false);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ REDIS_URL: 'http://x' }, /REDIS_URL/],
+    [{ DATABASE_URL: 'not a url' }, /DATABASE_URL/],
+    [{ FLASHSALE_VISITORS: 'maybe' }, /FLASHSALE_VISITORS/],
+    [{ FLASHSALE_USER_SECRET: 'short' }, /FLASHSALE_USER_SECRET/],
+    [{ FLASHSALE_WORKER_CONCURRENCY: '0' }, /FLASHSALE_WORKER_CONCURRENCY/],
+  ])('refuses %o with a message naming the variable', (env, pattern) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(pattern);
+  });
+});
