@@ -98,6 +98,15 @@ export class OrderStore {
     return rows.map(toSale);
   }
 
+  /** Pending orders, oldest first: recovery looks for ones whose hold the engine lost. */
+  async pendingOrders(limit = 1000, offset = 0): Promise<OrderRecord[]> {
+    const rows = await this.db.query<OrderRow>(
+      "SELECT * FROM orders WHERE status = 'pending' ORDER BY created_at, id LIMIT $1 OFFSET $2",
+      [limit, offset],
+    );
+    return rows.map(toOrder);
+  }
+
   /** Writes a pending order for a hold, or returns the one a previous attempt wrote (same id). */
   async createPendingOrder(order: NewOrder): Promise<OrderRecord> {
     await this.db.query(

@@ -1,0 +1,34 @@
+/** Payloads of the pipeline's jobs. The order job's id is the hold id: one job, one order per hold. */
+export interface OrderJob {
+  holdId: string;
+  saleId: string;
+  userId: string;
+  quantity: number;
+  amountCents: number;
+  currency: string;
+  paymentMethod: string;
+}
+
+export interface NotificationJob {
+  kind: 'order_confirmed' | 'order_failed';
+  orderId: string;
+  saleId: string;
+  userId: string;
+  quantity: number;
+  amountCents: number;
+  currency: string;
+  reason: string | null;
+}
+
+export interface AnalyticsJob {
+  saleId: string;
+  type: string;
+  userId: string | null;
+  payload: Record<string, unknown>;
+}
+
+export const QUEUE_NAMES = {
+  orders: 'orders',
+  notifications: 'notifications',
+  analytics: 'analytics',
+} as const;

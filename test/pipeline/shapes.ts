@@ -1,0 +1,76 @@
+/**
+ * The two shapes of the app for pipeline tests: embedded (memory engine, in-process jobs, PGlite)
+ * and production (Redis engine, BullMQ, PostgreSQL), each isolated by its own prefixes and schema.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import pino from 'pino';
+import { type App, type AppOptions, createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { DATABASE_URL, REDIS_URL } from '../support/services.ts';
+
+export interface Shape {
+  name: 'embedded' | 'redis';
+  /** Environment a child worker process needs to join this shape (production only). */
+  env: Record<string, string>;
+  options: AppOptions;
+  make(extra?: AppOptions): Promise<App>;
+  cleanup(): Promise<void>;
+}
+
+const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export function embeddedShape(): Shape {
+  const env = { FLASHSALE_DATA_DIR: 'memory', FLASHSALE_PAYMENT_LATENCY_MS: '0' };
+  const options: AppOptions = { log: quiet, jobDefaults: { backoffMs: 10 } };
+  return {
+    name: 'embedded',
+    env,
+    options,
+    make: (extra = {}) => createApp(loadConfig(env), { ...options, ...extra }),
+    cleanup: async () => {},
+  };
+}
+
+export function redisShape(): Shape {
+  const id = randomUUID().slice(0, 8);
+  const schema = `t_${id}`;
+  const env = {
+    REDIS_URL,
+    DATABASE_URL,
+    FLASHSALE_REDIS_PREFIX: `fst-${id}:`,
+    FLASHSALE_PAYMENT_LATENCY_MS: '0',
+    TEST_PG_SCHEMA: schema,
+    TEST_QUEUE_PREFIX: `{fsq-${id}}`,
+  };
+  const options: AppOptions = {
+    log: quiet,
+    pgSchema: schema,
+    queuePrefix: env.TEST_QUEUE_PREFIX,
+    jobDefaults: { backoffMs: 10 },
+    stalledMs: { lockDurationMs: 2000, stalledIntervalMs: 500 },
+  };
+  return {
+    name: 'redis',
+    env,
+    options,
+    make: (extra = {}) => createApp(loadConfig(env), { ...options, ...extra }),
+    async cleanup() {
+      const redis = new Redis(REDIS_URL);
+      for (const pattern of [`${env.FLASHSALE_REDIS_PREFIX}*`, `{fsq-${id}*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length > 0) await redis.del(...keys);
+        } while (cursor !== '0');
+      }
+      await redis.quit();
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
