@@ -1,0 +1,57 @@
+/** Shared bench helpers: run N operations with a fixed number in flight, print, append to results. */
+import { appendFile } from 'node:fs/promises';
+import os from 'node:os';
+
+export interface Row {
+  name: string;
+  ops: number;
+  seconds: number;
+  perSecond: number;
+  ratio?: number;
+  note?: string;
+}
+
+/** Runs op(0..count-1) with `inFlight` at a time; returns ops per second. */
+export async function measure(
+  name: string,
+  count: number,
+  inFlight: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<Row> {
+  let next = 0;
+  const started = performance.now();
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      await op(i).catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  const seconds = (performance.now() - started) / 1000;
+  return { name, ops: count, seconds, perSecond: count / seconds };
+}
+
+export function machine() {
+  return {
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+export function printTable(title: string, rows: Row[]): void {
+  console.log(`\n${title}`);
+  console.log('| measure | ops | seconds | ops/s | ratio to baseline |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const ratio = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`;
+    console.log(`| ${r.name} | ${r.ops} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${ratio} |`);
+  }
+}
+
+export async function appendResults(suite: string, rows: Row[]): Promise<void> {
+  const line = { suite, at: new Date().toISOString(), machine: machine(), rows };
+  await appendFile(new URL('./results.jsonl', import.meta.url), `${JSON.stringify(line)}\n`);
+}
