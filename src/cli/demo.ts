@@ -15,7 +15,7 @@ const STOCK = 200;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runDemo(config: Readonly<Config>): Promise<number> {
-  const app = await createApp({ ...config, logLevel: 'warn' });
+  const app = await createApp({ ...config, logLevel: 'error' });
   const stopWorker = startWorker(app, {
     ticks: { admitEveryMs: 100, sweepEveryMs: 1000, syncEveryMs: 5000, sweepBatch: 500 },
   });

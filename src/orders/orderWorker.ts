@@ -131,10 +131,13 @@ export function createOrderHandler(deps: OrderWorkerDeps) {
       await place(job.data);
     } catch (error) {
       const lastAttempt = job.attemptsMade + 1 >= deps.orderAttempts;
-      log.warn(
-        { err: error, holdId: job.data.holdId, attempt: job.attemptsMade + 1, lastAttempt },
-        'order job failed',
-      );
+      const context = { holdId: job.data.holdId, attempt: job.attemptsMade + 1, lastAttempt };
+      // A flaky provider is routine (the job retries); anything else deserves a stack trace.
+      if (error instanceof TransientPaymentError && !lastAttempt) {
+        log.info({ ...context, reason: error.message }, 'payment failed transiently; will retry');
+      } else {
+        log.warn({ ...context, err: error }, 'order job failed');
+      }
       if (lastAttempt) {
         const reason = error instanceof TransientPaymentError ? 'payment_unavailable' : 'retries_exhausted';
         await payments.refund(job.data.holdId).catch(() => undefined);
