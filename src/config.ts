@@ -13,7 +13,13 @@ export interface Config {
   host: string;
   adminKey: string | null;
   userSecret: string | null;
+  /** PKCS#8 PEM of the ES256 key that signs admission tokens; null: shared via Redis or generated. */
+  admissionKey: string | null;
   visitors: boolean;
+  rateLimits: { enabled: boolean; ipPerMinute: number; userPerMinute: number };
+  bodyLimitBytes: number;
+  /** Above this event-loop delay, requests are shed with 503 and Retry-After. */
+  maxEventLoopDelayMs: number;
   smtpUrl: string | null;
   mailFrom: string;
   outboxPath: string;
@@ -80,6 +86,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     host: env.HOST || '127.0.0.1',
     adminKey: env.FLASHSALE_ADMIN_KEY || null,
     userSecret: secret,
+    admissionKey: env.FLASHSALE_ADMISSION_KEY ? env.FLASHSALE_ADMISSION_KEY.replace(/\\n/g, '\n') : null,
+    rateLimits: Object.freeze({
+      enabled: oneOf(env, 'FLASHSALE_RATE_LIMITS', ['on', 'off'], 'on') === 'on',
+      ipPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_IP_PER_MINUTE', 1200, 1, 10_000_000),
+      userPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_USER_PER_MINUTE', 300, 1, 10_000_000),
+    }),
+    bodyLimitBytes: int(env, 'FLASHSALE_BODY_LIMIT_BYTES', 16_384, 256, 10_485_760),
+    maxEventLoopDelayMs: int(env, 'FLASHSALE_MAX_EVENT_LOOP_DELAY_MS', 1000, 10, 60_000),
     visitors: oneOf(env, 'FLASHSALE_VISITORS', ['on', 'off'], embedded ? 'on' : 'off') === 'on',
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: env.FLASHSALE_MAIL_FROM || 'flashsale <no-reply@localhost>',

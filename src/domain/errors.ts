@@ -6,11 +6,17 @@ export const ERROR_MESSAGES = {
   INVALID_REQUEST: 'The request is not valid.',
   INVALID_QUANTITY: 'Quantity must be a whole number of at least 1.',
   INVALID_SALE: 'The sale settings are not valid.',
+  PAYLOAD_TOO_LARGE: 'The request body is too large.',
+  UNSUPPORTED_MEDIA_TYPE: 'The request body must be JSON.',
   UNAUTHENTICATED: 'A valid user token is required.',
+  FORBIDDEN: 'This is not yours to see.',
   NOT_ADMITTED: 'You have not been admitted from the waiting room.',
   SALE_NOT_FOUND: 'No sale has this id.',
   HOLD_NOT_FOUND: 'No hold has this id.',
   NOT_IN_QUEUE: 'This user has not joined the waiting room.',
+  ORDER_NOT_FOUND: 'No order has this id.',
+  NOT_FOUND: 'No such resource.',
+  VISITORS_DISABLED: 'Anonymous visitors are not enabled; sign in with the shop.',
   SALE_EXISTS: 'A sale with this id already exists.',
   NOT_LIVE: 'The sale is not open for purchases.',
   SOLD_OUT: 'The sale is sold out.',
@@ -22,7 +28,9 @@ export const ERROR_MESSAGES = {
   HOLD_CONFIRMED: 'The hold was already confirmed.',
   OVERSELL_REFUSED: 'The database refused a sale beyond the total stock.',
   RATE_LIMITED: 'Too many requests; slow down.',
+  OVERLOADED: 'The service is overloaded; try again shortly.',
   UNAVAILABLE: 'A backing service is unavailable; try again shortly.',
+  INTERNAL: 'Something went wrong on our side.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -47,12 +47,10 @@ export async function checkout(
   };
   try {
     await deps.orders.add('place-order', job, { jobId: hold.id, attempts: deps.orderAttempts });
-  } catch (error) {
+  } catch {
     // Without a job nobody would end this hold before its deadline: give the units back now.
     await deps.engine.release(hold.saleId, hold.id, 'cancelled').catch(() => undefined);
-    throw new FlashsaleError('UNAVAILABLE', 'The order queue is unavailable; nothing was reserved.', {
-      cause: String(error),
-    });
+    throw new FlashsaleError('UNAVAILABLE', 'The order queue is unavailable; nothing was reserved.');
   }
   return { orderId: hold.id, status: 'pending', holdExpiresAt: hold.expiresAt };
 }

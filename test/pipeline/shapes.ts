@@ -15,20 +15,29 @@ export interface Shape {
   /** Environment a child worker process needs to join this shape (production only). */
   env: Record<string, string>;
   options: AppOptions;
-  make(extra?: AppOptions): Promise<App>;
+  /** A new app on this shape's stores; `env` overrides variables (rate limits, secrets…). */
+  make(extra?: AppOptions, env?: Record<string, string>): Promise<App>;
   cleanup(): Promise<void>;
 }
+
+/** Known secrets so tests can sign user tokens and call the admin API; rate limits off unless a test turns them on. */
+export const TEST_ENV = {
+  FLASHSALE_USER_SECRET: 'test-user-secret-0123456789',
+  FLASHSALE_ADMIN_KEY: 'test-admin-key',
+  FLASHSALE_RATE_LIMITS: 'off',
+  FLASHSALE_PAYMENT_LATENCY_MS: '0',
+};
 
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export function embeddedShape(): Shape {
-  const env = { FLASHSALE_DATA_DIR: 'memory', FLASHSALE_PAYMENT_LATENCY_MS: '0' };
+  const env = { ...TEST_ENV, FLASHSALE_DATA_DIR: 'memory' };
   const options: AppOptions = { log: quiet, jobDefaults: { backoffMs: 10 } };
   return {
     name: 'embedded',
     env,
     options,
-    make: (extra = {}) => createApp(loadConfig(env), { ...options, ...extra }),
+    make: (extra = {}, over = {}) => createApp(loadConfig({ ...env, ...over }), { ...options, ...extra }),
     cleanup: async () => {},
   };
 }
@@ -37,10 +46,10 @@ export function redisShape(): Shape {
   const id = randomUUID().slice(0, 8);
   const schema = `t_${id}`;
   const env = {
+    ...TEST_ENV,
     REDIS_URL,
     DATABASE_URL,
     FLASHSALE_REDIS_PREFIX: `fst-${id}:`,
-    FLASHSALE_PAYMENT_LATENCY_MS: '0',
     TEST_PG_SCHEMA: schema,
     TEST_QUEUE_PREFIX: `{fsq-${id}}`,
   };
@@ -55,7 +64,7 @@ export function redisShape(): Shape {
     name: 'redis',
     env,
     options,
-    make: (extra = {}) => createApp(loadConfig(env), { ...options, ...extra }),
+    make: (extra = {}, over = {}) => createApp(loadConfig({ ...env, ...over }), { ...options, ...extra }),
     async cleanup() {
       const redis = new Redis(REDIS_URL);
       for (const pattern of [`${env.FLASHSALE_REDIS_PREFIX}*`, `{fsq-${id}*`]) {

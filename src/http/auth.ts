@@ -1,0 +1,133 @@
+/**
+ * Who is calling. Buyers carry the shop's user token (HS256 JWT, `sub` = user id); operators carry
+ * the admin key; admitted buyers also carry an admission token that this service signed (ES256,
+ * published in the JWKS) — checkout verifies it with no store round trip.
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import {
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+  type JWK,
+  jwtVerify,
+  type KeyObject,
+  SignJWT,
+} from 'jose';
+import { FlashsaleError } from '../domain/errors.ts';
+import { USER_ID_PATTERN } from '../domain/hold.ts';
+
+const ISSUER = 'flashsale';
+const ADMISSION_AUDIENCE = 'flashsale-checkout';
+
+function bearer(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return null;
+  const token = header.slice(7).trim();
+  return token.length > 0 && token.length <= 4096 ? token : null;
+}
+
+export class UserTokens {
+  private readonly key: Uint8Array;
+
+  constructor(secret: string) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  /** The user id of a valid token, or UNAUTHENTICATED. */
+  async userOf(request: FastifyRequest): Promise<string> {
+    const token = bearer(request);
+    if (token === null) throw new FlashsaleError('UNAUTHENTICATED');
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
+      if (typeof payload.sub !== 'string' || !USER_ID_PATTERN.test(payload.sub)) throw new Error('bad sub');
+      return payload.sub;
+    } catch {
+      throw new FlashsaleError('UNAUTHENTICATED');
+    }
+  }
+
+  /** A token for an anonymous visitor (FLASHSALE_VISITORS=on), valid for a day. */
+  async visitor(): Promise<{ token: string; userId: string }> {
+    const userId = `v_${randomUUID()}`;
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime('24h')
+      .sign(this.key);
+    return { token, userId };
+  }
+}
+
+export function checkAdminKey(request: FastifyRequest, adminKey: string): void {
+  const token = bearer(request);
+  const given = createHash('sha256')
+    .update(token ?? '')
+    .digest();
+  const expected = createHash('sha256').update(adminKey).digest();
+  if (token === null || !timingSafeEqual(given, expected)) throw new FlashsaleError('UNAUTHENTICATED');
+}
+
+export interface AdmissionClaims {
+  userId: string;
+  saleId: string;
+  expiresAt: number;
+}
+
+/** Signs and verifies admission tokens with one ES256 key, shared by every API process. */
+export class AdmissionTokens {
+  private constructor(
+    private readonly privateKey: KeyObject | CryptoKey,
+    private readonly publicKey: KeyObject | CryptoKey,
+    readonly jwk: JWK,
+  ) {}
+
+  /** From a PKCS#8 PEM (FLASHSALE_ADMISSION_KEY, or the one shared through Redis), or a fresh key. */
+  static async create(pem: string | null): Promise<AdmissionTokens> {
+    const privateKey = pem
+      ? await importPKCS8(pem, 'ES256', { extractable: true })
+      : (await generateKeyPair('ES256', { extractable: true })).privateKey;
+    const { d: _private, ...publicJwk } = await exportJWK(privateKey);
+    const kid = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
+    const jwk: JWK = { ...publicJwk, kid, alg: 'ES256', use: 'sig' };
+    const publicKey = (await importJWK(jwk, 'ES256')) as KeyObject | CryptoKey;
+    return new AdmissionTokens(privateKey, publicKey, jwk);
+  }
+
+  static async generatePem(): Promise<string> {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    return exportPKCS8(privateKey);
+  }
+
+  sign(claims: AdmissionClaims): Promise<string> {
+    return new SignJWT({ sale: claims.saleId })
+      .setProtectedHeader({ alg: 'ES256', kid: this.jwk.kid as string })
+      .setSubject(claims.userId)
+      .setIssuer(ISSUER)
+      .setAudience(ADMISSION_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(claims.expiresAt / 1000))
+      .sign(this.privateKey);
+  }
+
+  /** Refuses (NOT_ADMITTED) a token that is missing, forged, expired, or for another sale or user. */
+  async verify(token: unknown, userId: string, saleId: string): Promise<void> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
+      throw new FlashsaleError('NOT_ADMITTED');
+    }
+    try {
+      const { payload } = await jwtVerify(token, this.publicKey, {
+        algorithms: ['ES256'],
+        issuer: ISSUER,
+        audience: ADMISSION_AUDIENCE,
+      });
+      if (payload.sub !== userId || payload.sale !== saleId) throw new Error('not this user or sale');
+    } catch {
+      throw new FlashsaleError('NOT_ADMITTED');
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What the HTTP layer needs besides the app: token handling and the poll cache. Built once per API
+ * process by `createHttpContext`.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { App } from '../app.ts';
+import { AdmissionTokens, UserTokens } from './auth.ts';
+import { QueueView } from './queueView.ts';
+
+export interface HttpContext {
+  app: App;
+  users: UserTokens;
+  admission: AdmissionTokens;
+  queue: QueueView;
+  /** Operators' key: FLASHSALE_ADMIN_KEY, or generated at start (printed by `npm start`). */
+  adminKey: string;
+}
+
+/**
+ * The admission key must be the same in every API process. FLASHSALE_ADMISSION_KEY gives it
+ * explicitly; otherwise the first process to start stores a fresh one in Redis (SET NX) and the
+ * others read it; in the embedded shape a fresh key per process is enough.
+ */
+async function admissionPem(app: App): Promise<string | null> {
+  if (app.config.admissionKey !== null) return app.config.admissionKey;
+  if (app.config.redisUrl === null) return null;
+  const redis = new Redis(app.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const key = `${app.config.redisPrefix}admission-key`;
+    await redis.set(key, await AdmissionTokens.generatePem(), 'NX');
+    return await redis.get(key);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function createHttpContext(app: App): Promise<HttpContext> {
+  const secret = app.config.userSecret ?? randomBytes(32).toString('base64url');
+  return {
+    app,
+    users: new UserTokens(secret),
+    admission: await AdmissionTokens.create(await admissionPem(app)),
+    queue: new QueueView(app.engine, app.clock),
+    adminKey: app.config.adminKey ?? randomBytes(24).toString('base64url'),
+  };
+}

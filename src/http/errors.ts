@@ -1,0 +1,97 @@
+/**
+ * The HTTP layer's one mapping from error codes (src/domain/errors.ts) to status codes, and the
+ * error handler that turns anything thrown into `{"error": {"code", "message"}}`.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { type ErrorCode, FlashsaleError } from '../domain/errors.ts';
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  INVALID_REQUEST: 400,
+  INVALID_QUANTITY: 400,
+  INVALID_SALE: 400,
+  UNAUTHENTICATED: 401,
+  NOT_ADMITTED: 403,
+  FORBIDDEN: 403,
+  SALE_NOT_FOUND: 404,
+  HOLD_NOT_FOUND: 404,
+  NOT_IN_QUEUE: 404,
+  ORDER_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  VISITORS_DISABLED: 404,
+  SALE_EXISTS: 409,
+  NOT_LIVE: 409,
+  SOLD_OUT: 409,
+  INSUFFICIENT_STOCK: 409,
+  LIMIT_EXCEEDED: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  HOLD_EXPIRED: 409,
+  HOLD_RELEASED: 409,
+  HOLD_CONFIRMED: 409,
+  OVERSELL_REFUSED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  OVERLOADED: 503,
+  UNAVAILABLE: 503,
+};
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_REQUEST',
+  FST_ERR_VALIDATION: 'INVALID_REQUEST',
+};
+
+/** Connection-level failures of Redis or PostgreSQL: the client should retry, nothing was half-done. */
+function isInfrastructureFailure(error: Error & { code?: string }): boolean {
+  const name = error.name ?? '';
+  return (
+    name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(
+      error.message ?? '',
+    ) ||
+    error.code === 'ECONNREFUSED' ||
+    error.code === '57P01' || // admin shutdown
+    error.code === '08006' || // connection failure
+    error.code === '08001'
+  );
+}
+
+/** Maps anything thrown to a stable code. Exported for tests. */
+export function toFlashsaleError(error: unknown): FlashsaleError {
+  if (error instanceof FlashsaleError) return error;
+  const e = error as FastifyError & { code?: string };
+  const fastifyCode = e?.code !== undefined ? FASTIFY_CODES[e.code] : undefined;
+  if (fastifyCode)
+    return new FlashsaleError(fastifyCode, fastifyCode === 'INVALID_REQUEST' ? e.message : undefined);
+  if (e?.statusCode === 400) return new FlashsaleError('INVALID_REQUEST', e.message);
+  if (e?.statusCode === 413) return new FlashsaleError('PAYLOAD_TOO_LARGE');
+  if (e?.statusCode === 415) return new FlashsaleError('UNSUPPORTED_MEDIA_TYPE');
+  if (e instanceof Error && isInfrastructureFailure(e)) return new FlashsaleError('UNAVAILABLE');
+  return new FlashsaleError('INTERNAL');
+}
+
+export function errorBody(error: FlashsaleError): ErrorBody {
+  return {
+    error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+  };
+}
+
+export function installErrorHandling(server: FastifyInstance): void {
+  server.setErrorHandler((error, request, reply) => {
+    const mapped = toFlashsaleError(error);
+    const status = HTTP_STATUS[mapped.code];
+    if (status >= 500) request.log.error({ err: error, code: mapped.code }, 'request failed');
+    if (status === 503) reply.header('retry-after', '2');
+    return reply.status(status).send(errorBody(mapped));
+  });
+  server.setNotFoundHandler((_request, reply) => {
+    return reply.status(404).send(errorBody(new FlashsaleError('NOT_FOUND')));
+  });
+}
