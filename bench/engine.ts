@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { MemoryEngine } from '../src/engine/memory/memoryEngine.ts';
 import { RedisEngine } from '../src/engine/redis/redisEngine.ts';
 import { type SaleEngine, systemClock } from '../src/engine/types.ts';
+import { deleteKeys } from '../test/support/redisKeys.ts';
 import { appendResults, measure, printTable, type Row } from './lib.ts';
 
 const { values } = parseArgs({
@@ -42,15 +43,6 @@ const rows: Row[] = [];
 const memory = new MemoryEngine(systemClock);
 const noop = await measure('memory baseline: empty async call', N, IN_FLIGHT, async () => undefined);
 rows.push(...(await engineRows('memory', () => memory, noop)));
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 const prefix = `bench-${randomUUID().slice(0, 6)}:`;
 const connections = Array.from({ length: 8 }, () => new Redis(REDIS_URL, { lazyConnect: true }));

@@ -12,6 +12,7 @@ import pino from 'pino';
 import { type AppOptions, createApp, publishSale, startWorker } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { checkout } from '../src/orders/checkout.ts';
+import { deleteKeys } from '../test/support/redisKeys.ts';
 import { appendResults, measure, printTable, type Row } from './lib.ts';
 
 const { values } = parseArgs({
@@ -88,14 +89,7 @@ try {
   console.warn(`production shape skipped: ${String(error)}`);
 } finally {
   const redis = new Redis(REDIS_URL);
-  for (const pattern of [`bench-${id}:*`, `{bench-${id}}*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  }
+  for (const pattern of [`bench-${id}:*`, `{bench-${id}}*`]) await deleteKeys(redis, pattern);
   redis.disconnect();
   const client = new pg.Client({ connectionString: DATABASE_URL });
   await client

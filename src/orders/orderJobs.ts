@@ -1,13 +1,10 @@
-/** Payloads of the pipeline's jobs. The order job's id is the hold id: one job, one order per hold. */
-export interface OrderJob {
-  holdId: string;
-  saleId: string;
-  userId: string;
-  quantity: number;
-  amountCents: number;
-  currency: string;
-  paymentMethod: string;
-}
+import type { NewOrder } from '../db/records.ts';
+
+/**
+ * Payloads of the pipeline's jobs. The order job carries exactly the order it will write; its job id
+ * is the hold id: one job, one order per hold.
+ */
+export type OrderJob = NewOrder;
 
 export interface NotificationJob {
   kind: 'order_confirmed' | 'order_failed';

@@ -7,20 +7,11 @@ import { RedisEngine } from '../../src/engine/redis/redisEngine.ts';
 import { inlineIncludes, runScript } from '../../src/engine/redis/scripts.ts';
 import type { Clock } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
+import { deleteKeys } from '../support/redisKeys.ts';
 import { hasRedis, REDIS_URL } from '../support/services.ts';
 import { describeEngineContract } from './engine.contract.ts';
 import { describeEngineProperties } from './engine.property.ts';
 import type { EngineFactory } from './engineFactory.ts';
-
-/** Deletes every key under a prefix (SCAN is for tests only; the engine never scans). */
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 /** Each call: its own connection and key prefix, deleted afterwards. */
 const factory: EngineFactory = async (clock: Clock) => {
@@ -29,7 +20,7 @@ const factory: EngineFactory = async (clock: Clock) => {
   return {
     engine: new RedisEngine(redis, clock, { prefix }),
     cleanup: async () => {
-      await deletePrefix(redis, prefix);
+      await deleteKeys(redis, `${prefix}*`);
       await redis.quit();
     },
   };
@@ -46,7 +37,7 @@ describe.skipIf(!(await hasRedis()))('redis engine', () => {
       redis = new Redis(REDIS_URL);
     });
     afterAll(async () => {
-      await deletePrefix(redis, prefix);
+      await deleteKeys(redis, `${prefix}*`);
       await redis.quit();
     });
 

@@ -10,19 +10,11 @@ import type { SaleInput } from '../../src/domain/sale.ts';
 import { RedisEngine } from '../../src/engine/redis/redisEngine.ts';
 import type { Clock } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
+import { deleteKeys } from '../support/redisKeys.ts';
 import { hasRedis, REDIS_URL } from '../support/services.ts';
 
 const CONNECTIONS = 16;
 const prefix = `race:${randomUUID().slice(0, 8)}:`;
-
-async function deletePrefix(redis: Redis): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 /** Engines with their own connections, as separate API processes would have. */
 function engines(count: number, clock: Clock): { list: RedisEngine[]; connections: Redis[] } {
@@ -52,7 +44,7 @@ describe.skipIf(!(await hasRedis()))('engine races on real Redis', () => {
   });
   afterAll(async () => {
     const admin = new Redis(REDIS_URL);
-    await deletePrefix(admin);
+    await deleteKeys(admin, `${prefix}*`);
     await admin.quit();
     await Promise.all(pool.connections.map((c) => c.quit()));
   });

@@ -8,6 +8,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { type App, type AppOptions, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { deleteKeys } from '../support/redisKeys.ts';
 import { DATABASE_URL, REDIS_URL } from '../support/services.ts';
 
 export interface Shape {
@@ -67,14 +68,8 @@ export function redisShape(): Shape {
     make: (extra = {}, over = {}) => createApp(loadConfig({ ...env, ...over }), { ...options, ...extra }),
     async cleanup() {
       const redis = new Redis(REDIS_URL);
-      for (const pattern of [`${env.FLASHSALE_REDIS_PREFIX}*`, `{fsq-${id}*`]) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== '0');
-      }
+      for (const pattern of [`${env.FLASHSALE_REDIS_PREFIX}*`, `{fsq-${id}*`])
+        await deleteKeys(redis, pattern);
       await redis.quit();
       const client = new pg.Client({ connectionString: DATABASE_URL });
       await client.connect();

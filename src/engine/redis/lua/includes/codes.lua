@@ -1,5 +1,5 @@
 --[[
-  Status codes: the first element of every script's reply. `src/engine/redis/codes.ts` maps them,
+  Status codes (and two tiny helpers every script needs): the first element of every script's reply. `src/engine/redis/codes.ts` maps them,
   in one place, to FlashsaleError codes. Negative = refusal; 0 = done; positive = done, look again.
 ]]
 local OK = 0
@@ -20,4 +20,15 @@ local ERR_HOLD_CONFIRMED = -11
 -- Integers as plain digits: tostring() prints 1.2345678901234e+14 and loses digits past 14.
 local function fmt(n)
   return string.format('%d', n)
+end
+
+-- A hash's listed fields as a flat {field, value, ...} reply (missing fields come back as false).
+local function fieldPairs(key, fields)
+  local values = redis.call('HMGET', key, unpack(fields))
+  local out = {}
+  for i, field in ipairs(fields) do
+    out[#out + 1] = field
+    out[#out + 1] = values[i]
+  end
+  return out
 end

@@ -7,13 +7,7 @@ local HOLD_FIELDS = { 'id', 'userId', 'quantity', 'expiresAt', 'status', 'reason
 
 -- The hold as a flat field, value... list (false for absent), decoded in TypeScript.
 local function holdPairs(holdKey)
-  local values = redis.call('HMGET', holdKey, unpack(HOLD_FIELDS))
-  local out = {}
-  for i, field in ipairs(HOLD_FIELDS) do
-    out[#out + 1] = field
-    out[#out + 1] = values[i]
-  end
-  return out
+  return fieldPairs(holdKey, HOLD_FIELDS)
 end
 
 -- Ends a held hold: its units go back on sale and back under the user's limit (endHold in the

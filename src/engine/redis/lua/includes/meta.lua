@@ -27,13 +27,7 @@ end
 
 -- The sale as a flat field, value, field, value... list (false for absent), decoded in TypeScript.
 local function metaPairs(metaKey)
-  local values = redis.call('HMGET', metaKey, unpack(META_FIELDS))
-  local out = {}
-  for i, field in ipairs(META_FIELDS) do
-    out[#out + 1] = field
-    out[#out + 1] = values[i]
-  end
-  return out
+  return fieldPairs(metaKey, META_FIELDS)
 end
 
 -- At the start the pre-queue's size is fixed: its tickets are the ones the shuffle orders.
