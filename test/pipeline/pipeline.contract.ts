@@ -3,6 +3,7 @@
  * engine confirm → PostgreSQL confirm, with the audit as the judge.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, startWorker } from '../../src/app.ts';
 import { auditSale } from '../../src/orders/audit.ts';
@@ -42,6 +43,14 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
       const report = await auditSale(app.engine, app.store, sale.id);
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
       expect(await app.store.countEvents(sale.id, 'order_confirmed')).toBe(n);
+      const outbox = (await readFile(app.config.outboxPath, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const confirmations = outbox.filter(
+        (m) => m.meta.saleId === sale.id && m.meta.kind === 'order_confirmed',
+      );
+      expect(new Set(confirmations.map((m) => m.meta.orderId)).size).toBe(n);
     });
 
     it('declined payments put units back on sale and other buyers get them', async () => {

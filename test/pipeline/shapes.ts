@@ -3,6 +3,9 @@
  * and production (Redis engine, BullMQ, PostgreSQL), each isolated by its own prefixes and schema.
  */
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import pino from 'pino';
@@ -29,17 +32,20 @@ export const TEST_ENV = {
   FLASHSALE_PAYMENT_LATENCY_MS: '0',
 };
 
+/** Each shape's confirmation messages go to a file of its own, outside the repository. */
+const tempOutbox = () => join(tmpdir(), `flashsale-outbox-${randomUUID().slice(0, 8)}.jsonl`);
+
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export function embeddedShape(): Shape {
-  const env = { ...TEST_ENV, FLASHSALE_DATA_DIR: 'memory' };
+  const env = { ...TEST_ENV, FLASHSALE_DATA_DIR: 'memory', FLASHSALE_OUTBOX: tempOutbox() };
   const options: AppOptions = { log: quiet, jobDefaults: { backoffMs: 10 } };
   return {
     name: 'embedded',
     env,
     options,
     make: (extra = {}, over = {}) => createApp(loadConfig({ ...env, ...over }), { ...options, ...extra }),
-    cleanup: async () => {},
+    cleanup: () => rm(env.FLASHSALE_OUTBOX, { force: true }),
   };
 }
 
@@ -48,6 +54,7 @@ export function redisShape(): Shape {
   const schema = `t_${id}`;
   const env = {
     ...TEST_ENV,
+    FLASHSALE_OUTBOX: tempOutbox(),
     REDIS_URL,
     DATABASE_URL,
     FLASHSALE_REDIS_PREFIX: `fst-${id}:`,
@@ -67,6 +74,7 @@ export function redisShape(): Shape {
     options,
     make: (extra = {}, over = {}) => createApp(loadConfig({ ...env, ...over }), { ...options, ...extra }),
     async cleanup() {
+      await rm(env.FLASHSALE_OUTBOX, { force: true });
       const redis = new Redis(REDIS_URL);
       for (const pattern of [`${env.FLASHSALE_REDIS_PREFIX}*`, `{fsq-${id}*`])
         await deleteKeys(redis, pattern);

@@ -1,0 +1,77 @@
+/**
+ * Confirmation messages: through nodemailer to a real SMTP server (smtp-server on loopback) when
+ * SMTP_URL is set, else appended to a JSON-lines outbox file.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { NotificationJob } from '../../src/orders/orderJobs.ts';
+import { notificationHandler, OutboxMailer, SmtpMailer } from '../../src/orders/sideEffects.ts';
+
+const job = (kind: NotificationJob['kind']): NotificationJob => ({
+  kind,
+  orderId: 'sale-1.hold-1',
+  saleId: 'sale-1',
+  userId: 'ada@example.com',
+  quantity: 2,
+  amountCents: 25_800,
+  currency: 'EUR',
+  reason: kind === 'order_failed' ? 'payment_declined:card_declined' : null,
+});
+
+describe('confirmation messages', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const fn of cleanup) await fn();
+  });
+
+  it('appends one JSON line per message to the outbox file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outbox-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'nested', 'outbox.jsonl');
+    const send = notificationHandler(new OutboxMailer(path));
+    await send({ data: job('order_confirmed') });
+    await send({ data: job('order_failed') });
+    const lines = (await readFile(path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ to: 'ada@example.com', subject: 'Order sale-1.hold-1 confirmed' });
+    expect(lines[0].text).toContain('258.00 EUR');
+    expect(lines[1].text).toContain('payment_declined:card_declined');
+  });
+
+  it('sends through SMTP when SMTP_URL is set', async () => {
+    const received: { from: string; to: string[]; body: string }[] = [];
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, session, callback) {
+        let body = '';
+        stream.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        stream.on('end', () => {
+          received.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            body,
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.server.address() as AddressInfo;
+    const mailer = new SmtpMailer(`smtp://127.0.0.1:${port}`, 'shop <no-reply@shop.test>');
+    await notificationHandler(mailer)({ data: job('order_confirmed') });
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ from: 'no-reply@shop.test', to: ['ada@example.com'] });
+    expect(received[0]?.body).toContain('Subject: Order sale-1.hold-1 confirmed');
+  });
+});
