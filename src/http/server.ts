@@ -2,9 +2,10 @@
  * The Fastify service: public buyer API, admin API, operations endpoints, OpenAPI. Routes live in
  * `routes/*`, one module per area; this file only assembles them in order.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { FlashsaleError } from '../domain/errors.ts';
 import type { HttpContext } from './context.ts';
-import { installErrorHandling } from './errors.ts';
+import { errorBody, installErrorHandling } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerProtection } from './protection.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -22,6 +23,13 @@ export async function buildServer(ctx: HttpContext): Promise<FastifyInstance> {
     disableRequestLogging: config.logLevel !== 'debug',
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Public order ids are `<saleId>.<holdId>`: up to 64 + 1 + 36 characters, past the default 100.
+    routerOptions: { maxParamLength: 256 },
+    // Malformed URLs and over-long path parameters are answered by the router itself; keep the
+    // error body every other refusal has.
+    frameworkErrors: (error, _request, reply) => {
+      (reply as FastifyReply).code(400).send(errorBody(new FlashsaleError('INVALID_REQUEST', error.message)));
+    },
   });
   installErrorHandling(server);
   await registerOpenApi(server);

@@ -1,4 +1,5 @@
 import { FlashsaleError } from '../domain/errors.ts';
+import { SALE_ID_PATTERN } from '../domain/sale.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import type { Catalog } from './catalog.ts';
 import type { JobQueue } from './jobs/types.ts';
@@ -13,10 +14,30 @@ export interface CheckoutRequest {
 }
 
 export interface CheckoutAccepted {
-  /** The hold id: the order job and the order row are keyed by it. */
+  /** The public order id, `<saleId>.<holdId>` (see orderIdOf). */
   orderId: string;
+  /** The order job and the order row are keyed by the hold id. */
+  holdId: string;
   status: 'pending';
   holdExpiresAt: number;
+}
+
+/** Hold ids are `crypto.randomUUID()`: lowercase. */
+const HOLD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The public order id is `<saleId>.<holdId>`: the hold id alone keys the order job and the order
+ * row, but reading the hold from the engine (before the row exists) needs its sale. Sale ids have
+ * no dots, so the first dot splits it.
+ */
+export const orderIdOf = (saleId: string, holdId: string) => `${saleId}.${holdId}`;
+
+export function parseOrderId(orderId: string): { saleId: string; holdId: string } | null {
+  const dot = orderId.indexOf('.');
+  if (dot < 0) return null;
+  const saleId = orderId.slice(0, dot);
+  const holdId = orderId.slice(dot + 1);
+  return SALE_ID_PATTERN.test(saleId) && HOLD_ID_PATTERN.test(holdId) ? { saleId, holdId } : null;
 }
 
 const PAYMENT_METHOD_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
@@ -52,5 +73,10 @@ export async function checkout(
     await deps.engine.release(hold.saleId, hold.id, 'cancelled').catch(() => undefined);
     throw new FlashsaleError('UNAVAILABLE', 'The order queue is unavailable; nothing was reserved.');
   }
-  return { orderId: hold.id, status: 'pending', holdExpiresAt: hold.expiresAt };
+  return {
+    orderId: orderIdOf(hold.saleId, hold.id),
+    holdId: hold.id,
+    status: 'pending',
+    holdExpiresAt: hold.expiresAt,
+  };
 }

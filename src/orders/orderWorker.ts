@@ -3,6 +3,7 @@ import type { OrderStore } from '../db/orderStore.ts';
 import { FlashsaleError } from '../domain/errors.ts';
 import type { Hold, ReleaseReason } from '../domain/hold.ts';
 import type { SaleEngine } from '../engine/types.ts';
+import { orderIdOf } from './checkout.ts';
 import type { JobQueue } from './jobs/types.ts';
 import type { AnalyticsJob, NotificationJob, OrderJob } from './orderJobs.ts';
 import { type PaymentProvider, TransientPaymentError } from './payments.ts';
@@ -49,11 +50,11 @@ export function createOrderHandler(deps: OrderWorkerDeps) {
   };
 
   const notify = async (job: OrderJob, kind: NotificationJob['kind'], reason: string | null) => {
-    const data = { ...job, orderId: job.holdId, kind, reason };
+    const data = { ...job, orderId: orderIdOf(job.saleId, job.holdId), kind, reason };
     await deps.notifications.add(kind, data, { jobId: `${kind}-${job.holdId}` });
     await deps.analytics.add(
       'event',
-      { saleId: job.saleId, type: kind, userId: job.userId, payload: { orderId: job.holdId, reason } },
+      { saleId: job.saleId, type: kind, userId: job.userId, payload: { orderId: data.orderId, reason } },
       { jobId: `${kind}-${job.holdId}` },
     );
   };

@@ -89,9 +89,9 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
         const sale = await newSale(slowApp, { totalStock: 2, holdSeconds: 1 });
         const order = await buy(slowApp, sale.id, 'slow-buyer');
         await slowApp.queues.orders.drained(30_000);
-        expect(await slowApp.store.getOrderByHold(order.orderId)).toMatchObject({ status: 'expired' });
+        expect(await slowApp.store.getOrderByHold(order.holdId)).toMatchObject({ status: 'expired' });
         expect(await slowApp.store.chargeCount({ saleId: sale.id, status: 'refunded' })).toBe(1);
-        expect(await slowApp.engine.getHold(sale.id, order.orderId)).toMatchObject({ status: 'released' });
+        expect(await slowApp.engine.getHold(sale.id, order.holdId)).toMatchObject({ status: 'released' });
         expect(await slowApp.engine.stats(sale.id)).toMatchObject({ available: 2, held: 0, sold: 0 });
         expect((await auditSale(slowApp.engine, slowApp.store, sale.id)).ok).toBe(true);
       } finally {

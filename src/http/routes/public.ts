@@ -1,4 +1,21 @@
+/**
+ * The public buyer API under /api/v1: visitors, the sale page, the waiting room, checkout and
+ * orders. Each area is its own module under `public/`; this plugin assembles them.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import type { HttpContext } from '../context.ts';
+import { checkoutRoutes } from './public/checkout.ts';
+import { queueRoutes } from './public/queue.ts';
+import { saleRoutes } from './public/sales.ts';
 
-export const publicRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (_server, _options) => {};
+export const publicRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server, { ctx }) => {
+  // Buyer answers are personal or change by the second: nothing may be stored on the way unless a
+  // route says otherwise (the sale page does). Errors get it too.
+  server.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  saleRoutes(server, ctx);
+  queueRoutes(server, ctx);
+  checkoutRoutes(server, ctx);
+};

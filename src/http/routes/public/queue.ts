@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import { FlashsaleError } from '../../../domain/errors.ts';
+import type { QueueStatus } from '../../../domain/queue.ts';
+import type { HttpContext } from '../../context.ts';
+import {
+  BUYER_ROUTE_ERRORS,
+  errors,
+  queueStatusSchema,
+  saleParams,
+  USER_TOKEN_SECURITY,
+} from '../../schemas.ts';
+import { authenticate, callerOf } from './common.ts';
+
+interface QueueAnswer {
+  state: Exclude<QueueStatus['state'], 'not_in_queue'>;
+  position: number | null;
+  ahead: number | null;
+  etaSeconds: number | null;
+  pollAfterMs: number | null;
+  admission?: { token: string; expiresAt: number };
+}
+
+const MAX_CACHED_TOKENS = 10_000;
+
+export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
+  // An admitted buyer polls until they check out; signing (ES256) on every poll would make the
+  // cheapest route the costliest. A token is fully determined by user, sale and session end.
+  const tokens = new Map<string, Promise<string>>();
+  const admissionToken = (userId: string, saleId: string, expiresAt: number): Promise<string> => {
+    const key = `${saleId}\n${userId}\n${expiresAt}`;
+    let token = tokens.get(key);
+    if (token === undefined) {
+      if (tokens.size >= MAX_CACHED_TOKENS) tokens.clear();
+      token = ctx.admission.sign({ userId, saleId, expiresAt });
+      tokens.set(key, token);
+      token.catch(() => tokens.delete(key));
+    }
+    return token;
+  };
+
+  const answer = async (status: QueueStatus, saleId: string, userId: string): Promise<QueueAnswer> => {
+    if (status.state === 'not_in_queue') throw new FlashsaleError('NOT_IN_QUEUE');
+    const body: QueueAnswer = {
+      state: status.state,
+      position: status.position,
+      ahead: status.ahead,
+      etaSeconds: status.etaSeconds,
+      pollAfterMs: status.pollAfterMs,
+    };
+    if (status.state === 'admitted' && status.admittedUntil !== null) {
+      const expiresAt = status.admittedUntil;
+      body.admission = { token: await admissionToken(userId, saleId, expiresAt), expiresAt };
+    }
+    return body;
+  };
+
+  const description =
+    'Answers `{state, position, ahead, etaSeconds, pollAfterMs}`, plus `admission` once admitted. ' +
+    'Poll again after `pollAfterMs`.';
+
+  server.post<{ Params: { saleId: string } }>(
+    '/sales/:saleId/queue',
+    {
+      preValidation: authenticate(ctx),
+      schema: {
+        tags: ['waiting room'],
+        summary: 'Join the waiting room (idempotent: joining again keeps the place)',
+        description: `${description} Refused with 409 NOT_LIVE before the waiting room opens.`,
+        security: USER_TOKEN_SECURITY,
+        params: saleParams,
+        response: { 200: queueStatusSchema, ...errors(400, 401, 404, 409, ...BUYER_ROUTE_ERRORS) },
+      },
+    },
+    async (request) => {
+      const userId = callerOf(request);
+      const { saleId } = request.params;
+      return answer(await ctx.queue.join(saleId, userId), saleId, userId);
+    },
+  );
+
+  server.get<{ Params: { saleId: string } }>(
+    '/sales/:saleId/queue',
+    {
+      preValidation: authenticate(ctx),
+      schema: {
+        tags: ['waiting room'],
+        summary: 'Where the caller stands in the waiting room',
+        description: `${description} Answered from a per-process snapshot refreshed a few times a second, not from the store. 404 NOT_IN_QUEUE if the caller never joined.`,
+        security: USER_TOKEN_SECURITY,
+        params: saleParams,
+        response: { 200: queueStatusSchema, ...errors(400, 401, 404, ...BUYER_ROUTE_ERRORS) },
+      },
+    },
+    async (request) => {
+      const userId = callerOf(request);
+      const { saleId } = request.params;
+      return answer(await ctx.queue.status(saleId, userId), saleId, userId);
+    },
+  );
+}

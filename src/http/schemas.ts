@@ -1,0 +1,189 @@
+/**
+ * JSON schemas shared by the routes: Fastify validates requests with them (a mismatch is a 400
+ * INVALID_REQUEST through the error handler), serializes responses with them, and the OpenAPI
+ * document is generated from them. Inline objects rather than `$ref`s, so a route's schema is
+ * complete wherever the route is registered (encapsulated plugins do not share `addSchema`).
+ *
+ * Every instant in the API is epoch milliseconds (UTC), as in the engine and the database layer.
+ */
+import { ERROR_MESSAGES } from '../domain/errors.ts';
+import { IDEMPOTENCY_KEY_PATTERN } from '../domain/hold.ts';
+import { SALE_ID_PATTERN } from '../domain/sale.ts';
+import { SECURITY } from './openapi.ts';
+
+/** A sale id: the domain's own pattern, so the schema and the engine cannot disagree. */
+export const SALE_ID = { type: 'string', pattern: SALE_ID_PATTERN.source } as const;
+
+const epochMs = (description: string) =>
+  ({ type: 'integer', description: `${description} (epoch ms)` }) as const;
+const nullableInt = (description: string) => ({ type: ['integer', 'null'], description }) as const;
+
+export const errorSchema = {
+  type: 'object',
+  description: 'Every refusal: a stable code from one registry, and a human-readable message.',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', enum: Object.keys(ERROR_MESSAGES) },
+        message: { type: 'string' },
+        details: { type: 'object', additionalProperties: true },
+      },
+    },
+  },
+} as const;
+
+/** Response schemas for the given error statuses, each with the shared error body. */
+export function errors(...statuses: number[]): Record<number, typeof errorSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, errorSchema]));
+}
+
+/** What any buyer route may answer besides its own refusals: rate limits, shedding, a store away. */
+export const BUYER_ROUTE_ERRORS = [429, 503] as const;
+
+export const saleParams = {
+  type: 'object',
+  required: ['saleId'],
+  properties: { saleId: SALE_ID },
+} as const;
+
+/** OpenAPI security requirements (the schemes are declared in openapi.ts). */
+export const USER_TOKEN_SECURITY = [{ [SECURITY.user]: [] }];
+/** Both at once: checkout needs the user token and the admission token. */
+export const ADMITTED_USER_SECURITY = [{ [SECURITY.user]: [], [SECURITY.admission]: [] }];
+
+export const visitorSchema = {
+  type: 'object',
+  description: 'A user token for an anonymous visitor, valid for a day',
+  required: ['token', 'userId'],
+  properties: {
+    token: { type: 'string', description: 'User token (HS256 JWT) to send as `Authorization: Bearer …`' },
+    userId: { type: 'string' },
+  },
+} as const;
+
+export const SALE_STATES = ['scheduled', 'prequeue', 'live', 'paused', 'sold_out', 'ended'] as const;
+
+export const saleSchema = {
+  type: 'object',
+  description: 'The sale: catalog data with its live state',
+  required: [
+    'id',
+    'name',
+    'description',
+    'priceCents',
+    'currency',
+    'totalStock',
+    'perUserLimit',
+    'prequeueAt',
+    'startsAt',
+    'endsAt',
+    'state',
+    'remaining',
+  ],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    priceCents: { type: 'integer', description: 'Unit price in the minor unit of the currency' },
+    currency: { type: 'string', description: 'ISO 4217' },
+    totalStock: { type: 'integer' },
+    perUserLimit: { type: 'integer', description: 'Units one user may buy at most' },
+    prequeueAt: epochMs('The waiting room opens; joining before is refused with NOT_LIVE'),
+    startsAt: epochMs('Admission and purchases begin'),
+    endsAt: epochMs('The sale ends'),
+    state: { type: 'string', enum: SALE_STATES },
+    remaining: { type: 'integer', description: 'Units neither held nor sold, a second old at most' },
+  },
+} as const;
+
+export const QUEUE_STATES = ['waiting', 'admitted', 'expired', 'sold_out', 'ended'] as const;
+
+export const queueStatusSchema = {
+  type: 'object',
+  description: "The caller's place in the waiting room",
+  required: ['state', 'position', 'ahead', 'etaSeconds', 'pollAfterMs'],
+  properties: {
+    state: {
+      type: 'string',
+      enum: QUEUE_STATES,
+      description: 'expired: admitted, but the shopping session ended',
+    },
+    position: nullableInt('1 = next to be admitted; null while a shuffled pre-queue awaits the start'),
+    ahead: nullableInt('Users ahead in line'),
+    etaSeconds: nullableInt('Estimated wait, from the measured admission rate; null when unknown'),
+    pollAfterMs: nullableInt('Ask again after this long; null when there is nothing to wait for'),
+    admission: {
+      type: 'object',
+      description: 'Present only when admitted: send the token as `X-Admission-Token` at checkout',
+      required: ['token', 'expiresAt'],
+      properties: {
+        token: { type: 'string', description: 'ES256 JWT bound to this user and sale (see JWKS)' },
+        expiresAt: epochMs('End of the shopping session'),
+      },
+    },
+  },
+} as const;
+
+/** X-Admission-Token is documented as a security scheme and checked by the handler (403, not 400). */
+export const checkoutHeaders = {
+  type: 'object',
+  required: ['idempotency-key'],
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      pattern: IDEMPOTENCY_KEY_PATTERN.source,
+      description: 'Chosen by the client; a retry with the same key returns the same order',
+    },
+  },
+} as const;
+
+export const checkoutBody = {
+  type: 'object',
+  required: ['quantity', 'paymentMethod'],
+  additionalProperties: false,
+  properties: {
+    quantity: { type: 'integer', minimum: 1, maximum: 1000, description: 'At most the per-user limit' },
+    paymentMethod: { type: 'string', pattern: '^[A-Za-z0-9_]{1,64}$', examples: ['pm_ok'] },
+  },
+} as const;
+
+export const checkoutAccepted = {
+  type: 'object',
+  description: 'Units held and the order queued; the payment runs next',
+  required: ['orderId', 'status', 'holdExpiresAt'],
+  properties: {
+    orderId: { type: 'string', description: 'Poll GET /orders/{orderId} for the outcome' },
+    status: { type: 'string', enum: ['pending'] },
+    holdExpiresAt: epochMs('The units are held for this order until then'),
+  },
+} as const;
+
+export const orderParams = {
+  type: 'object',
+  required: ['orderId'],
+  // No pattern: a malformed id is answered like an unknown one (404), not as a bad request.
+  properties: { orderId: { type: 'string' } },
+} as const;
+
+export const ORDER_STATUSES = ['pending', 'confirmed', 'failed', 'expired'] as const;
+
+export const orderSchema = {
+  type: 'object',
+  description: 'The order and where it stands',
+  required: ['orderId', 'saleId', 'quantity', 'amountCents', 'currency', 'status'],
+  properties: {
+    orderId: { type: 'string' },
+    saleId: { type: 'string' },
+    quantity: { type: 'integer' },
+    amountCents: { type: 'integer' },
+    currency: { type: 'string' },
+    status: {
+      type: 'string',
+      enum: ORDER_STATUSES,
+      description: 'failed: payment declined or refused; expired: the hold ran out before payment',
+    },
+  },
+} as const;
