@@ -71,7 +71,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-async function openDatabase(config: Config, options: AppOptions): Promise<Database> {
+export async function openDatabase(config: Readonly<Config>, options: AppOptions = {}): Promise<Database> {
   if (config.databaseUrl !== null) {
     return openPostgres({
       connectionString: config.databaseUrl,
@@ -101,6 +101,8 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
       enableOfflineQueue: false,
       lazyConnect: true,
     });
+    // Without a listener ioredis prints every failed reconnect as an "Unhandled error event".
+    redis.on('error', (error) => log.warn({ err: error }, 'engine Redis connection error'));
     await redis.connect();
     engine = new RedisEngine(redis, clock, { prefix: config.redisPrefix });
     const redisUrl = config.redisUrl;
@@ -108,7 +110,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
       createBullQueue<T>(name, {
         connection: redisUrl,
         defaults,
-        ...(options.queuePrefix ? { prefix: options.queuePrefix } : {}),
+        prefix: options.queuePrefix ?? config.queuePrefix,
         ...options.stalledMs,
         onError: (err) => log.warn({ err, queue: name }, 'job queue error'),
       });

@@ -9,6 +9,8 @@ export interface Config {
   databaseUrl: string | null;
   dataDir: string;
   redisPrefix: string;
+  /** BullMQ key prefix; hash-tagged so a queue's keys share one Redis Cluster slot. */
+  queuePrefix: string;
   port: number;
   host: string;
   adminKey: string | null;
@@ -82,6 +84,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     databaseUrl,
     dataDir: env.FLASHSALE_DATA_DIR || '.data/pglite',
     redisPrefix: env.FLASHSALE_REDIS_PREFIX || 'fs:',
+    queuePrefix: env.FLASHSALE_QUEUE_PREFIX || '{flashsale}',
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     adminKey: env.FLASHSALE_ADMIN_KEY || null,

@@ -1,92 +1,80 @@
 /**
- * `npm start`: the embedded shape runs a whole flash sale in one process — a demo sale, a crowd of
- * simulated buyers joining the waiting room, admission, checkout, the order pipeline — and prints the
- * audit at the end. (The HTTP service, once built, replaces the in-process crowd with real clients.)
+ * `flashsale start` (what `npm start` runs): the all-in-one. API, order worker and ticks in one
+ * process (embedded shape unless REDIS_URL is set), plus a demo sale that opens shortly after the
+ * start, so a buyer — curl, a script, the browsable docs — can go through a whole drop right away.
  */
-import { randomUUID } from 'node:crypto';
-import { createApp, publishSale, startWorker } from '../app.ts';
+import { publishSale } from '../app.ts';
 import type { Config } from '../config.ts';
-import { FlashsaleError } from '../domain/errors.ts';
-import { auditSale, formatAudit } from '../orders/audit.ts';
-import { checkout } from '../orders/checkout.ts';
+import type { SaleView } from '../engine/types.ts';
+import { type Running, runService } from './serve.ts';
 
-const BUYERS = 2000;
-const STOCK = 200;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const DEMO_OPENS_IN_MS = 20_000;
 
-export async function runDemo(config: Readonly<Config>): Promise<number> {
-  const app = await createApp({ ...config, logLevel: 'error' });
-  const stopWorker = startWorker(app, {
-    ticks: { admitEveryMs: 100, sweepEveryMs: 1000, syncEveryMs: 5000, sweepBatch: 500 },
-  });
+function publishDemoSale({ app }: Running): Promise<SaleView> {
   const now = Date.now();
-  const sale = await publishSale(app, {
+  const startsAt = now + DEMO_OPENS_IN_MS;
+  return publishSale(app, {
     id: `demo-${now.toString(36)}`,
     name: 'Limited sneakers',
-    description: 'The demo drop: 200 pairs for 2,000 buyers.',
+    description: 'The demo drop: 100 pairs, at most 2 per buyer, a shuffled pre-queue.',
     priceCents: 12_900,
     currency: 'EUR',
-    totalStock: STOCK,
+    totalStock: 100,
     perUserLimit: 2,
+    // The waiting room opens now; everyone who joins before the start is shuffled fairly at it.
     prequeueAt: now,
-    startsAt: now + 3000,
-    endsAt: now + 10 * 60_000,
+    startsAt,
+    endsAt: startsAt + 60 * 60_000,
     queueing: 'shuffle',
-    holdSeconds: 60,
-    admission: { perSecond: 200, maxActive: 150, sessionSeconds: 30 },
+    admission: { perSecond: 5, maxActive: 50, sessionSeconds: 300 },
+    holdSeconds: 120,
   });
-  console.log(`flashsale (embedded): sale "${sale.id}" — ${STOCK} units, ${BUYERS} buyers, opens in 3 s`);
-  console.log(
-    'The HTTP API is not built yet (issue #4); this demo drives the engine and the order pipeline directly.',
-  );
+}
 
-  const outcomes = { bought: 0, declined: 0, soldOut: 0 };
-  const buyer = async (i: number) => {
-    const userId = `buyer-${i}`;
-    let status = await app.engine.join(sale.id, userId);
-    while (status.state === 'waiting') {
-      await sleep(Math.min(status.pollAfterMs ?? 1000, 1000));
-      status = await app.engine.status(sale.id, userId);
-    }
-    if (status.state !== 'admitted') {
-      outcomes.soldOut += 1;
-      return;
-    }
-    const paymentMethod = i % 10 === 0 ? 'pm_decline' : i % 7 === 0 ? 'pm_flaky' : 'pm_ok';
-    try {
-      await checkout(
-        {
-          engine: app.engine,
-          catalog: app.catalog,
-          orders: app.queues.orders,
-          orderAttempts: app.orderAttempts,
-        },
-        { saleId: sale.id, userId, quantity: 1 + (i % 2), idempotencyKey: randomUUID(), paymentMethod },
-      );
-      if (paymentMethod === 'pm_decline') outcomes.declined += 1;
-      else outcomes.bought += 1;
-    } catch (error) {
-      if (!(error instanceof FlashsaleError)) throw error;
-      outcomes.soldOut += 1;
-    }
-  };
+function describeShape(config: Readonly<Config>): string {
+  if (config.redisUrl !== null) return 'Redis engine, BullMQ jobs, PostgreSQL';
+  const pglite = config.dataDir === 'memory' ? 'PGlite in memory' : `PGlite in ${config.dataDir}`;
+  return `embedded: memory engine, in-process jobs, ${pglite}`;
+}
 
-  const progress = setInterval(async () => {
-    const s = await app.engine.stats(sale.id);
-    console.log(
-      `  waiting ${s.waiting}  active ${s.active}  available ${s.available}  held ${s.held}  sold ${s.sold}`,
-    );
-  }, 1000);
-  await Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(i)));
-  await app.queues.orders.drained(60_000);
-  clearInterval(progress);
+function printBanner(running: Running, sale: SaleView): void {
+  const { app, ctx, url } = running;
+  const api = `${url}/api/v1`;
+  const saleUrl = `${api}/sales/${sale.id}`;
+  const opens = new Date(sale.startsAt).toLocaleTimeString();
+  const generated = app.config.adminKey === null ? '  (generated; set FLASHSALE_ADMIN_KEY to choose it)' : '';
+  const lines = [
+    '',
+    `flashsale is running (${describeShape(app.config)})`,
+    '',
+    `  API          ${api}`,
+    `  Docs         ${url}/docs   (explore and try every route from the browser)`,
+    `  OpenAPI      ${url}/openapi.json`,
+    `  Demo sale    ${saleUrl}   (opens at ${opens}, in ${DEMO_OPENS_IN_MS / 1000} s)`,
+    `  Admin key    ${ctx.adminKey}${generated}`,
+    '',
+    'A buyer, by hand:',
+    ...(app.config.visitors
+      ? [`  curl -s -X POST ${api}/visitors                      → {"token", "userId"}`]
+      : ['  (sign a user token with FLASHSALE_USER_SECRET: visitors are off)']),
+    `  curl -s -X POST -H "Authorization: Bearer $TOKEN" ${saleUrl}/queue`,
+    '     then GET the same URL until "state" is "admitted"; it carries admission.token',
+    `  curl -s -X POST -H "Authorization: Bearer $TOKEN" -H "X-Admission-Token: $ADMISSION" \\`,
+    `       -H "Idempotency-Key: 1" -H "Content-Type: application/json" \\`,
+    `       -d '{"quantity": 1, "paymentMethod": "pm_ok"}' ${saleUrl}/checkout`,
+    `  curl -s -H "Authorization: Bearer ${ctx.adminKey}" ${url}/api/v1/admin/sales/${sale.id}/stats`,
+    '',
+    'Ctrl-C stops it.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
 
-  const counts = await app.store.orderCounts(sale.id);
-  console.log(`\nbuyers: ${JSON.stringify(outcomes)}`);
-  console.log(`orders: ${JSON.stringify(counts)}`);
-  const report = await auditSale(app.engine, app.store, sale.id);
-  console.log(formatAudit(report));
-  await stopWorker();
-  await app.close();
-  return report.ok ? 0 : 1;
+export function runStart(config: Readonly<Config>): Promise<number> {
+  return runService(config, {
+    withWorker: true,
+    async onListening(running) {
+      printBanner(running, await publishDemoSale(running));
+    },
+  });
 }

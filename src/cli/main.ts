@@ -3,16 +3,18 @@
  * app through the composition root (src/app.ts).
  */
 import { parseArgs } from 'node:util';
-import { type App, createApp, publishSale, recover, startWorker } from '../app.ts';
+import { type App, createApp, openDatabase, publishSale, recover, startWorker } from '../app.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { migrate } from '../db/migrate.ts';
 import { FlashsaleError } from '../domain/errors.ts';
 import { auditSale, formatAudit } from '../orders/audit.ts';
-import { runDemo } from './demo.ts';
+import { runStart } from './demo.ts';
+import { checkServeConfig, printListening, runService } from './serve.ts';
 
 const USAGE = `usage: flashsale <command>
 
-  start                       embedded all-in-one with a demo sale (what \`npm start\` runs)
+  start                       all-in-one: API + worker + a demo sale (what \`npm start\` runs)
+  serve                       the HTTP API on HOST:PORT (embedded shape: with the worker in-process)
   worker                      run order jobs, the hold sweeper, admission steps and sale loading
   migrate                     apply pending database migrations
   sale create --id ID --name NAME --stock N --price-cents N [--limit N] [--starts-in S]
@@ -82,11 +84,25 @@ async function saleCommand(args: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'start':
-      return runDemo(loadConfig());
+    case 'start': {
+      const config = loadConfig();
+      // A console for a person: their own log level if they chose one, else warnings only.
+      return runStart(process.env.FLASHSALE_LOG_LEVEL ? config : { ...config, logLevel: 'warn' });
+    }
+    case 'serve': {
+      const config = loadConfig();
+      checkServeConfig(config);
+      return runService(config, { withWorker: config.redisUrl === null, onListening: printListening });
+    }
     case 'migrate': {
-      const applied = await withApp(async (app) => migrate(app.db));
-      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      // Not through createApp: it migrates on its own, and this command should say what it applied.
+      const db = await openDatabase(loadConfig());
+      try {
+        const applied = await migrate(db);
+        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await db.close();
+      }
       return 0;
     }
     case 'worker': {

@@ -2,7 +2,12 @@
  * The Fastify service: public buyer API, admin API, operations endpoints, OpenAPI. Routes live in
  * `routes/*`, one module per area; this file only assembles them in order.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import { FlashsaleError } from '../domain/errors.ts';
 import type { HttpContext } from './context.ts';
 import { errorBody, installErrorHandling } from './errors.ts';
@@ -20,7 +25,8 @@ export async function buildServer(ctx: HttpContext): Promise<FastifyInstance> {
     // Request ids in every log line; a caller's own X-Request-Id is kept.
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
-    disableRequestLogging: config.logLevel !== 'debug',
+    // One log line per request only at debug: a sale's crowd would otherwise drown the logs.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' }),
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Public order ids are `<saleId>.<holdId>`: up to 64 + 1 + 36 characters, past the default 100.

@@ -1,0 +1,136 @@
+/**
+ * Two `flashsale serve` processes and one `flashsale worker` on Redis + PostgreSQL sell out a sale:
+ * buyers spread over both APIs join, wait, get admitted by the worker, check out and pay; every unit
+ * is sold once, nobody exceeds their limit, and `flashsale audit` passes.
+ */
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { userToken } from '../http/harness.ts';
+import { redisShape, TEST_ENV } from '../pipeline/shapes.ts';
+import { DATABASE_URL, hasPostgres, hasRedis, REDIS_URL } from '../support/services.ts';
+import { type Cli, runCli } from './child.ts';
+
+const ready = (await hasRedis()) && (await hasPostgres());
+const STOCK = 60;
+const BUYERS = 150;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(!ready)('two APIs and a worker sell out a sale (production shape)', () => {
+  const shape = redisShape();
+  const processes: Cli[] = [];
+  afterAll(async () => {
+    for (const p of processes) p.kill();
+    await shape.cleanup();
+  });
+
+  it('sells every unit exactly once, within every limit, and the audit passes', async () => {
+    const schema = shape.env.TEST_PG_SCHEMA as string;
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.end();
+    const databaseUrl = new URL(DATABASE_URL);
+    databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
+    const env = {
+      REDIS_URL,
+      DATABASE_URL: databaseUrl.toString(),
+      FLASHSALE_REDIS_PREFIX: shape.env.FLASHSALE_REDIS_PREFIX as string,
+      FLASHSALE_QUEUE_PREFIX: shape.env.TEST_QUEUE_PREFIX as string,
+      FLASHSALE_USER_SECRET: TEST_ENV.FLASHSALE_USER_SECRET,
+      FLASHSALE_ADMIN_KEY: TEST_ENV.FLASHSALE_ADMIN_KEY,
+      FLASHSALE_RATE_LIMITS: 'off',
+      FLASHSALE_PAYMENT_LATENCY_MS: '5',
+      FLASHSALE_OUTBOX: shape.env.FLASHSALE_OUTBOX as string,
+      FLASHSALE_LOG_LEVEL: 'warn',
+      PORT: '0',
+    };
+    const apis = [runCli(['serve'], env), runCli(['serve'], env)];
+    const worker = runCli(['worker'], { ...env, FLASHSALE_LOG_LEVEL: 'info' });
+    processes.push(...apis, worker);
+    const urls = await Promise.all(
+      apis.map(
+        async (p) => (await p.waitFor(/listening on (http:\/\/\S+) \(production shape\)/))[1] as string,
+      ),
+    );
+    await worker.waitFor(/worker running/);
+    const admin = {
+      authorization: `Bearer ${TEST_ENV.FLASHSALE_ADMIN_KEY}`,
+      'content-type': 'application/json',
+    };
+
+    const now = Date.now();
+    const saleId = 'sellout';
+    const created = await fetch(`${urls[0]}/api/v1/admin/sales`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({
+        id: saleId,
+        name: 'Sell-out',
+        priceCents: 1000,
+        totalStock: STOCK,
+        perUserLimit: 2,
+        startsAt: now,
+        endsAt: now + 600_000,
+        holdSeconds: 120,
+        admission: { perSecond: 100, maxActive: 60, sessionSeconds: 60 },
+      }),
+    });
+    expect(created.status).toBe(201);
+
+    const bought = new Map<string, number>();
+    const buyer = async (i: number) => {
+      const api = urls[i % 2] as string;
+      const other = urls[(i + 1) % 2] as string;
+      const auth = { authorization: `Bearer ${await userToken(`buyer-${i}`)}` };
+      let status = await (
+        await fetch(`${api}/api/v1/sales/${saleId}/queue`, { method: 'POST', headers: auth })
+      ).json();
+      // Poll the other API: any process answers for any buyer.
+      while (status.state === 'waiting') {
+        await sleep(Math.min(status.pollAfterMs ?? 500, 500));
+        status = await (await fetch(`${other}/api/v1/sales/${saleId}/queue`, { headers: auth })).json();
+      }
+      if (status.state !== 'admitted') return;
+      const quantity = 1 + (i % 2);
+      const response = await fetch(`${api}/api/v1/sales/${saleId}/checkout`, {
+        method: 'POST',
+        headers: {
+          ...auth,
+          'content-type': 'application/json',
+          'x-admission-token': status.admission.token,
+          'idempotency-key': `buy-${i}`,
+        },
+        body: JSON.stringify({ quantity, paymentMethod: 'pm_ok' }),
+      });
+      if (response.status !== 202) {
+        const { error } = await response.json();
+        expect(['SOLD_OUT', 'INSUFFICIENT_STOCK']).toContain(error.code);
+        return;
+      }
+      const { orderId } = await response.json();
+      let order = { status: 'pending', quantity: 0 };
+      while (order.status === 'pending') {
+        await sleep(100);
+        order = await (await fetch(`${other}/api/v1/orders/${orderId}`, { headers: auth })).json();
+      }
+      expect(order.status).toBe('confirmed');
+      bought.set(`buyer-${i}`, (bought.get(`buyer-${i}`) ?? 0) + order.quantity);
+    };
+    await Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(i)));
+
+    const stats = await (
+      await fetch(`${urls[1]}/api/v1/admin/sales/${saleId}/stats`, { headers: admin })
+    ).json();
+    expect(stats.stock).toEqual({ total: STOCK, available: 0, held: 0, sold: STOCK });
+    expect(stats.orders.confirmed).toBe(bought.size);
+    expect([...bought.values()].reduce((a, b) => a + b, 0)).toBe(STOCK);
+    expect(Math.max(...bought.values())).toBeLessThanOrEqual(2);
+
+    const audit = runCli(['audit', saleId], env);
+    expect(await audit.exited).toBe(0);
+    expect(audit.output).toContain('PASSED');
+
+    for (const p of [...apis, worker]) p.child.kill('SIGTERM');
+    expect(await Promise.all([...apis, worker].map((p) => p.exited))).toEqual([0, 0, 0]);
+  });
+});

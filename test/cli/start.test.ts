@@ -1,0 +1,96 @@
+/**
+ * `flashsale start` (= `npm start`) as a real process on a bare machine: it prints its URLs and the
+ * admin key, serves the demo sale, and a scripted buyer goes through a whole drop over HTTP.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Cli, runCli } from './child.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('flashsale start', () => {
+  let dir = '';
+  let start: Cli | undefined;
+  afterAll(async () => {
+    start?.kill();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the URLs and admin key, serves the demo sale, sells to a scripted buyer, stops on SIGTERM', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flashsale-start-'));
+    start = runCli(['start'], {
+      PORT: '0',
+      FLASHSALE_DATA_DIR: join(dir, 'pglite'),
+      FLASHSALE_OUTBOX: join(dir, 'outbox.jsonl'),
+    });
+    await start.waitFor(/Ctrl-C stops it/);
+    const line = (label: string) => start?.output.match(new RegExp(`${label}\\s+(\\S+)`))?.[1] ?? '';
+    const api = line('API');
+    const saleUrl = line('Demo sale');
+    const adminKey = line('Admin key');
+    expect(api).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
+    expect(line('Docs')).toBe(api.replace('/api/v1', '/docs'));
+    expect(line('OpenAPI')).toBe(api.replace('/api/v1', '/openapi.json'));
+    expect(saleUrl.startsWith(`${api}/sales/demo-`)).toBe(true);
+    expect(start.output).toContain('(generated; set FLASHSALE_ADMIN_KEY to choose it)');
+    const saleId = saleUrl.split('/').at(-1) as string;
+
+    const admin = { authorization: `Bearer ${adminKey}` };
+    const listed = await fetch(`${api}/admin/sales`, { headers: admin });
+    expect(listed.status).toBe(200);
+    expect((await listed.json()).sales).toEqual([
+      expect.objectContaining({
+        id: saleId,
+        totalStock: 100,
+        perUserLimit: 2,
+        queueing: 'shuffle',
+        state: 'prequeue',
+      }),
+    ]);
+    expect((await fetch(`${api}/admin/sales`)).status).toBe(401);
+    expect((await fetch(line('Docs'))).status).toBe(200);
+    expect((await (await fetch(line('OpenAPI'))).json()).openapi).toMatch(/^3\./);
+    expect((await fetch(saleUrl)).status).toBe(200);
+
+    // A buyer: visitor token, join the pre-queue; the operator opens the sale early; wait, buy.
+    const visitor = await fetch(`${api}/visitors`, { method: 'POST' });
+    expect(visitor.status).toBe(201);
+    const buyer = { authorization: `Bearer ${(await visitor.json()).token}` };
+    expect((await fetch(`${saleUrl}/queue`, { method: 'POST', headers: buyer })).status).toBe(200);
+    expect(
+      (await fetch(`${api}/admin/sales/${saleId}/start`, { method: 'POST', headers: admin })).status,
+    ).toBe(200);
+    let status = { state: 'waiting', pollAfterMs: 100, admission: { token: '' } };
+    for (let i = 0; i < 100 && status.state === 'waiting'; i++) {
+      await sleep(Math.min(status.pollAfterMs, 500));
+      status = await (await fetch(`${saleUrl}/queue`, { headers: buyer })).json();
+    }
+    expect(status.state).toBe('admitted');
+    const checkout = await fetch(`${saleUrl}/checkout`, {
+      method: 'POST',
+      headers: {
+        ...buyer,
+        'x-admission-token': status.admission.token,
+        'idempotency-key': 'first-try',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ quantity: 2, paymentMethod: 'pm_ok' }),
+    });
+    expect(checkout.status).toBe(202);
+    const { orderId } = await checkout.json();
+    let order = { status: 'pending' };
+    for (let i = 0; i < 100 && order.status === 'pending'; i++) {
+      await sleep(100);
+      order = await (await fetch(`${api}/orders/${orderId}`, { headers: buyer })).json();
+    }
+    expect(order).toMatchObject({ status: 'confirmed', quantity: 2, amountCents: 25_800 });
+    const stats = await (await fetch(`${api}/admin/sales/${saleId}/stats`, { headers: admin })).json();
+    expect(stats.stock).toEqual({ total: 100, available: 98, held: 0, sold: 2 });
+    expect(stats.orders.confirmed).toBe(1);
+
+    start.child.kill('SIGTERM');
+    expect(await start.exited).toBe(0);
+  });
+});

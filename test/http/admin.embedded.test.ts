@@ -1,0 +1,4 @@
+import { embeddedShape } from '../pipeline/shapes.ts';
+import { describeAdminApi } from './admin.contract.ts';
+
+describeAdminApi(embeddedShape);
