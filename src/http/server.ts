@@ -11,11 +11,13 @@ import Fastify, {
 import { FlashsaleError } from '../domain/errors.ts';
 import type { HttpContext } from './context.ts';
 import { errorBody, installErrorHandling } from './errors.ts';
+import { registerMonitoring } from './monitoring.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerProtection } from './protection.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { publicRoutes } from './routes/public.ts';
+import { webRoutes } from './routes/web.ts';
 
 export async function buildServer(ctx: HttpContext): Promise<FastifyInstance> {
   const { config } = ctx.app;
@@ -38,10 +40,13 @@ export async function buildServer(ctx: HttpContext): Promise<FastifyInstance> {
     },
   });
   installErrorHandling(server);
+  // Monitoring first: its hooks see every request, including those refused by the protection below.
+  await registerMonitoring(server, ctx);
   await registerOpenApi(server);
   await registerProtection(server, ctx);
   await server.register(opsRoutes, { ctx });
   await server.register(publicRoutes, { ctx, prefix: '/api/v1' });
   await server.register(adminRoutes, { ctx, prefix: '/api/v1/admin' });
+  await server.register(webRoutes, { ctx });
   return server;
 }
