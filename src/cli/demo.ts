@@ -51,6 +51,8 @@ function printBanner(running: Running, sale: SaleView): void {
     `  Docs         ${url}/docs   (explore and try every route from the browser)`,
     `  OpenAPI      ${url}/openapi.json`,
     `  Demo sale    ${saleUrl}   (opens at ${opens}, in ${DEMO_OPENS_IN_MS / 1000} s)`,
+    `  Storefront   ${url}/sales/${sale.id}   (the demo sale in a browser)`,
+    `  Console      ${url}/admin   (sign in with the admin key)`,
     `  Admin key    ${ctx.adminKey}${generated}`,
     '',
     'A buyer, by hand:',

@@ -1,0 +1,161 @@
+/**
+ * The storefront's HTML: a few templates in `pages/`, filled on the server. `{{key}}` inserts an
+ * escaped value, `{{{key}}}` HTML built here, `{{asset:style.css}}` an asset's hashed URL. Pages carry
+ * only what does not change during a drop (name, price); the scripts fetch the live state from the API.
+ */
+import { readFileSync } from 'node:fs';
+import type { SaleRecord } from '../db/records.ts';
+import type { SaleState } from '../domain/sale.ts';
+import type { AssetSet } from './assets.ts';
+
+const PAGES_DIR = new URL('./pages/', import.meta.url);
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+
+type Values = Record<string, string | number>;
+
+function fill(template: string, values: Values, assets: AssetSet): string {
+  return template.replace(/\{\{(\{?)([\w:.-]+)\}?\}\}/g, (_m, raw: string, key: string) => {
+    if (key.startsWith('asset:')) return assets.url(key.slice(6));
+    const value = values[key];
+    if (value === undefined) throw new Error(`page template needs a value for ${key}`);
+    return raw ? String(value) : escapeHtml(String(value));
+  });
+}
+
+export function formatMoney(cents: number, currency: string): string {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).format(cents / 100);
+}
+
+const STATE_LABELS: Record<SaleState, string> = {
+  scheduled: 'Upcoming',
+  prequeue: 'Waiting room open',
+  live: 'Live now',
+  paused: 'Paused',
+  sold_out: 'Sold out',
+  ended: 'Ended',
+};
+
+export interface ListedSale {
+  record: SaleRecord;
+  /** The engine's live state; null while no process has loaded the sale. */
+  state: SaleState | null;
+  startsAt: number;
+}
+
+const MAX_LISTED = 20;
+
+export interface Pages {
+  home(sales: ListedSale[]): string;
+  sale(record: SaleRecord): string;
+  admin(): string;
+  notFound(what: string): string;
+}
+
+export function loadPages(assets: AssetSet): Pages {
+  const read = (name: string) => readFileSync(new URL(name, PAGES_DIR), 'utf8');
+  const layout = read('layout.html');
+  const templates = { home: read('home.html'), sale: read('sale.html'), admin: read('admin.html') };
+  const nav = '<a href="/">Sales</a><a href="/admin">Admin</a>';
+
+  interface Page {
+    title: string;
+    summary: string;
+    script: string;
+    body: string;
+    /** Stylesheets besides style.css. */
+    styles?: string[];
+  }
+  const page = (p: Page) =>
+    fill(
+      layout,
+      {
+        title: p.title,
+        summary: p.summary,
+        script: assets.url(p.script),
+        styles: (p.styles ?? [])
+          .map((name) => `<link rel="stylesheet" href="${assets.url(name)}">\n`)
+          .join(''),
+        body: p.body,
+        nav,
+      },
+      assets,
+    );
+
+  const saleItem = ({ record, state, startsAt }: ListedSale): string => {
+    const label = state === null ? 'Opening soon' : STATE_LABELS[state];
+    const when = new Date(startsAt).toISOString();
+    return (
+      `<li><a href="/sales/${encodeURIComponent(record.id)}">${escapeHtml(record.name)}</a> ` +
+      `<span class="badge" data-state="${state ?? 'loading'}">${label}</span> ` +
+      `<span class="muted">${escapeHtml(formatMoney(record.priceCents, record.currency))} · starts ` +
+      `<time datetime="${when}">${when.slice(0, 16).replace('T', ' ')} UTC</time></span></li>`
+    );
+  };
+
+  return {
+    home(sales) {
+      // Current and upcoming first (by start), then the most recent past ones.
+      const open = sales.filter((s) => s.state !== 'ended');
+      const past = sales.filter((s) => s.state === 'ended').reverse();
+      const shown = [...open, ...past].slice(0, MAX_LISTED);
+      const list =
+        shown.length === 0
+          ? '<p class="muted">No sales yet. An operator creates them in the <a href="/admin">admin console</a>.</p>'
+          : `<ul class="sales">${shown.map(saleItem).join('')}</ul>`;
+      return page({
+        title: 'flashsale',
+        summary: 'Flash sales with a fair waiting room.',
+        script: 'home.js',
+        body: fill(templates.home, { sales: list }, assets),
+      });
+    },
+    sale(record) {
+      const price = formatMoney(record.priceCents, record.currency);
+      return page({
+        title: `${record.name} · flashsale`,
+        summary: record.description || `${record.name}, ${price}`,
+        script: 'sale.js',
+        body: fill(
+          templates.sale,
+          {
+            id: record.id,
+            name: record.name,
+            description: record.description,
+            price,
+            priceCents: record.priceCents,
+            currency: record.currency,
+            perUserLimit: record.perUserLimit,
+          },
+          assets,
+        ),
+      });
+    },
+    admin() {
+      return page({
+        title: 'Admin console · flashsale',
+        summary: 'Create, steer and watch flash sales.',
+        script: 'admin.js',
+        body: templates.admin,
+        styles: ['admin.css'],
+      });
+    },
+    notFound(what) {
+      return page({
+        title: 'Not found · flashsale',
+        summary: what,
+        script: 'home.js',
+        body:
+          `<main id="main" class="wrap"><section class="card"><h1>Not found</h1><p>${escapeHtml(what)}</p>` +
+          '<p><a href="/">See the sales</a></p></section></main>',
+      });
+    },
+  };
+}

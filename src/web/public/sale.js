@@ -1,0 +1,376 @@
+// The sale page: product and countdown, the waiting room, checkout and the order, as steps of one page.
+import {
+  $,
+  api,
+  clock,
+  duration,
+  focusHeading,
+  isTransient,
+  money,
+  number,
+  randomKey,
+  serverNow,
+  setText,
+  sleep,
+  timeOf,
+} from './lib.js';
+
+const main = $('#main');
+const saleId = main.dataset.sale;
+const currency = main.dataset.currency;
+const priceCents = Number(main.dataset.priceCents);
+const limit = Number(main.dataset.limit);
+const base = `/api/v1/sales/${encodeURIComponent(saleId)}`;
+const VISITOR_KEY = 'flashsale.visitor';
+const ORDER_KEY = `flashsale.order.${saleId}`;
+const STATE_TEXT = {
+  scheduled: 'Upcoming',
+  prequeue: 'Waiting room open',
+  live: 'Live now',
+  paused: 'Paused',
+  sold_out: 'Sold out',
+  ended: 'Ended',
+};
+const CLOSED = {
+  sold_out: ['Sold out', 'Every unit has been sold. Thank you for coming.'],
+  ended: ['The sale has ended', 'This drop is over.'],
+  expired: ['Your turn has passed', 'Your shopping session ended before you checked out.'],
+};
+const ORDER = {
+  pending: ['Processing your order', 'Your units are held for you while the payment goes through…'],
+  confirmed: ['Order confirmed', 'Thank you! The confirmation is on its way to you.'],
+  failed: ['Payment failed', 'The payment did not go through, so the units went back on sale.'],
+  expired: ['Your hold ran out', 'The payment did not finish in time, so the units went back on sale.'],
+};
+
+const view = {
+  sale: null, // GET /sales/:id
+  step: null,
+  closedAs: null,
+  queue: null, // the last queue status
+  joinedAt: 0,
+  firstPosition: 0,
+  admission: null, // {token, expiresAt}
+  order: null, // {orderId, status, quantity, amountCents?, holdExpiresAt}
+  idempotencyKey: null,
+};
+let queueTimer = 0;
+let orderTimer = 0;
+
+function load(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+function save(key, value) {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // Storage off (private mode): the page still works until it is reloaded.
+  }
+}
+const userToken = () => load(VISITOR_KEY)?.token ?? null;
+
+function notice(text) {
+  const el = $('#notice');
+  setText(el, text ?? '');
+  el.hidden = !text;
+}
+
+let settled = false;
+function show(step) {
+  if (view.step === step) return;
+  view.step = step;
+  for (const section of main.querySelectorAll('[data-step]')) section.hidden = section.id !== `step-${step}`;
+  // Not on the first paint: the reader starts at the top of the page, as on any page.
+  if (settled) focusHeading($(`#step-${step}`));
+  tick();
+}
+
+function close(kind) {
+  clearTimeout(queueTimer);
+  view.closedAs = kind;
+  const [title, text] = CLOSED[kind];
+  setText($('#h-closed'), title);
+  setText($('#closed-text'), text);
+  $('#step-closed').dataset.kind = kind;
+  show('closed');
+}
+
+// ---- the sale
+
+async function refreshSale() {
+  const res = await api('GET', base);
+  if (res.status === 200) {
+    view.sale = res.data;
+    renderSale();
+  } else if (res.status === 404) notice('This sale no longer exists.');
+  return res;
+}
+
+function renderSale() {
+  const s = view.sale;
+  setText($('#remaining'), `${number(s.remaining)} of ${number(s.totalStock)}`);
+  const badge = $('#sale-state');
+  setText(badge, STATE_TEXT[s.state] ?? s.state);
+  badge.dataset.state = s.state;
+  setText($('#opens-label'), s.startsAt > serverNow() ? 'Opens' : 'Opened');
+  setText($('#opens'), timeOf(s.startsAt));
+  if (view.step === null || view.step === 'order') return;
+  if (s.state === 'sold_out' || s.state === 'ended') close(s.state);
+  else if (view.step === 'closed' && view.closedAs === 'sold_out') {
+    // Held units came back: the room reopens.
+    notice('Units came back on sale.');
+    resume();
+  }
+}
+
+/** Countdowns and the progress bar, once a second. */
+function tick() {
+  const s = view.sale;
+  if (s === null) return;
+  const now = serverNow();
+  if (view.step === 'sale') {
+    const join = $('#join');
+    join.disabled = view.visitorsOff === true || now < s.prequeueAt;
+    let text = 'The sale is open: join now.';
+    if (now < s.prequeueAt) text = `The waiting room opens in ${clock((s.prequeueAt - now) / 1000)}.`;
+    else if (now < s.startsAt) text = `The sale opens in ${clock((s.startsAt - now) / 1000)}.`;
+    else if (s.state === 'paused') text = 'The sale is paused. You can still join the line.';
+    setText($('#countdown'), text);
+  } else if (view.step === 'queue') renderProgress(now);
+  else if (view.step === 'checkout' && view.admission) {
+    const left = (view.admission.expiresAt - now) / 1000;
+    setText($('#session-left'), left > 0 ? `Your turn lasts ${clock(left)} more.` : 'Your turn has ended.');
+  } else if (view.step === 'order' && view.order?.status === 'pending' && view.order.holdExpiresAt) {
+    const left = (view.order.holdExpiresAt - now) / 1000;
+    setText($('#hold-left'), left > 0 ? `Your units are held for ${clock(left)} more.` : '');
+  } else if (view.step === 'order') setText($('#hold-left'), '');
+}
+
+// ---- the waiting room
+
+async function join() {
+  notice(null);
+  const button = $('#join');
+  button.disabled = true;
+  const token = await visitorToken();
+  if (token === null) return;
+  const res = await api('POST', `${base}/queue`, { token });
+  button.disabled = false;
+  if (res.status === 200) return onQueue(res.data);
+  if (res.status === 401) save(VISITOR_KEY, null);
+  notice(res.status === 401 ? 'Your visitor pass has expired: join again.' : res.error.message);
+}
+
+async function visitorToken() {
+  const token = userToken();
+  if (token !== null) return token;
+  const res = await api('POST', '/api/v1/visitors');
+  if (res.status === 201) {
+    save(VISITOR_KEY, res.data);
+    return res.data.token;
+  }
+  if (res.error.code === 'VISITORS_DISABLED') {
+    view.visitorsOff = true;
+    notice('This shop does not let anonymous visitors join: sign in on the shop’s own site to take part.');
+  } else {
+    notice(res.error.message);
+    $('#join').disabled = false;
+  }
+  return null;
+}
+
+function onQueue(status) {
+  clearTimeout(queueTimer);
+  view.queue = status;
+  if (status.state === 'waiting') {
+    if (view.joinedAt === 0) view.joinedAt = serverNow();
+    if (status.position !== null) view.firstPosition = Math.max(view.firstPosition, status.position);
+    const position = $('#position');
+    position.classList.toggle('words', status.position === null);
+    setText(position, status.position === null ? 'Drawn at the start' : number(status.position));
+    setText($('#ahead'), status.ahead === null ? '–' : number(status.ahead));
+    const untilStart = (view.sale?.startsAt ?? 0) - serverNow();
+    let eta = status.etaSeconds === null ? 'Measuring…' : `about ${duration(status.etaSeconds)}`;
+    if (status.etaSeconds === null && untilStart > 0) eta = `at least ${duration(untilStart / 1000)}`;
+    setText($('#eta'), eta);
+    show('queue');
+    renderProgress(serverNow());
+    queueTimer = setTimeout(pollQueue, status.pollAfterMs ?? 5000);
+  } else if (status.state === 'admitted') {
+    view.admission = status.admission;
+    showCheckout();
+  } else close(status.state);
+}
+
+async function pollQueue() {
+  const res = await api('GET', `${base}/queue`, { token: userToken() });
+  if (res.status === 200) return onQueue(res.data);
+  if (isTransient(res)) {
+    queueTimer = setTimeout(pollQueue, res.retryAfterMs);
+    return;
+  }
+  if (res.status === 401) save(VISITOR_KEY, null);
+  notice('You are no longer in the waiting room: join again.');
+  show('sale');
+}
+
+/**
+ * Before the start the bar fills with the time to the opening (the first 30% if one joined early),
+ * after it with the people who went in ahead since one's first known place.
+ */
+function renderProgress(now) {
+  const s = view.sale;
+  const q = view.queue;
+  if (s === null || q === null) return;
+  const early = view.joinedAt < s.startsAt ? 0.3 : 0;
+  const untilStart = Math.max(0, s.startsAt - now);
+  const timeDone = early === 0 ? 1 : 1 - untilStart / Math.max(1, s.startsAt - view.joinedAt);
+  const queueDone =
+    q.position === null || view.firstPosition === 0
+      ? 0
+      : (view.firstPosition - q.position) / view.firstPosition;
+  const pct = Math.round(100 * (early * timeDone + (1 - early) * queueDone));
+  let label = `${number(q.ahead ?? 0)} ahead of you`;
+  if (untilStart > 0) label = `The sale opens in ${clock(untilStart / 1000)}`;
+  else if (s.state === 'paused') label = 'The sale is paused: your place is kept';
+  else if (q.position === null) label = 'Your place is being drawn';
+  else if (q.ahead === 0) label = 'You are next';
+  const bar = $('#progress');
+  bar.firstElementChild.style.width = `${pct}%`;
+  bar.setAttribute('aria-valuenow', String(pct));
+  bar.setAttribute('aria-valuetext', `${pct}%: ${label}`);
+  setText($('#progress-label'), label);
+}
+
+// ---- checkout and the order
+
+function showCheckout() {
+  const select = $('#quantity');
+  if (select.options.length === 0)
+    for (let i = 1; i <= limit; i++) select.append(new Option(String(i), String(i)));
+  renderTotal();
+  show('checkout');
+}
+
+const renderTotal = () => setText($('#total'), money(priceCents * Number($('#quantity').value), currency));
+
+async function buy(event) {
+  event.preventDefault();
+  notice(null);
+  const form = event.currentTarget;
+  const button = $('#buy');
+  button.disabled = true;
+  setText(button, 'Placing your order…');
+  const quantity = Number(form.elements.quantity.value);
+  // The same key on a retry after a failure in transit: the shop answers with the same order.
+  view.idempotencyKey ??= randomKey();
+  const res = await api('POST', `${base}/checkout`, {
+    token: userToken(),
+    headers: { 'x-admission-token': view.admission?.token ?? '', 'idempotency-key': view.idempotencyKey },
+    body: { quantity, paymentMethod: form.elements.payment.value },
+  });
+  button.disabled = false;
+  setText(button, 'Buy now');
+  if (res.status === 202) {
+    view.idempotencyKey = null;
+    return startOrder({ ...res.data, quantity });
+  }
+  if (isTransient(res)) return notice(`${res.error.message} Your order is not placed yet: try again.`);
+  view.idempotencyKey = null;
+  const code = res.error.code;
+  if (code === 'SOLD_OUT') return close('sold_out');
+  if (code === 'NOT_ADMITTED') return close('expired');
+  if (code === 'INSUFFICIENT_STOCK') {
+    refreshSale();
+    return notice('Fewer units are left than you asked for: choose a smaller quantity.');
+  }
+  if (code === 'LIMIT_EXCEEDED') return notice(`You can buy ${limit} at most, earlier orders included.`);
+  if (code === 'NOT_LIVE') return notice('The sale is paused or over: no purchases right now.');
+  notice(res.error.message);
+}
+
+function startOrder(order) {
+  view.order = order;
+  save(ORDER_KEY, order);
+  renderOrder();
+  show('order');
+  pollOrder();
+}
+
+async function pollOrder() {
+  clearTimeout(orderTimer);
+  const order = view.order;
+  const res = await api('GET', `/api/v1/orders/${encodeURIComponent(order.orderId)}`, { token: userToken() });
+  if (res.status === 200) {
+    Object.assign(order, res.data);
+    save(ORDER_KEY, order);
+    renderOrder();
+    if (order.status === 'pending') orderTimer = setTimeout(pollOrder, 1000);
+  } else if (isTransient(res)) orderTimer = setTimeout(pollOrder, res.retryAfterMs);
+  else {
+    save(ORDER_KEY, null);
+    view.order = null;
+    notice('The shop does not know this order.');
+    resume();
+  }
+}
+
+function renderOrder() {
+  const o = view.order;
+  const [title, text] = ORDER[o.status] ?? ORDER.pending;
+  $('#step-order').dataset.status = o.status;
+  setText($('#h-order'), title);
+  setText($('#order-status'), text);
+  setText($('#order-id'), o.orderId);
+  setText($('#order-quantity'), number(o.quantity));
+  setText($('#order-total'), money(o.amountCents ?? priceCents * o.quantity, o.currency ?? currency));
+  const canRetry = o.status === 'failed' && view.admission !== null && view.admission.expiresAt > serverNow();
+  $('#retry').hidden = !canRetry;
+  tick();
+}
+
+function retry() {
+  save(ORDER_KEY, null);
+  view.order = null;
+  showCheckout();
+}
+
+// ---- start
+
+/** Picks the step from what this browser remembers and the server says. */
+async function resume() {
+  const token = userToken();
+  const order = load(ORDER_KEY);
+  const res = token === null ? null : await api('GET', `${base}/queue`, { token });
+  if (res?.status === 401) save(VISITOR_KEY, null);
+  if (res?.status === 200 && res.data.state === 'admitted') view.admission = res.data.admission;
+  if (token !== null && order?.orderId) startOrder(order);
+  else if (res?.status === 200) onQueue(res.data);
+  else show('sale');
+}
+
+async function start() {
+  $('#join').addEventListener('click', join);
+  $('#checkout').addEventListener('submit', buy);
+  $('#quantity').addEventListener('change', renderTotal);
+  $('#retry').addEventListener('click', retry);
+  // "Being loaded" (503) or a busy origin: try again until the sale answers.
+  for (let wait = 1000; ; wait = Math.min(wait * 2, 10_000)) {
+    const res = await refreshSale();
+    if (res.status === 200) break;
+    if (res.status === 404) return;
+    await sleep(wait);
+  }
+  await resume();
+  renderSale();
+  settled = true;
+  setInterval(tick, 1000);
+  setInterval(refreshSale, 3000);
+}
+
+start();

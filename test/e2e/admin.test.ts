@@ -1,0 +1,122 @@
+/**
+ * The admin console in Chromium (issue #5, point 1): an operator signs in with the admin key, creates
+ * a sale, starts it and sees the charts move while scripted buyers join through the API.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ENV } from '../pipeline/shapes.ts';
+import { hasChromium } from '../support/browser.ts';
+import { type E2e, eventually, joinAsVisitor, newPage, screenshot, startE2e } from './support.ts';
+
+const points = (page: Page, chart: string) =>
+  page
+    .getByRole('figure', { name: chart })
+    .locator('svg[data-points]')
+    .getAttribute('data-points')
+    .then(Number);
+const card = (page: Page, name: string) => page.locator(`[data-card="${name}"]`).textContent();
+
+describe.skipIf(!hasChromium())('admin console in Chromium', () => {
+  let e2e: E2e;
+  beforeAll(async () => {
+    e2e = await startE2e();
+  });
+  afterAll(async () => e2e?.close());
+
+  it('an operator signs in, creates a sale, starts it and sees the charts move as buyers join', async () => {
+    const { context, page } = await newPage(e2e);
+    await page.goto('/admin');
+    await page.getByRole('heading', { name: 'Admin console' }).waitFor();
+    await screenshot(page, 'admin-sign-in');
+
+    // A wrong key is refused in words; the right one opens the console.
+    await page.getByLabel('Admin key').fill('not-the-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'That is not the admin key.' }).waitFor();
+    await page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#console').waitFor();
+    await page.getByText('No sales yet').waitFor();
+
+    // Create a sale scheduled ten minutes ahead (the form's default start).
+    await page.getByLabel('Id (used in URLs)').fill('e2e-ops');
+    await page.getByLabel('Product name').fill('Console drop');
+    await page.getByLabel('Description').fill('Created from the admin console.');
+    await page.getByLabel('Units for sale').fill('40');
+    await page.getByLabel('Order of early arrivals').selectOption('fifo');
+    await page.getByText('Admission and holds').click();
+    await page.getByLabel('Admitted per second').fill('3');
+    await page.getByRole('button', { name: 'Create sale' }).click();
+    await page.getByRole('heading', { name: 'Console drop' }).waitFor();
+    await page.locator('#sales tr[data-sale="e2e-ops"]').getByText('Waiting room open').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('h-dash');
+
+    // The console's numbers are the API's.
+    const created = await e2e.harness.server.inject({
+      url: '/api/v1/admin/sales/e2e-ops',
+      headers: e2e.harness.admin,
+    });
+    expect(created.json()).toMatchObject({
+      totalStock: 40,
+      perUserLimit: 2,
+      queueing: 'fifo',
+      state: 'prequeue',
+    });
+    expect(created.json().admission.perSecond).toBe(3);
+
+    await page
+      .locator('#dash-actions')
+      .getByRole('button', { name: /^Start now/ })
+      .click();
+    await page.locator('#dash-state', { hasText: 'Live' }).waitFor();
+    await page
+      .locator('#dash-actions')
+      .getByRole('button', { name: /^Pause/ })
+      .waitFor();
+
+    const before = await points(page, 'Waiting room');
+    expect(await card(page, 'admitted')).toBe('0');
+    // A few buyers join over a few seconds, as a crowd trickles in.
+    for (let i = 0; i < 6; i++) {
+      await joinAsVisitor(e2e.baseUrl, 'e2e-ops');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await eventually(
+      () => card(page, 'admitted'),
+      (text) => text === '6',
+    );
+    const after = await eventually(
+      () => points(page, 'Waiting room'),
+      (n) => n >= before + 3,
+    );
+    expect(after).toBeGreaterThan(before);
+    // The admissions series drew a line with points above the floor.
+    const admissions = await page
+      .getByRole('figure', { name: 'Joins and admissions per second' })
+      .locator('polyline')
+      .nth(1)
+      .getAttribute('points');
+    expect(admissions?.split(' ').some((p) => Number(p.split(',')[1]) < 100)).toBe(true);
+    await screenshot(page, 'admin-dashboard');
+
+    // Pausing from the console pauses the sale.
+    await page
+      .locator('#dash-actions')
+      .getByRole('button', { name: /^Pause/ })
+      .click();
+    await page.locator('#dash-state', { hasText: 'Paused' }).waitFor();
+    await page
+      .locator('#dash-actions')
+      .getByRole('button', { name: /^Resume/ })
+      .click();
+    await page.locator('#dash-state', { hasText: 'Live' }).waitFor();
+
+    // Signing out forgets the key; a reload of a signed-in tab keeps the session and the sale watched.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Console drop' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin key').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await context.close();
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * The pages and assets as HTTP sees them (no browser): content-hashed asset names cached forever, HTML
+ * revalidated by ETag, escaping, 404s, and the hash chain through rewritten imports.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAssets } from '../../src/web/assets.ts';
+import { type HttpHarness, liveSale, startHttp } from '../http/harness.ts';
+import { embeddedShape } from '../pipeline/shapes.ts';
+
+const assetUrls = (html: string) => [...html.matchAll(/\/assets\/[\w.-]+/g)].map((m) => m[0]);
+
+describe('web pages and assets', () => {
+  const shape = embeddedShape();
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttp(shape);
+    await liveSale(h.app, { id: 'web-drop', name: 'Sneakers <b>&</b> "socks"', priceCents: 4_950 });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await shape.cleanup();
+  });
+
+  it('serves the home page listing the sales, revalidated by ETag', async () => {
+    const res = await h.server.inject({ url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.body).toContain('href="/sales/web-drop"');
+    expect(res.body).toContain('Sneakers &lt;b&gt;&amp;&lt;/b&gt; &quot;socks&quot;');
+    expect(res.body).not.toContain('<b>&</b>');
+    const again = await h.server.inject({ url: '/', headers: { 'if-none-match': String(res.headers.etag) } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+  });
+
+  it('serves a sale page and the admin console; an unknown or malformed sale is a 404 page', async () => {
+    const sale = await h.server.inject({ url: '/sales/web-drop' });
+    expect(sale.statusCode).toBe(200);
+    expect(sale.body).toContain('data-sale="web-drop"');
+    expect(sale.body).toContain('€49.50');
+    expect(sale.body).toContain(
+      '<title>Sneakers &lt;b&gt;&amp;&lt;/b&gt; &quot;socks&quot; · flashsale</title>',
+    );
+    const admin = await h.server.inject({ url: '/admin' });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.body).toContain('id="admin-key"');
+    for (const url of ['/sales/nope', '/sales/bad%20id']) {
+      const res = await h.server.inject({ url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.headers['content-type'], url).toBe('text/html; charset=utf-8');
+      expect(res.body, url).toContain('No sale has this address.');
+    }
+  });
+
+  it('serves every referenced asset under a content-hashed name, immutable, compressed on request', async () => {
+    const pages = await Promise.all(
+      ['/', '/sales/web-drop', '/admin'].map((url) => h.server.inject({ url })),
+    );
+    const urls = new Set(pages.flatMap((p) => assetUrls(p.body)));
+    expect([...urls].some((u) => /^\/assets\/style\.[0-9a-f]{10}\.css$/.test(u))).toBe(true);
+    expect([...urls].some((u) => /^\/assets\/sale\.[0-9a-f]{10}\.js$/.test(u))).toBe(true);
+    for (const url of urls) {
+      const res = await h.server.inject({ url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['cache-control'], url).toBe('public, max-age=31536000, immutable');
+      expect(res.headers['content-type'], url).toMatch(
+        /^(text\/(javascript|css); charset=utf-8|image\/svg\+xml)$/,
+      );
+      const etag = String(res.headers.etag);
+      expect((await h.server.inject({ url, headers: { 'if-none-match': etag } })).statusCode).toBe(304);
+      const gz = await h.server.inject({ url, headers: { 'accept-encoding': 'gzip' } });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(gunzipSync(gz.rawPayload).toString()).toBe(res.body);
+      // Imports point at hashed names that are served too.
+      for (const [, target] of res.body.matchAll(/from '\.\/([\w.-]+)'/g)) {
+        expect(target).toMatch(/\.[0-9a-f]{10}\.js$/);
+        expect((await h.server.inject({ url: `/assets/${target}` })).statusCode).toBe(200);
+      }
+    }
+    const missing = await h.server.inject({ url: '/assets/sale.0000000000.js' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('NOT_FOUND');
+  });
+
+  it('leaves the pages out of the OpenAPI document', async () => {
+    const doc = (await h.server.inject({ url: '/openapi.json' })).json();
+    expect(
+      Object.keys(doc.paths).filter((p) => !p.startsWith('/api/') && !p.startsWith('/.well-known')),
+    ).toEqual(['/healthz', '/readyz', '/metrics'].filter((p) => p in doc.paths));
+  });
+});
+
+describe('loadAssets', () => {
+  it('renames a module when a module it imports changes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flashsale-assets-'));
+    try {
+      writeFileSync(join(dir, 'lib.js'), 'export const a = 1;\n');
+      writeFileSync(join(dir, 'app.js'), "import { a } from './lib.js';\nconsole.log(a);\n");
+      const first = loadAssets(dir);
+      writeFileSync(join(dir, 'lib.js'), 'export const a = 2;\n');
+      const second = loadAssets(dir);
+      expect(second.url('app.js')).not.toBe(first.url('app.js'));
+      const app = second.byHashed.get(second.url('app.js').slice('/assets/'.length));
+      expect(app?.body.toString()).toContain(`from './${second.url('lib.js').slice('/assets/'.length)}'`);
+      writeFileSync(join(dir, 'lib.js'), "import './app.js';\n");
+      expect(() => loadAssets(dir)).toThrow(/cycle/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
