@@ -19,6 +19,7 @@ import { normalizeSale, type SaleInput, type SaleSettings } from './domain/sale.
 import { MemoryEngine } from './engine/memory/memoryEngine.ts';
 import { RedisEngine } from './engine/redis/redisEngine.ts';
 import { type Clock, type SaleEngine, type SaleView, systemClock } from './engine/types.ts';
+import { metricsOf } from './monitoring/metrics.ts';
 import { Catalog } from './orders/catalog.ts';
 import { createBullQueue } from './orders/jobs/bullmqQueue.ts';
 import { createMemoryQueue } from './orders/jobs/memoryQueue.ts';
@@ -194,6 +195,7 @@ export function startWorker(app: App, options: WorkerOptions = {}): () => Promis
       analytics: app.queues.analytics,
       orderAttempts: app.orderAttempts,
       log: app.log,
+      onOversellRefused: (job) => metricsOf(app).oversellRefused.inc({ sale: job.saleId }),
     }),
     { concurrency },
   );

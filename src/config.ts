@@ -14,6 +14,8 @@ export interface Config {
   port: number;
   host: string;
   adminKey: string | null;
+  /** Bearer key GET /metrics requires; null: /metrics is open (Prometheus scrapes without auth). */
+  metricsKey: string | null;
   userSecret: string | null;
   /** PKCS#8 PEM of the ES256 key that signs admission tokens; null: shared via Redis or generated. */
   admissionKey: string | null;
@@ -88,6 +90,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     adminKey: env.FLASHSALE_ADMIN_KEY || null,
+    metricsKey: env.FLASHSALE_METRICS_KEY || null,
     userSecret: secret,
     admissionKey: env.FLASHSALE_ADMISSION_KEY ? env.FLASHSALE_ADMISSION_KEY.replace(/\\n/g, '\n') : null,
     rateLimits: Object.freeze({

@@ -13,10 +13,13 @@ import type { HttpContext } from './context.ts';
 
 const WINDOW_MS = 60_000;
 
-/** Orchestrator probes: throttling them would turn a busy crowd into a restart loop. */
-const NOT_RATE_LIMITED = new Set(['/healthz', '/readyz']);
+/**
+ * Orchestrator probes: throttling them would turn a busy crowd into a restart loop. Metrics: an
+ * overload is exactly when operators need to see them.
+ */
+const NOT_RATE_LIMITED = new Set(['/healthz', '/readyz', '/metrics']);
 /** Liveness must answer while shedding, or a merely busy process gets killed. Readiness may be shed. */
-const NEVER_SHED = new Set(['/healthz']);
+const NEVER_SHED = new Set(['/healthz', '/metrics']);
 
 const routeOf = (request: FastifyRequest): string | undefined => request.routeOptions.url;
 

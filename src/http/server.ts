@@ -19,14 +19,20 @@ import { opsRoutes } from './routes/ops.ts';
 import { publicRoutes } from './routes/public.ts';
 import { webRoutes } from './routes/web.ts';
 
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
 export async function buildServer(ctx: HttpContext): Promise<FastifyInstance> {
   const { config } = ctx.app;
   const server = Fastify({
     loggerInstance: ctx.app.log as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     // Request ids in every log line; a caller's own X-Request-Id is kept.
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    // A caller's X-Request-Id is kept when it is short printable ASCII; otherwise ours is used.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
     // One log line per request only at debug: a sale's crowd would otherwise drown the logs.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' }),
     return503OnClosing: true,
