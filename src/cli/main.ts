@@ -10,6 +10,7 @@ import { FlashsaleError } from '../domain/errors.ts';
 import { auditSale, formatAudit } from '../orders/audit.ts';
 import { runStart } from './demo.ts';
 import { checkServeConfig, printListening, runService } from './serve.ts';
+import { runSimulate } from './simulate.ts';
 
 const USAGE = `usage: flashsale <command>
 
@@ -21,6 +22,7 @@ const USAGE = `usage: flashsale <command>
               [--duration S] [--queueing fifo|shuffle] [--hold S] [--per-second N] [--max-active N]
   sale start|pause|resume|end ID
   audit ID                    compare engine counters with the database; exits 1 on any mismatch
+  simulate [options]          a flash sale of N virtual buyers against the API (--help for options)
 
 Configuration comes from the environment: see README.md.`;
 
@@ -121,6 +123,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'sale':
       return saleCommand(rest);
+    case 'simulate':
+      return runSimulate(rest);
     case 'audit': {
       const id = rest[0];
       if (!id) break;

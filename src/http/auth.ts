@@ -3,7 +3,7 @@
  * the admin key; admitted buyers also carry an admission token that this service signed (ES256,
  * published in the JWKS) — checkout verifies it with no store round trip.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import {
   exportJWK,
@@ -13,7 +13,6 @@ import {
   importPKCS8,
   type JWK,
   jwtVerify,
-  type KeyObject,
   SignJWT,
 } from 'jose';
 import { FlashsaleError } from '../domain/errors.ts';
@@ -30,10 +29,11 @@ function bearer(request: FastifyRequest): string | null {
 }
 
 export class UserTokens {
-  private readonly key: Uint8Array;
+  // A KeyObject, not raw bytes: jose would import raw bytes again on every verify (a hot path).
+  private readonly key: KeyObject;
 
   constructor(secret: string) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
   /** The user id of a valid token, or UNAUTHENTICATED. */

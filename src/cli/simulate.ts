@@ -1,0 +1,109 @@
+/**
+ * `flashsale simulate`: a flash sale of N virtual buyers against the real HTTP API (src/sim/), then
+ * a summary, a report (JSON + HTML) and the invariants checked from outside. Exit code: 0 when every
+ * invariant holds, 1 when one does not (or the run could not be made), 2 on bad options.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { renderHtml } from '../sim/html.ts';
+import { AdminClient } from '../sim/http.ts';
+import { exitCodeOf } from '../sim/invariants.ts';
+import { parseSimArgs, SIMULATE_USAGE, type SimOptions, UsageError } from '../sim/options.ts';
+import { progressLine, startProgress } from '../sim/progress.ts';
+import { buildReport, summaryText } from '../sim/report.ts';
+import { Simulation } from '../sim/runner.ts';
+import { checkReachable, fetchStats, prepareSale, SimError, saleAction } from '../sim/sale.ts';
+
+function parse(args: string[]): SimOptions | number {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(SIMULATE_USAGE);
+    return 0;
+  }
+  try {
+    return parseSimArgs(args, process.env);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (!(error instanceof UsageError) && !code.startsWith('ERR_PARSE_ARGS')) throw error;
+    console.error(`${(error as Error).message}\n\n${SIMULATE_USAGE}`);
+    return 2;
+  }
+}
+
+async function simulate(options: SimOptions, admin: AdminClient): Promise<number> {
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  await checkReachable(admin, options.url);
+  const sale = await prepareSale(admin, options, runId);
+  const initial = await fetchStats(admin, sale.id);
+  console.error(
+    `simulating ${options.buyers.toLocaleString('en-US')} buyers (${options.arrival} arrival) against ` +
+      `${options.url}: sale ${sale.id}${sale.created ? ' (created)' : ''}, ${sale.totalStock} units, ` +
+      `${sale.perUserLimit} per buyer, ${sale.admission.perSecond} admitted/s`,
+  );
+
+  const sim = new Simulation(options, sale, admin, runId);
+  const startedAt = new Date();
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  const inLine: Array<[number, number]> = [];
+  let maxRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    inLine.push([Math.round(sim.now() / 100) / 10, sim.waiting]);
+    maxRss = Math.max(maxRss, process.memoryUsage.rss());
+  }, 1000);
+  const stopProgress = startProgress(sim);
+  const interrupt = () => sim.abort('interrupted');
+  process.once('SIGINT', interrupt);
+  try {
+    await sim.run();
+  } finally {
+    process.off('SIGINT', interrupt);
+    clearInterval(sampler);
+    stopProgress();
+  }
+  const { utilization } = performance.eventLoopUtilization(elu);
+  const used = process.cpuUsage(cpu);
+  const finishedAt = new Date();
+  const settleMs = sim.abortReason === null ? Math.min(60_000, sale.holdSeconds * 1000 + 5000) : 5000;
+  const final = await sim.settle(settleMs);
+  if (sale.created) await saleAction(admin, sale.id, 'end').catch(() => undefined);
+  await sim.http.close();
+
+  const report = buildReport({
+    sim,
+    options,
+    startedAt,
+    finishedAt,
+    initial,
+    final,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    eventLoopUtilization: utilization,
+    maxRssMiB: Math.round(maxRss / 2 ** 20),
+    inLine,
+  });
+  const base = resolve(options.report);
+  await mkdir(dirname(base), { recursive: true });
+  await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(`${base}.html`, renderHtml(report));
+  if (sim.abortReason !== null)
+    console.error(`run stopped early: ${sim.abortReason} (${progressLine(sim, 0, false)})`);
+  console.log(summaryText(report));
+  console.log(`report: ${base}.html (and .json)`);
+  return exitCodeOf(report.invariants);
+}
+
+export async function runSimulate(args: string[]): Promise<number> {
+  const options = parse(args);
+  if (typeof options === 'number') return options;
+  const admin = new AdminClient(options.url, options.adminKey ?? '');
+  try {
+    return await simulate(options, admin);
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
+    console.error(`simulate: ${error.message}`);
+    return 1;
+  } finally {
+    await admin.close();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The simulator's HTTP client: one undici Pool (keep-alive connections to the service) for every
+ * buyer, latency per route in bounded histograms, answers counted by route and status.
+ */
+import { Pool } from 'undici';
+import { Histogram } from './histogram.ts';
+import { parseRetryAfter } from './retry.ts';
+import { PerSecond } from './series.ts';
+
+export const ROUTES = ['visitor', 'join', 'poll', 'checkout', 'order'] as const;
+export type Route = (typeof ROUTES)[number];
+
+export interface Reply {
+  /** 0: no answer (connection refused or reset, timeout). */
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON from the service, read field by field
+  body: any;
+  retryAfterMs: number | null;
+  /** Error code of a request without an answer. */
+  error: string | null;
+}
+
+export interface RequestSpec {
+  route: Route;
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export class SimHttp {
+  readonly latency = Object.fromEntries(ROUTES.map((r) => [r, new Histogram()])) as Record<Route, Histogram>;
+  readonly statuses = new Map<string, number>();
+  readonly perSecond = new PerSecond();
+  requests = 0;
+  inFlight = 0;
+  private readonly pool: Pool;
+
+  constructor(
+    origin: string,
+    connections: number,
+    private readonly clock: () => number,
+  ) {
+    this.pool = new Pool(origin, {
+      connections,
+      pipelining: 1,
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  async send(spec: RequestSpec): Promise<Reply> {
+    const started = this.clock();
+    this.inFlight += 1;
+    let reply: Reply;
+    try {
+      const response = await this.pool.request({
+        method: spec.method,
+        path: spec.path,
+        headers: spec.headers,
+        body: spec.body,
+      });
+      const text = await response.body.text();
+      let body: unknown = null;
+      if (text.length > 0 && text[0] === '{') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = null;
+        }
+      }
+      reply = {
+        status: response.statusCode,
+        body,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+        error: null,
+      };
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? (error as Error).name ?? 'ERROR';
+      reply = { status: 0, body: null, retryAfterMs: null, error: code };
+    }
+    this.inFlight -= 1;
+    const ended = this.clock();
+    this.requests += 1;
+    if (reply.status > 0) this.latency[spec.route].record(ended - started);
+    const key = `${spec.route} ${reply.status || reply.error}`;
+    this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
+    this.perSecond.add(spec.route, ended);
+    return reply;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** A small client for the admin API, on its own connections so a busy buyer pool never delays it. */
+export class AdminClient {
+  private readonly pool: Pool;
+
+  constructor(
+    origin: string,
+    private readonly adminKey: string,
+  ) {
+    this.pool = new Pool(origin, { connections: 2, headersTimeout: 30_000, bodyTimeout: 30_000 });
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: JSON from the service
+  async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const response = await this.pool.request({
+      method,
+      path: `/api/v1/admin${path}`,
+      headers: {
+        authorization: `Bearer ${this.adminKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: text ? JSON.parse(text) : null };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

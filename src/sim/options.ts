@@ -1,0 +1,194 @@
+/** `flashsale simulate` options: parsed and checked up front, pure (no I/O), so tests can call it. */
+import { parseArgs } from 'node:util';
+import { ARRIVALS, type Arrival, defaultStartAfter } from './arrivals.ts';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface SimOptions {
+  url: string;
+  adminKey: string | null;
+  userSecret: string | null;
+  buyers: number;
+  /** Existing sale to drive; null: create one. */
+  saleId: string | null;
+  stock: number;
+  limit: number;
+  arrival: Arrival;
+  rampSeconds: number;
+  startAfterSeconds: number;
+  prestartShare: number;
+  abandon: number;
+  decline: number;
+  flaky: number;
+  resend: number;
+  doubleSubmit: number;
+  queueing: 'fifo' | 'shuffle';
+  perSecond: number;
+  maxActive: number;
+  sessionSeconds: number;
+  holdSeconds: number;
+  connections: number;
+  maxSeconds: number;
+  report: string;
+  seed: number;
+}
+
+export const SIMULATE_USAGE = `flashsale simulate [options]   a flash sale of N virtual buyers against the real HTTP API
+
+  --url URL              the service (default http://127.0.0.1:3000)
+  --admin-key KEY        admin key (default $FLASHSALE_ADMIN_KEY); needed to create, start and watch the sale
+  --user-secret S        sign buyers' user tokens with this HS256 secret instead of POST /visitors
+  --buyers N             virtual buyers (default 100000)
+  --create-sale          create a sale for the run (the default), sized by --stock/--limit below
+  --sale ID              drive an existing sale instead
+  --stock N              units of the created sale (default buyers/10)
+  --limit N              units per buyer; each buys 1..limit (default 2)
+  --arrival all|ramp|prestart   the crowd at once, a ramp, or half before the start (default prestart)
+  --ramp-seconds S       length of the ramp (default 10)
+  --start-after S        the sale opens S seconds after arrivals begin (default 1; prestart: the ramp)
+  --prestart-share F     share arriving before the start with --arrival prestart (default 0.5)
+  --abandon F            share of buyers who give up while waiting or once admitted (default 0.1)
+  --decline F            share paying with pm_decline (default 0.05)
+  --flaky F              share paying with pm_flaky (default 0.02)
+  --resend F             share resending their checkout with the same Idempotency-Key (default 0.02)
+  --double-submit F      share submitting a second checkout with a new key (default 0.02)
+  --queueing fifo|shuffle  pre-queue order of the created sale (default fifo)
+  --per-second N         admissions per second (default: sized to sell out in about 20 s)
+  --max-active N         admitted shoppers at once (default 30 × per-second)
+  --session-seconds S    shopping session (default 120)     --hold-seconds S   hold (default 60)
+  --connections N        HTTP connections, the most requests in flight (default 128)
+  --max-seconds S        give up after S seconds (default 900)
+  --report PATH          writes PATH.json and PATH.html (default reports/sim-<time>)
+  --seed N               seed of the buyer population (default random)`;
+
+const num = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, not "${raw}"`);
+  }
+  return n;
+};
+const whole = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+  const n = num(name, raw, fallback, min, max);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number, not "${raw}"`);
+  return n;
+};
+const share = (name: string, raw: string | undefined, fallback: number) => num(name, raw, fallback, 0, 1);
+
+/**
+ * Admission sized so that the buyers it takes to sell the stock are admitted in about 20 s: each
+ * admitted buyer takes (1 + limit) / 2 units on average, less those who abandon or are declined.
+ */
+export function defaultPerSecond(o: Pick<SimOptions, 'buyers' | 'stock' | 'limit' | 'abandon' | 'decline'>) {
+  const buying = Math.max(0.05, 1 - o.abandon - o.decline);
+  const needed = Math.min(o.buyers, Math.ceil(o.stock / (((1 + o.limit) / 2) * buying)));
+  return Math.min(100_000, Math.max(10, Math.ceil(needed / 20)));
+}
+
+export function parseSimArgs(args: string[], env: Record<string, string | undefined>, now = new Date()) {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      url: { type: 'string' },
+      'admin-key': { type: 'string' },
+      'user-secret': { type: 'string' },
+      buyers: { type: 'string' },
+      'create-sale': { type: 'boolean' },
+      sale: { type: 'string' },
+      stock: { type: 'string' },
+      limit: { type: 'string' },
+      arrival: { type: 'string' },
+      'ramp-seconds': { type: 'string' },
+      'start-after': { type: 'string' },
+      'prestart-share': { type: 'string' },
+      abandon: { type: 'string' },
+      decline: { type: 'string' },
+      flaky: { type: 'string' },
+      resend: { type: 'string' },
+      'double-submit': { type: 'string' },
+      queueing: { type: 'string' },
+      'per-second': { type: 'string' },
+      'max-active': { type: 'string' },
+      'session-seconds': { type: 'string' },
+      'hold-seconds': { type: 'string' },
+      connections: { type: 'string' },
+      'max-seconds': { type: 'string' },
+      report: { type: 'string' },
+      seed: { type: 'string' },
+    },
+  });
+  if (values.sale !== undefined && values['create-sale']) {
+    throw new UsageError('--sale and --create-sale exclude each other');
+  }
+  const arrival = (values.arrival ?? 'prestart') as Arrival;
+  if (!ARRIVALS.includes(arrival)) throw new UsageError(`--arrival must be one of ${ARRIVALS.join(', ')}`);
+  const queueing = values.queueing ?? 'fifo';
+  if (queueing !== 'fifo' && queueing !== 'shuffle')
+    throw new UsageError('--queueing must be fifo or shuffle');
+  const url = (values.url ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+$/.test(url))
+    throw new UsageError(`--url must be http(s)://host[:port], not "${url}"`);
+  const adminKey = values['admin-key'] ?? env.FLASHSALE_ADMIN_KEY ?? null;
+  if (!adminKey) {
+    throw new UsageError(
+      'the admin key is required (--admin-key or FLASHSALE_ADMIN_KEY): `flashsale start` prints it',
+    );
+  }
+  const buyers = whole('buyers', values.buyers, 100_000, 1, 10_000_000);
+  const limit = whole('limit', values.limit, 2, 1, 1000);
+  const stock = whole('stock', values.stock, Math.max(1, Math.round(buyers / 10)), 1, 1_000_000_000);
+  const abandon = share('abandon', values.abandon, 0.1);
+  const decline = share('decline', values.decline, 0.05);
+  const flaky = share('flaky', values.flaky, 0.02);
+  if (decline + flaky > 1) throw new UsageError('--decline and --flaky add up to more than 1');
+  const rampSeconds = num('ramp-seconds', values['ramp-seconds'], 10, 0, 3600);
+  const perSecond = whole(
+    'per-second',
+    values['per-second'],
+    defaultPerSecond({ buyers, stock, limit, abandon, decline }),
+    1,
+    1_000_000,
+  );
+  const stamp = now
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d+Z$/, 'Z');
+  return {
+    url,
+    adminKey,
+    userSecret: values['user-secret'] ?? null,
+    buyers,
+    saleId: values.sale ?? null,
+    stock,
+    limit,
+    arrival,
+    rampSeconds,
+    startAfterSeconds: num(
+      'start-after',
+      values['start-after'],
+      defaultStartAfter(arrival, rampSeconds),
+      0,
+      3600,
+    ),
+    prestartShare: share('prestart-share', values['prestart-share'], 0.5),
+    abandon,
+    decline,
+    flaky,
+    resend: share('resend', values.resend, 0.02),
+    doubleSubmit: share('double-submit', values['double-submit'], 0.02),
+    queueing,
+    perSecond,
+    maxActive: whole('max-active', values['max-active'], perSecond * 30, 1, 100_000_000),
+    sessionSeconds: whole('session-seconds', values['session-seconds'], 120, 1, 86_400),
+    holdSeconds: whole('hold-seconds', values['hold-seconds'], 60, 1, 86_400),
+    connections: whole('connections', values.connections, 128, 1, 10_000),
+    maxSeconds: num('max-seconds', values['max-seconds'], 900, 1, 86_400),
+    report: values.report ?? `reports/sim-${stamp}`,
+    seed: whole('seed', values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1),
+  } satisfies SimOptions;
+}

@@ -1,0 +1,232 @@
+/**
+ * The simulation loop. Open model: arrivals are scheduled by time up front and each buyer's next step
+ * by the answers it gets, all in one heap; a 5 ms ticker (and every answer) dispatches what is due, up
+ * to one request per connection in flight. What waits for a free connection waits in the heap, and
+ * that wait is measured (scheduler lag) rather than hidden.
+ */
+import { performance } from 'node:perf_hooks';
+import { arrivalSchedule } from './arrivals.ts';
+import { type Buyer, createBuyers, OUTCOMES, type Outcome, type PlacedOrder } from './buyers.ts';
+import { TimeHeap } from './heap.ts';
+import { Histogram } from './histogram.ts';
+import { type AdminClient, SimHttp } from './http.ts';
+import type { CheckoutAnswer } from './invariants.ts';
+import type { SimOptions } from './options.ts';
+import { isRetryable, MAX_ATTEMPTS, retryDelayMs } from './retry.ts';
+import { seededRng } from './rng.ts';
+import { fetchStats, type SaleInfo, type Stats, saleAction } from './sale.ts';
+import { PerSecond } from './series.ts';
+import { type Next, onAnswer, requestOf, type StepContext } from './steps.ts';
+
+export interface StatsSample extends Stats {
+  t: number;
+}
+
+export class Simulation implements StepContext {
+  readonly saleId: string;
+  readonly userSecret: string | null;
+  readonly buyers: Buyer[];
+  readonly http: SimHttp;
+  readonly lag = new Histogram();
+  readonly events = new PerSecond();
+  readonly samples: StatsSample[] = [];
+  readonly answers: CheckoutAnswer[] = [];
+  readonly counts = new Map<string, number>();
+  readonly outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  /** 1-based rank of each buyer's first join answer / accepted checkout; 0 = none. */
+  readonly joinRank: Int32Array;
+  readonly purchaseRank: Int32Array;
+  /** 1 if the buyer's join was answered before the sale opened. */
+  readonly joinedBeforeStart: Uint8Array;
+  startedAtMs: number | null = null;
+  done = 0;
+  waiting = 0;
+  retries = 0;
+  abortReason: string | null = null;
+
+  private readonly heap: TimeHeap;
+  private readonly rng;
+  private readonly startAtMs: number;
+  private readonly t0 = performance.now();
+  private joins = 0;
+  private purchases = 0;
+  private ticker: NodeJS.Timeout | null = null;
+  private sampling = false;
+  private lastSampleAt = Number.NEGATIVE_INFINITY;
+  private resolve: () => void = () => undefined;
+
+  constructor(
+    private readonly o: SimOptions,
+    readonly sale: SaleInfo,
+    private readonly admin: AdminClient,
+    readonly runId: string,
+  ) {
+    this.saleId = sale.id;
+    this.userSecret = o.userSecret;
+    this.rng = seededRng(o.seed);
+    this.buyers = createBuyers(o.buyers, sale.perUserLimit, o, this.rng);
+    this.joinRank = new Int32Array(o.buyers);
+    this.purchaseRank = new Int32Array(o.buyers);
+    this.joinedBeforeStart = new Uint8Array(o.buyers);
+    this.http = new SimHttp(o.url, o.connections, () => this.now());
+    const schedule = arrivalSchedule(o.buyers, o);
+    this.startAtMs = sale.created ? schedule.startAtMs : Math.max(0, sale.startsAt - Date.now());
+    this.heap = new TimeHeap(o.buyers);
+    for (let i = 0; i < o.buyers; i++) this.heap.push(schedule.offsets[i] as number, i);
+  }
+
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** Runs until every buyer is done, the time limit passes, or abort() is called. */
+  run(): Promise<void> {
+    const finished = new Promise<void>((resolve) => {
+      this.resolve = resolve;
+    });
+    this.ticker = setInterval(() => this.tick(), 5);
+    this.tick();
+    return finished.finally(() => {
+      if (this.ticker) clearInterval(this.ticker);
+      this.ticker = null;
+    });
+  }
+
+  abort(reason: string): void {
+    if (this.abortReason !== null || this.done === this.buyers.length) return;
+    this.abortReason = reason;
+    for (const b of this.buyers) if (b.step !== 'done') this.finish(b, 'unfinished', reason);
+  }
+
+  /** Waits for the admin stats to show nothing held and no order pending (or gives up after timeoutMs). */
+  async settle(timeoutMs: number): Promise<Stats | null> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const stats = await fetchStats(this.admin, this.saleId).catch(() => null);
+      const quiet = stats !== null && stats.stock.held === 0 && stats.orders.pending === 0;
+      if (quiet || Date.now() >= until) return stats;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  private tick(): void {
+    const now = this.now();
+    if (this.startedAtMs === null && now >= this.startAtMs) {
+      this.startedAtMs = now;
+      if (this.sale.created) {
+        saleAction(this.admin, this.saleId, 'start').catch((error: Error) =>
+          this.abort(`could not start the sale: ${error.message}`),
+        );
+      }
+    }
+    if (now > this.o.maxSeconds * 1000) this.abort(`gave up after --max-seconds ${this.o.maxSeconds}`);
+    if (!this.sampling && now - this.lastSampleAt >= 1000) this.sample(now);
+    this.pump();
+  }
+
+  private sample(now: number): void {
+    this.sampling = true;
+    this.lastSampleAt = now;
+    fetchStats(this.admin, this.saleId)
+      .then((stats) => this.samples.push({ t: Math.round(this.now()), ...stats }))
+      .catch(() => this.count('stats sample failed'))
+      .finally(() => {
+        this.sampling = false;
+      });
+  }
+
+  private pump(): void {
+    const now = this.now();
+    while (this.http.inFlight < this.o.connections && this.heap.size > 0 && this.heap.peekTime() <= now) {
+      const due = this.heap.peekTime();
+      const b = this.buyers[this.heap.pop()] as Buyer;
+      if (b.step === 'done') continue;
+      this.lag.record(now - due);
+      this.dispatch(b);
+    }
+  }
+
+  private dispatch(b: Buyer): void {
+    const spec = requestOf(b, this);
+    this.http.send(spec).then((reply) => {
+      if (b.step === 'done') return;
+      try {
+        if (isRetryable(reply.status)) {
+          b.attempt += 1;
+          this.count(`retry ${spec.route} ${reply.status || reply.error}`);
+          if (b.attempt >= MAX_ATTEMPTS) {
+            this.finish(
+              b,
+              'error',
+              `${spec.route}: gave up after ${b.attempt} tries (${reply.status || reply.error})`,
+            );
+          } else {
+            this.retries += 1;
+            this.at(b, this.now() + retryDelayMs(b.attempt, reply.retryAfterMs, this.rng));
+          }
+        } else {
+          b.attempt = 0;
+          this.apply(b, onAnswer(b, reply, this));
+        }
+      } catch (error) {
+        this.finish(b, 'error', `simulator: ${(error as Error).message}`);
+      }
+      this.pump();
+    });
+  }
+
+  private apply(b: Buyer, next: Next): void {
+    if (next.kind === 'at') this.at(b, next.time);
+    else if (next.kind === 'finish') this.finish(b, next.outcome, next.note ?? undefined);
+    else this.abort(next.reason);
+  }
+
+  at(b: Buyer, time: number): void {
+    this.heap.push(time, b.index);
+  }
+
+  finish(b: Buyer, outcome: Outcome, note?: string): void {
+    if (b.step === 'done') return;
+    this.inLine(b, false);
+    b.step = 'done';
+    b.outcome = outcome;
+    b.note = note ?? null;
+    b.token = null;
+    b.admission = null;
+    this.outcomes[outcome] += 1;
+    this.events.add(outcome, this.now());
+    this.done += 1;
+    if (this.done === this.buyers.length) this.resolve();
+  }
+
+  joined(b: Buyer): void {
+    if (this.joinRank[b.index] !== 0) return;
+    this.joinRank[b.index] = ++this.joins;
+    if (this.startedAtMs === null) this.joinedBeforeStart[b.index] = 1;
+  }
+
+  inLine(b: Buyer, waiting: boolean): void {
+    if (b.inLine === waiting) return;
+    b.inLine = waiting;
+    this.waiting += waiting ? 1 : -1;
+  }
+
+  admitted(_b: Buyer): void {
+    this.events.add('admitted', this.now());
+  }
+
+  accepted(b: Buyer, orderId: string, kind: 'first' | 'resend' | 'second'): void {
+    this.answers.push({ buyer: b.index, key: b.key, orderId });
+    if (kind === 'first') this.purchaseRank[b.index] = ++this.purchases;
+    this.events.add(kind === 'first' ? 'checkouts' : `checkouts (${kind})`, this.now());
+  }
+
+  settled(_b: Buyer, order: PlacedOrder): void {
+    this.events.add(`orders ${order.status}`, this.now());
+    if (order.status === 'confirmed') this.events.add('units confirmed', this.now(), order.quantity);
+  }
+
+  count(event: string): void {
+    this.counts.set(event, (this.counts.get(event) ?? 0) + 1);
+  }
+}

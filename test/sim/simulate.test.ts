@@ -1,0 +1,172 @@
+/**
+ * `flashsale simulate` as a real process: against a broken service it names the broken invariant and
+ * exits 1; against `flashsale start` (embedded) a crowd of buyers sells the stock out with every
+ * invariant holding, and the HTML report renders its charts in Chromium.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cli, runCli } from '../cli/child.ts';
+import { hasChromium, launchBrowser } from '../support/browser.ts';
+import { startStubService } from './stubService.ts';
+
+const REPORTS = fileURLToPath(new URL('../../reports/', import.meta.url));
+const ADMIN_KEY = 'simulate-test-admin-key';
+const BUYERS = 10_000;
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flashsale-sim-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('flashsale simulate against stand-ins for the service', () => {
+  it('reports the broken invariants of a service that oversells, and exits 1', async () => {
+    const service = await startStubService('oversell');
+    try {
+      const args = ['--buyers', '60', '--stock', '10', '--arrival', 'all', '--report', join(dir, 'broken')];
+      const sim = runCli(['simulate', '--url', service.url, ...args], { FLASHSALE_ADMIN_KEY: ADMIN_KEY });
+      const code = await sim.exited;
+      expect(sim.output).toMatch(/FAIL {2}units sold ≤ stock/);
+      expect(sim.output).toMatch(/FAIL {2}server audit: total = available \+ held \+ sold/);
+      expect(sim.output).toContain('FAILED: an invariant does not hold');
+      expect(code).toBe(1);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('retries 429, 503 and reset connections, honoring Retry-After, with the same Idempotency-Key', async () => {
+    const service = await startStubService('flaky');
+    try {
+      const args = ['--buyers', '40', '--stock', '30', '--arrival', 'all', '--start-after', '0'];
+      const report = join(dir, 'flaky');
+      const sim = runCli(['simulate', '--url', service.url, ...args, '--report', report], {
+        FLASHSALE_ADMIN_KEY: ADMIN_KEY,
+      });
+      const code = await sim.exited;
+      expect(sim.output, sim.output).toContain('PASSED: every invariant holds');
+      expect(code).toBe(0);
+      const json = JSON.parse(await readFile(`${report}.json`, 'utf8'));
+      expect(json.requests.statuses['checkout 503']).toBeGreaterThan(0);
+      expect(json.requests.statuses['poll 429']).toBeGreaterThan(0);
+      expect(Object.keys(json.requests.statuses).some((k) => /^visitor [A-Z_]+$/.test(k))).toBe(true);
+      expect(json.requests.retries).toBeGreaterThan(json.requests.statuses['checkout 503']);
+      expect(json.stats.final.stock.sold).toBe(30);
+      // Every checkout was retried after its 503 with the key it first sent, and made one order.
+      expect([...service.tries.values()].every((n) => n >= 2)).toBe(true);
+      expect(Math.max(...service.ordersPerKey.values())).toBe(1);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('exits 2 on bad options, naming the option', async () => {
+    const sim = runCli(['simulate', '--buyers', 'many'], { FLASHSALE_ADMIN_KEY: ADMIN_KEY });
+    expect(await sim.exited).toBe(2);
+    expect(sim.output).toContain('--buyers must be a number');
+  });
+});
+
+describe('flashsale simulate against flashsale start', () => {
+  let server: Cli | undefined;
+  let report = '';
+  afterAll(() => server?.kill());
+
+  it(`${BUYERS.toLocaleString('en-US')} buyers: the stock sells out, every invariant holds, exit 0`, async () => {
+    server = runCli(['start'], {
+      PORT: '0',
+      FLASHSALE_DATA_DIR: join(dir, 'pglite'),
+      FLASHSALE_OUTBOX: join(dir, 'outbox.jsonl'),
+      FLASHSALE_RATE_LIMITS: 'off',
+      FLASHSALE_PAYMENT_LATENCY_MS: '0',
+      FLASHSALE_ADMIN_KEY: ADMIN_KEY,
+    });
+    const [, api] = await server.waitFor(/API\s+(http:\/\/\S+)\/api\/v1/);
+    report = join(dir, 'report');
+    const args = [
+      '--url',
+      api as string,
+      '--buyers',
+      String(BUYERS),
+      '--stock',
+      '1000',
+      '--per-second',
+      '400',
+    ];
+    const sim = runCli(
+      ['simulate', ...args, '--arrival', 'ramp', '--ramp-seconds', '4', '--report', report, '--seed', '7'],
+      { FLASHSALE_ADMIN_KEY: ADMIN_KEY },
+    );
+    const code = await sim.exited;
+    expect(sim.output, sim.output).toContain('PASSED: every invariant holds');
+    expect(code).toBe(0);
+    // Plain progress lines when stderr is not a terminal.
+    expect(sim.output).toMatch(/simulate: +\d+% [\d,]+\/10,000 buyers done/);
+
+    const json = JSON.parse(await readFile(`${report}.json`, 'utf8'));
+    expect(json.ok).toBe(true);
+    expect(json.invariants.length).toBe(10);
+    expect(json.stats.final.stock).toEqual({ total: 1000, available: 0, held: 0, sold: 1000 });
+    expect(json.outcomes.unfinished + json.outcomes.error).toBe(0);
+    expect(json.outcomes.bought).toBeGreaterThan(300);
+    expect(json.requests.byRoute.poll.count).toBeGreaterThan(0);
+    expect(json.fairness.spearman).toBeGreaterThan(0.9);
+    expect(json.series.server.t.length).toBeGreaterThan(3);
+  }, 120_000);
+
+  describe.skipIf(!hasChromium())('its HTML report', () => {
+    it('renders in Chromium with six charts, each with plotted marks; a screenshot goes to reports/', async () => {
+      expect(report).not.toBe('');
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+        const errors: string[] = [];
+        page.on('pageerror', (error) => errors.push(error.message));
+        page.on('request', (request) => {
+          if (!request.url().startsWith('file:')) errors.push(`fetched ${request.url()}`);
+        });
+        await page.goto(`file://${report}.html`);
+        expect(await page.locator('svg.chart').count()).toBe(6);
+        for (const kind of ['line', 'bars', 'scatter']) {
+          expect(await page.locator(`svg.chart[data-kind="${kind}"]`).count()).toBeGreaterThan(0);
+        }
+        const marks = await page.$$eval('svg.chart', (charts) =>
+          charts.map((c) => ({
+            title: c.querySelector('.title')?.textContent ?? '',
+            marks: c.querySelectorAll('.mark').length,
+            drawn: [...c.querySelectorAll('path.mark')].every((p) => (p.getAttribute('d') ?? '').length > 10),
+            height: c.getBoundingClientRect().height,
+          })),
+        );
+        expect(marks.map((m) => m.title)).toEqual([
+          'Waiting queue over time',
+          'Admissions per second',
+          'Sales per second',
+          'Requests per second by route',
+          'Latency by route: p50, p95, p99 (ms, log scale)',
+          expect.stringMatching(/^Fairness: join order vs purchase order \(Spearman 0\.\d+\)$/),
+        ]);
+        for (const m of marks) {
+          expect(m.marks, m.title).toBeGreaterThan(0);
+          expect(m.drawn, m.title).toBe(true);
+          expect(m.height).toBeGreaterThan(100);
+        }
+        // Five routes × p50/p95/p99, and a point per sampled purchaser.
+        expect(marks[4]?.marks).toBe(15);
+        expect(marks[5]?.marks).toBeGreaterThan(300);
+        expect(await page.locator('.verdict.pass').textContent()).toContain('PASSED');
+        expect(await page.locator('table.checks td.ok').count()).toBe(10);
+        expect(errors).toEqual([]);
+        await mkdir(REPORTS, { recursive: true });
+        await page.screenshot({ path: join(REPORTS, 'simulate-report.png'), fullPage: true });
+      } finally {
+        await browser.close();
+      }
+    });
+  });
+});
