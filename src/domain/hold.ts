@@ -26,5 +26,6 @@ export interface HoldEnd {
   changed: boolean;
 }
 
-export const USER_ID_PATTERN = /^[^\s]{1,128}$/;
+/** Any characters but white space and control characters (NUL could never be written to PostgreSQL). */
+export const USER_ID_PATTERN = /^[^\s\p{Cc}]{1,128}$/u;
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;

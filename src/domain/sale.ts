@@ -54,6 +54,10 @@ export interface StockCounts {
 export const DEFAULT_ADMISSION: AdmissionSettings = { perSecond: 50, maxActive: 500, sessionSeconds: 600 };
 export const SALE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_STOCK = 1e9;
+/** 9999-12-31T23:59:59.999Z: the last instant PostgreSQL's timestamptz and ISO strings both take. */
+export const MAX_INSTANT = 253_402_300_799_999;
+/** No control characters (PostgreSQL refuses NUL in text; logs and headers choke on the rest). */
+export const PRINTABLE = /^[^\p{Cc}]*$/u;
 
 const isWhole = (n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): n is number =>
   typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
@@ -68,8 +72,10 @@ export function normalizeSale(input: SaleInput, randomSeed: () => string): SaleS
   }
   if (!isWhole(input.totalStock, 1, MAX_STOCK)) bad('totalStock', 'must be a whole number from 1');
   if (!isWhole(input.perUserLimit, 1, 1000)) bad('perUserLimit', 'must be a whole number from 1 to 1000');
-  if (!isWhole(input.startsAt, 0)) bad('startsAt', 'must be an epoch-milliseconds instant');
-  if (!isWhole(input.endsAt, 0) || input.endsAt <= input.startsAt) bad('endsAt', 'must be after startsAt');
+  if (!isWhole(input.startsAt, 0, MAX_INSTANT)) bad('startsAt', 'must be an epoch-milliseconds instant');
+  if (!isWhole(input.endsAt, 0, MAX_INSTANT) || input.endsAt <= input.startsAt) {
+    bad('endsAt', 'must be an instant after startsAt');
+  }
   const prequeueAt = input.prequeueAt ?? input.startsAt;
   if (!isWhole(prequeueAt, 0) || prequeueAt > input.startsAt) bad('prequeueAt', 'must not be after startsAt');
   const queueing = input.queueing ?? 'fifo';
@@ -82,8 +88,13 @@ export function normalizeSale(input: SaleInput, randomSeed: () => string): SaleS
   }
   if (!isWhole(input.holdSeconds, 1, 86_400)) bad('holdSeconds', 'must be 1 to 86400 seconds');
   const shuffleSeed = input.shuffleSeed ?? randomSeed();
-  if (typeof shuffleSeed !== 'string' || shuffleSeed.length === 0 || shuffleSeed.length > 128) {
-    bad('shuffleSeed', 'must be a non-empty string of at most 128 characters');
+  if (
+    typeof shuffleSeed !== 'string' ||
+    shuffleSeed.length === 0 ||
+    shuffleSeed.length > 128 ||
+    !PRINTABLE.test(shuffleSeed)
+  ) {
+    bad('shuffleSeed', 'must be 1-128 characters without control characters');
   }
   return {
     id: input.id,

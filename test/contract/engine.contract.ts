@@ -323,6 +323,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         await expectCode(reserve(id, 'u', '1' as unknown as number), 'INVALID_QUANTITY');
         await expectCode(reserve(id, 'u', 1, ''), 'INVALID_REQUEST');
         await expectCode(reserve(id, 'bad user', 1), 'INVALID_REQUEST');
+        await expectCode(reserve(id, 'nul\u0000user', 1), 'INVALID_REQUEST');
         expect((await engine.stats(id)).available).toBe(10);
       });
 

@@ -7,7 +7,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import { publishSale } from '../../app.ts';
 import type { SaleRecord } from '../../db/records.ts';
 import { FlashsaleError } from '../../domain/errors.ts';
-import { type AdmissionSettings, DEFAULT_ADMISSION, type Queueing } from '../../domain/sale.ts';
+import {
+  type AdmissionSettings,
+  DEFAULT_ADMISSION,
+  MAX_INSTANT,
+  PRINTABLE,
+  type Queueing,
+} from '../../domain/sale.ts';
 import type { SaleView } from '../../engine/types.ts';
 import { isCurrent, loadMissingSale } from '../../orders/recovery.ts';
 import { checkAdminKey } from '../auth.ts';
@@ -18,7 +24,6 @@ import { errors, SALE_ID, SALE_STATES, saleParams } from '../schemas.ts';
 const DEFAULT_PER_USER_LIMIT = 1;
 const DEFAULT_HOLD_SECONDS = 300;
 /** The largest instant a JavaScript Date (and so the database layer) can hold. */
-const MAX_INSTANT = 8_640_000_000_000_000;
 
 const int = (minimum: number, maximum: number, description: string, extra: object = {}) =>
   ({ type: 'integer', minimum, maximum, description, ...extra }) as const;
@@ -40,8 +45,8 @@ const createBody = {
   required: ['id', 'name', 'priceCents', 'totalStock', 'startsAt', 'endsAt'],
   properties: {
     id: { ...SALE_ID, description: 'Chosen by the operator; used in every URL of the sale' },
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    description: { type: 'string', maxLength: 4000, default: '' },
+    name: { type: 'string', minLength: 1, maxLength: 200, pattern: PRINTABLE.source },
+    description: { type: 'string', maxLength: 4000, default: '', pattern: '^[^\\u0000]*$' },
     priceCents: int(0, 2_147_483_647, 'Unit price in the minor unit of the currency'),
     currency: { type: 'string', pattern: '^[A-Z]{3}$', default: 'EUR', description: 'ISO 4217' },
     totalStock: int(1, 1_000_000_000, 'Units for sale'),
@@ -55,7 +60,13 @@ const createBody = {
       default: 'fifo',
       description: 'Order of the pre-queue at the start: arrival, or a seeded shuffle anyone can re-check',
     },
-    shuffleSeed: { type: 'string', minLength: 1, maxLength: 128, description: 'Default: random' },
+    shuffleSeed: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      pattern: PRINTABLE.source,
+      description: 'Default: random',
+    },
     admission: { type: 'object', additionalProperties: false, properties: admissionProperties },
     holdSeconds: int(1, 86_400, 'How long a reservation holds its units before they go back on sale', {
       default: DEFAULT_HOLD_SECONDS,

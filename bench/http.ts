@@ -1,0 +1,483 @@
+/**
+ * HTTP throughput: requests per second of the buyer routes, measured with autocannon (its programmatic
+ * API, from this process) against the service in a child process, next to a plain `node:http`
+ * hello world measured in the same run (the baseline). Rate limits off; every run bounded in time.
+ *   npx tsx bench/http.ts [--duration 10] [--connections 50] [--production auto|on|off]
+ *
+ * Per shape (embedded; production when Redis and PostgreSQL answer, in its own key prefix and schema,
+ * removed after): the sale page; the status poll of buyers already in line (the hot path); joins, each
+ * by another user (a pool of user tokens signed here with the FLASHSALE_USER_SECRET given to the
+ * service); checkouts, each by another admitted user with a fresh Idempotency-Key. All set-up goes
+ * through the HTTP API: a sale with a generous admission rate, joins, the worker's admission ticks,
+ * then status polls to collect the admission tokens.
+ *
+ * The same file is the child process: `--serve` (API, `--with-worker` adds the order worker and
+ * ticks, as the embedded shape runs them) or `--worker` (the production shape's separate worker).
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createApp, recover, startWorker } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createHttpContext } from '../src/http/context.ts';
+import { buildServer } from '../src/http/server.ts';
+import { deleteKeys } from '../test/support/redisKeys.ts';
+import { appendResults, printTable, type Row } from './lib.ts';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    production: { type: 'string', default: 'auto' },
+    serve: { type: 'boolean', default: false },
+    worker: { type: 'boolean', default: false },
+    'with-worker': { type: 'boolean', default: false },
+  },
+});
+const DURATION = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+
+// ---------------------------------------------------------------------------------------------
+// Child process: the service (or the production worker)
+// ---------------------------------------------------------------------------------------------
+
+async function child(): Promise<void> {
+  const app = await createApp(loadConfig(process.env), {
+    ...(process.env.BENCH_PG_SCHEMA ? { pgSchema: process.env.BENCH_PG_SCHEMA } : {}),
+    ...(process.env.BENCH_QUEUE_PREFIX ? { queuePrefix: process.env.BENCH_QUEUE_PREFIX } : {}),
+  });
+  let stopWorker: (() => Promise<void>) | null = null;
+  if (values.worker || values['with-worker']) {
+    await recover(app);
+    stopWorker = startWorker(app);
+  }
+  let server: FastifyInstance | null = null;
+  if (values.serve) {
+    server = await buildServer(await createHttpContext(app));
+    await server.listen({ host: '127.0.0.1', port: 0 });
+  }
+  const port = server ? (server.server.address() as AddressInfo).port : null;
+  process.send?.({ ready: true, port });
+  // The parent gone: nothing left to serve.
+  process.once('disconnect', () => process.exit(0));
+  process.once('SIGTERM', async () => {
+    // Finish the requests in flight before the queues close under them; idle keep-alives go at once.
+    const sweep = setInterval(() => server?.server.closeIdleConnections(), 100);
+    await server?.close();
+    clearInterval(sweep);
+    await stopWorker?.();
+    await app.close();
+    process.exit(0);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: set-up through the API, then autocannon
+// ---------------------------------------------------------------------------------------------
+
+interface AutocannonResult {
+  duration: number;
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  latency: { p50: number; p99: number };
+  statusCodeStats: Record<string, { count: number }>;
+}
+interface AutocannonRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+interface AutocannonInstance extends PromiseLike<AutocannonResult> {
+  stop(): void;
+}
+type Autocannon = (options: Record<string, unknown>) => AutocannonInstance;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+/** Issue #6: each route's rate at least this share of the hello world's. */
+const GOALS = { '(status poll': 0.7, '(join': 0.3, '(each a new buyer': 0.25 };
+
+const SECRET = `bench-user-secret-${randomUUID()}`;
+const ADMIN_KEY = `bench-admin-${randomUUID()}`;
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+/** An HS256 user token, as the shop's login would sign it (by hand: signing 100,000 takes a second). */
+const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+function userToken(sub: string): string {
+  const payload = Buffer.from(JSON.stringify({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })).toString(
+    'base64url',
+  );
+  const signature = createHmac('sha256', SECRET).update(`${HEADER}.${payload}`).digest('base64url');
+  return `${HEADER}.${payload}.${signature}`;
+}
+
+function waitReady(proc: ChildProcess, what: string): Promise<number | null> {
+  children.add(proc);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} not ready after 60 s`)), 60_000);
+    proc.once('message', (message: { port: number | null }) => {
+      clearTimeout(timer);
+      resolve(message.port);
+    });
+    proc.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
+}
+
+async function stopChild(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+  children.delete(proc);
+}
+
+const HELLO = `require('node:http').createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'text/plain' }); res.end('hello world');
+}).listen(0, '127.0.0.1', function () { process.send({ port: this.address().port }); });
+process.on('disconnect', () => process.exit(0));`;
+
+/** One autocannon run; the rate counts 2xx answers only. Stops at `DURATION` even with `amount` set. */
+async function cannon(name: string, options: Record<string, unknown>): Promise<Row> {
+  const instance = autocannon({
+    connections: CONNECTIONS,
+    duration: DURATION,
+    pipelining: 1,
+    timeout: 10,
+    ...options,
+  });
+  const timer = setTimeout(() => instance.stop(), DURATION * 1000);
+  const result = await instance;
+  clearTimeout(timer);
+  const others = Object.entries(result.statusCodeStats)
+    .filter(([status]) => !status.startsWith('2'))
+    .map(([status, { count }]) => `${count}× ${status}`);
+  const problems = [
+    ...others,
+    result.errors ? `${result.errors} errors` : '',
+    result.timeouts ? `${result.timeouts} timeouts` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const note = `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${problems ? `; ${problems}` : ''}`;
+  const row = {
+    name,
+    ops: result['2xx'],
+    seconds: result.duration,
+    perSecond: result['2xx'] / result.duration,
+    note,
+  };
+  console.log(`  ${name}: ${Math.round(row.perSecond)} req/s (${note})`);
+  return row;
+}
+
+/** Runs `op(0..count-1)`, `inFlight` at a time (set-up calls, not measured). */
+async function each<T>(count: number, inFlight: number, op: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await op(i);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return results;
+}
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** A shape for the service: its environment, and what removes its data after. */
+interface BenchShape {
+  label: 'embedded' | 'production';
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function embeddedShape(): BenchShape {
+  const outbox = join(tmpdir(), `flashsale-bench-outbox-${randomUUID().slice(0, 8)}.jsonl`);
+  return {
+    label: 'embedded',
+    env: { FLASHSALE_DATA_DIR: 'memory', FLASHSALE_OUTBOX: outbox },
+    cleanup: () => rm(outbox, { force: true }),
+  };
+}
+
+/** Redis + BullMQ + PostgreSQL under a key prefix and a schema of their own, all removed after. */
+function productionShape(): BenchShape {
+  const id = randomUUID().slice(0, 8);
+  const outbox = join(tmpdir(), `flashsale-bench-outbox-${id}.jsonl`);
+  const schema = `bench_http_${id}`;
+  return {
+    label: 'production',
+    env: {
+      REDIS_URL,
+      DATABASE_URL,
+      FLASHSALE_REDIS_PREFIX: `bench-http-${id}:`,
+      BENCH_PG_SCHEMA: schema,
+      BENCH_QUEUE_PREFIX: `{bench-http-${id}}`,
+      FLASHSALE_OUTBOX: outbox,
+    },
+    async cleanup() {
+      await rm(outbox, { force: true });
+      const redis = new Redis(REDIS_URL);
+      for (const pattern of [`bench-http-${id}:*`, `{bench-http-${id}}*`]) await deleteKeys(redis, pattern);
+      redis.disconnect();
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+/** Both services answer (a connection is enough: the bench's own set-up reports anything else). */
+async function reachable(): Promise<boolean> {
+  const redis = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await redis.connect();
+    await client.connect();
+    return true;
+  } catch (error) {
+    console.warn(`production shape skipped: ${String(error)}`);
+    return false;
+  } finally {
+    redis.disconnect();
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function benchShape(shape: BenchShape, baseline: Row): Promise<Row[]> {
+  const { label } = shape;
+  // The caller's REDIS_URL and DATABASE_URL name the production target: only its shape sets them.
+  const { REDIS_URL: _redis, DATABASE_URL: _database, ...inherited } = process.env;
+  const env = {
+    ...inherited,
+    ...shape.env,
+    FLASHSALE_USER_SECRET: SECRET,
+    FLASHSALE_ADMIN_KEY: ADMIN_KEY,
+    FLASHSALE_RATE_LIMITS: 'off',
+    FLASHSALE_LOG_LEVEL: 'error',
+    FLASHSALE_PAYMENT_LATENCY_MS: '20',
+  };
+  const script = fileURLToPath(import.meta.url);
+  const embedded = label === 'embedded';
+  const api = fork(script, ['--serve', ...(embedded ? ['--with-worker'] : [])], {
+    env,
+    execArgv: ['--import', 'tsx'],
+  });
+  const procs = [api];
+  try {
+    const port = await waitReady(api, `${label} API`);
+    if (!embedded) {
+      const worker = fork(script, ['--worker'], { env, execArgv: ['--import', 'tsx'] });
+      procs.push(worker);
+      await waitReady(worker, `${label} worker`);
+    }
+    const base = `http://127.0.0.1:${port}`;
+    const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+    const now = Date.now();
+    const sale = (id: string, admission: object) =>
+      call(base, 'POST', '/api/v1/admin/sales', admin, {
+        id,
+        name: `bench ${id}`,
+        priceCents: 100,
+        totalStock: 10_000_000,
+        perUserLimit: 1,
+        startsAt: now,
+        endsAt: now + 3_600_000,
+        holdSeconds: 3600,
+        admission,
+      });
+    // A waiting room that admits almost nobody (its buyers poll), and a sale that admits everyone at once.
+    const line = `line-${randomUUID().slice(0, 8)}`;
+    const open = `open-${randomUUID().slice(0, 8)}`;
+    await sale(line, { perSecond: 1, maxActive: 1, sessionSeconds: 3600 });
+    await sale(open, { perSecond: 1_000_000, maxActive: 100_000_000, sessionSeconds: 3600 });
+
+    const pollers = Array.from({ length: 1000 }, (_, i) => `Bearer ${userToken(`poller-${i}`)}`);
+    await each(pollers.length, 50, (i) =>
+      call(base, 'POST', `/api/v1/sales/${line}/queue`, { authorization: pollers[i] as string }),
+    );
+    const joiners = Array.from({ length: 200_000 }, (_, i) => `Bearer ${userToken(`joiner-${i}`)}`);
+    const url = `${base}/api/v1/sales`;
+    const rows: Row[] = [];
+    const named = (route: string) => `${label}: ${route}`;
+
+    rows.push(await cannon(named('GET /sales/:id (sale page)'), { url: `${url}/${open}` }));
+
+    let p = 0;
+    rows.push(
+      await cannon(named('GET /sales/:id/queue (status poll, in line)'), {
+        url: `${url}/${line}/queue`,
+        requests: [
+          {
+            setupRequest: (req: AutocannonRequest) => {
+              req.headers = { ...req.headers, authorization: pollers[p++ % pollers.length] as string };
+              return req;
+            },
+          },
+        ],
+      }),
+    );
+
+    let j = 0;
+    const join = await cannon(named('POST /sales/:id/queue (join, each a new user)'), {
+      url: `${url}/${open}/queue`,
+      method: 'POST',
+      requests: [
+        {
+          setupRequest: (req: AutocannonRequest) => {
+            req.headers = { ...req.headers, authorization: joiners[j++ % joiners.length] as string };
+            return req;
+          },
+        },
+      ],
+    });
+    if (j > joiners.length) join.note += `; the ${joiners.length} users wrapped: later joins were re-joins`;
+    rows.push(join);
+
+    // Buyers: users who joined above, admitted by the worker's next tick; their admission tokens come
+    // from the status poll, as a browser gets them.
+    const joined = Math.min(j, joiners.length) - CONNECTIONS;
+    const buyersWanted = Math.max(1000, Math.min(joined, 60_000));
+    const first = joiners[0] as string;
+    for (let tries = 0; ; tries++) {
+      const status = await call(base, 'GET', `/api/v1/sales/${open}/queue`, { authorization: first });
+      if (status.state === 'admitted') break;
+      if (tries > 100) throw new Error(`buyers not admitted: ${JSON.stringify(status)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the last joiners' tick
+    const started = performance.now();
+    const admissions = await each(buyersWanted, 50, async (i) => {
+      const status = await call(base, 'GET', `/api/v1/sales/${open}/queue`, {
+        authorization: joiners[i] as string,
+      });
+      const admission = status.admission as { token: string } | undefined;
+      return admission ? { authorization: joiners[i] as string, 'x-admission-token': admission.token } : null;
+    });
+    const buyers = admissions.filter((b) => b !== null);
+    console.log(
+      `  (${buyers.length} admitted buyers ready in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
+
+    let b = 0;
+    const checkout = await cannon(named('POST /sales/:id/checkout (each a new buyer)'), {
+      url: `${url}/${open}/checkout`,
+      method: 'POST',
+      // One request per buyer: the run ends when they are all served, or at the time limit.
+      amount: Math.max(1, buyers.length - CONNECTIONS - 10),
+      requests: [
+        {
+          setupRequest: (req: AutocannonRequest) => {
+            const i = b++;
+            req.headers = {
+              ...req.headers,
+              ...(buyers[i % buyers.length] as Record<string, string>),
+              'content-type': 'application/json',
+              'idempotency-key': `bench-${i}`,
+            };
+            req.body = '{"quantity":1,"paymentMethod":"pm_ok"}';
+            return req;
+          },
+        },
+      ],
+    });
+    if (b > buyers.length)
+      checkout.note += `; the ${buyers.length} buyers wrapped: later checkouts were refused`;
+    rows.push(checkout);
+    return rows.map((r) => ({ ...r, ratio: r.perSecond / baseline.perSecond }));
+  } finally {
+    for (const proc of procs.reverse()) await stopChild(proc);
+  }
+}
+
+/** The 1-minute load average: other work on the machine skews every figure, the baseline's too. */
+const load = () => loadavg()[0]?.toFixed(2) ?? '?';
+
+async function main(): Promise<void> {
+  const loadBefore = load();
+  console.log(
+    `autocannon ${CONNECTIONS} connections, ${DURATION} s per route, rate limits off; load ${loadBefore}`,
+  );
+  const hello = spawn(process.execPath, ['-e', HELLO], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let baseline: Row;
+  try {
+    const port = await waitReady(hello, 'hello world');
+    baseline = await cannon('baseline: node:http hello world', { url: `http://127.0.0.1:${port}/` });
+  } finally {
+    await stopChild(hello);
+  }
+  const rows: Row[] = [
+    { ...baseline, ratio: 1, note: `${baseline.note}; load average ${loadBefore} at start` },
+  ];
+
+  const wanted = values.production;
+  const shapes = [embeddedShape];
+  if (wanted === 'on' || (wanted === 'auto' && (await reachable()))) shapes.push(productionShape);
+  for (const make of shapes) {
+    const shape = make();
+    try {
+      rows.push(...(await benchShape(shape, baseline)));
+    } finally {
+      await shape.cleanup();
+    }
+  }
+
+  printTable(`HTTP throughput (autocannon, ${CONNECTIONS} connections, ${DURATION} s each)`, rows);
+  for (const r of rows) if (r.note) console.log(`- ${r.name}: ${r.note}`);
+  console.log(
+    `\nload average (1 min) ${loadBefore} at the start, ${load()} at the end; ${cpus().length} CPUs`,
+  );
+  console.log('\ngoals (issue #6): status poll ≥ 0.7×, join ≥ 0.3×, checkout ≥ 0.25× the baseline');
+  for (const row of rows) {
+    const goal = Object.entries(GOALS).find(([what]) => row.name.includes(what))?.[1];
+    if (goal === undefined) continue;
+    const ratio = row.ratio ?? 0;
+    console.log(`  ${ratio >= goal ? 'met   ' : 'missed'} ${row.name}: ${ratio.toFixed(2)}× (goal ${goal}×)`);
+  }
+  await appendResults('http', rows);
+  process.exit(0);
+}
+
+if (values.serve || values.worker) await child();
+else await main();

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench`: every bench script, one after the other, each in its own process so that one's
+ * servers and caches do not skew the next. Each prints its table and ratios and appends to
+ * bench/results.jsonl.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const scripts = ['engine.ts', 'pipeline.ts', 'http.ts'];
+let failed = 0;
+for (const script of scripts) {
+  console.log(`\n=== bench/${script} ===`);
+  const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) failed += 1;
+}
+process.exit(failed === 0 ? 0 : 1);
