@@ -28,9 +28,14 @@ function bearer(request: FastifyRequest): string | null {
   return token.length > 0 && token.length <= 4096 ? token : null;
 }
 
+/** Verified user tokens remembered per process, so a buyer's status polls skip the signature check. */
+const VERIFIED_CACHE_SIZE = 100_000;
+
 export class UserTokens {
   // A KeyObject, not raw bytes: jose would import raw bytes again on every verify (a hot path).
   private readonly key: KeyObject;
+  /** token → [user id, expiry in epoch ms]; only tokens that passed jwtVerify are stored. */
+  private readonly verified = new Map<string, [string, number]>();
 
   constructor(secret: string) {
     this.key = createSecretKey(Buffer.from(secret, 'utf8'));
@@ -40,13 +45,27 @@ export class UserTokens {
   async userOf(request: FastifyRequest): Promise<string> {
     const token = bearer(request);
     if (token === null) throw new FlashsaleError('UNAUTHENTICATED');
+    const known = this.verified.get(token);
+    if (known !== undefined && known[1] > Date.now()) return known[0];
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
       if (typeof payload.sub !== 'string' || !USER_ID_PATTERN.test(payload.sub)) throw new Error('bad sub');
+      this.remember(token, payload.sub, payload.exp);
       return payload.sub;
     } catch {
+      this.verified.delete(token);
       throw new FlashsaleError('UNAUTHENTICATED');
     }
+  }
+
+  private remember(token: string, userId: string, exp: number | undefined): void {
+    // Tokens without an expiry are re-checked every minute rather than trusted forever.
+    const until = Math.min(exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000, Date.now() + 60_000);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, [userId, until]);
   }
 
   /** A token for an anonymous visitor (FLASHSALE_VISITORS=on), valid for a day. */

@@ -173,8 +173,15 @@ function judgeAny(req: BadRequest, res: LightMyRequestResponse): string | null {
     const visitor = req.method === 'POST' && path === '/api/v1/visitors';
     return read || visitor ? null : `answered ${res.statusCode} without a credential`;
   }
-  return req.method === 'HEAD' ? null : errorShape(res);
+  if (req.method === 'HEAD') return null;
+  // Storefront pages (src/http/routes/web.ts) answer people, not programs: an HTML 404 page.
+  const path = req.url.split('?')[0] ?? '';
+  const page = WEB_PAGE.test(path) && String(res.headers['content-type']).startsWith('text/html');
+  return page && res.statusCode === 404 ? null : errorShape(res);
 }
+
+/** Paths of the storefront and console pages (not the JSON API, not /assets). */
+const WEB_PAGE = /^\/(?:sales\/[^/]*|admin)?$/;
 
 export function describeBadInput(makeShape: () => Shape) {
   describe(`bad input on every route: ${makeShape.name}`, () => {
