@@ -1,6 +1,9 @@
 /** Runs the `flashsale` command as a real child process and follows what it prints. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { type Shape, TEST_ENV } from '../pipeline/shapes.ts';
+import { DATABASE_URL, REDIS_URL } from '../support/services.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -70,5 +73,30 @@ export function runCli(args: string[], env: Record<string, string>): Cli {
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
+  };
+}
+
+/**
+ * Environment for `flashsale` processes on a production test shape. The CLI takes no schema option,
+ * so the shape's PostgreSQL schema is created here and selected through the URL's search_path.
+ */
+export async function productionCliEnv(shape: Shape): Promise<Record<string, string>> {
+  const schema = shape.env.TEST_PG_SCHEMA as string;
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await client.end();
+  const databaseUrl = new URL(DATABASE_URL);
+  databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    REDIS_URL,
+    DATABASE_URL: databaseUrl.toString(),
+    FLASHSALE_REDIS_PREFIX: shape.env.FLASHSALE_REDIS_PREFIX as string,
+    FLASHSALE_QUEUE_PREFIX: shape.env.TEST_QUEUE_PREFIX as string,
+    FLASHSALE_OUTBOX: shape.env.FLASHSALE_OUTBOX as string,
+    FLASHSALE_USER_SECRET: TEST_ENV.FLASHSALE_USER_SECRET,
+    FLASHSALE_ADMIN_KEY: TEST_ENV.FLASHSALE_ADMIN_KEY,
+    FLASHSALE_LOG_LEVEL: 'warn',
+    PORT: '0',
   };
 }

@@ -1,14 +1,8 @@
-/**
- * Two `flashsale serve` processes and one `flashsale worker` on Redis + PostgreSQL sell out a sale:
- * buyers spread over both APIs join, wait, get admitted by the worker, check out and pay; every unit
- * is sold once, nobody exceeds their limit, and `flashsale audit` passes.
- */
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { userToken } from '../http/harness.ts';
 import { redisShape, TEST_ENV } from '../pipeline/shapes.ts';
-import { DATABASE_URL, hasPostgres, hasRedis, REDIS_URL } from '../support/services.ts';
-import { type Cli, runCli } from './child.ts';
+import { hasPostgres, hasRedis } from '../support/services.ts';
+import { type Cli, productionCliEnv, runCli } from './child.ts';
 
 const ready = (await hasRedis()) && (await hasPostgres());
 const STOCK = 60;
@@ -24,25 +18,10 @@ describe.skipIf(!ready)('two APIs and a worker sell out a sale (production shape
   });
 
   it('sells every unit exactly once, within every limit, and the audit passes', async () => {
-    const schema = shape.env.TEST_PG_SCHEMA as string;
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.end();
-    const databaseUrl = new URL(DATABASE_URL);
-    databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
     const env = {
-      REDIS_URL,
-      DATABASE_URL: databaseUrl.toString(),
-      FLASHSALE_REDIS_PREFIX: shape.env.FLASHSALE_REDIS_PREFIX as string,
-      FLASHSALE_QUEUE_PREFIX: shape.env.TEST_QUEUE_PREFIX as string,
-      FLASHSALE_USER_SECRET: TEST_ENV.FLASHSALE_USER_SECRET,
-      FLASHSALE_ADMIN_KEY: TEST_ENV.FLASHSALE_ADMIN_KEY,
+      ...(await productionCliEnv(shape)),
       FLASHSALE_RATE_LIMITS: 'off',
       FLASHSALE_PAYMENT_LATENCY_MS: '5',
-      FLASHSALE_OUTBOX: shape.env.FLASHSALE_OUTBOX as string,
-      FLASHSALE_LOG_LEVEL: 'warn',
-      PORT: '0',
     };
     const apis = [runCli(['serve'], env), runCli(['serve'], env)];
     const worker = runCli(['worker'], { ...env, FLASHSALE_LOG_LEVEL: 'info' });

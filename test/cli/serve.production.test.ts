@@ -1,13 +1,8 @@
-/**
- * Two `flashsale serve` processes in the production shape (Redis + PostgreSQL): whatever one process
- * does, the other sees; the same user token and admin key work against both; both stop cleanly.
- */
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { userToken } from '../http/harness.ts';
 import { redisShape, TEST_ENV } from '../pipeline/shapes.ts';
-import { DATABASE_URL, hasPostgres, hasRedis, REDIS_URL } from '../support/services.ts';
-import { type Cli, runCli } from './child.ts';
+import { hasPostgres, hasRedis } from '../support/services.ts';
+import { type Cli, productionCliEnv, runCli } from './child.ts';
 
 const ready = (await hasRedis()) && (await hasPostgres());
 
@@ -20,24 +15,7 @@ describe.skipIf(!ready)('flashsale serve, production shape', () => {
   });
 
   it('runs as many API processes as wanted over the same stores', async () => {
-    // The CLI takes no schema option: isolate this test through the connection's search_path.
-    const schema = shape.env.TEST_PG_SCHEMA as string;
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.end();
-    const databaseUrl = new URL(DATABASE_URL);
-    databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
-
-    const env = {
-      REDIS_URL,
-      DATABASE_URL: databaseUrl.toString(),
-      FLASHSALE_REDIS_PREFIX: shape.env.FLASHSALE_REDIS_PREFIX as string,
-      FLASHSALE_USER_SECRET: TEST_ENV.FLASHSALE_USER_SECRET,
-      FLASHSALE_ADMIN_KEY: TEST_ENV.FLASHSALE_ADMIN_KEY,
-      FLASHSALE_LOG_LEVEL: 'warn',
-      PORT: '0',
-    };
+    const env = await productionCliEnv(shape);
     const a = runCli(['serve'], env);
     const b = runCli(['serve'], env);
     processes.push(a, b);
