@@ -165,6 +165,8 @@ export async function publishSale(
   const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
   const { created } = await app.store.upsertSale({ ...input, ...settings });
   if (!created) throw new FlashsaleError('SALE_EXISTS');
+  // A lookup before publishing may have cached "no such sale" in this process.
+  app.catalog.forget(settings.id);
   try {
     return await app.engine.createSale(settings);
   } catch (error) {

@@ -26,7 +26,6 @@ export const ERROR_MESSAGES = {
   HOLD_EXPIRED: 'The hold expired and its units went back on sale.',
   HOLD_RELEASED: 'The hold was already released.',
   HOLD_CONFIRMED: 'The hold was already confirmed.',
-  OVERSELL_REFUSED: 'The database refused a sale beyond the total stock.',
   RATE_LIMITED: 'Too many requests; slow down.',
   OVERLOADED: 'The service is overloaded; try again shortly.',
   UNAVAILABLE: 'A backing service is unavailable; try again shortly.',

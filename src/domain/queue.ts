@@ -1,4 +1,4 @@
-import type { SaleSettings, SaleState } from './sale.ts';
+import type { SaleState } from './sale.ts';
 import { placeOf } from './shuffle.ts';
 
 /**
@@ -142,8 +142,4 @@ export function statusFromSnapshot(snap: QueueSnapshot, ticket: number | null, n
   status.etaSeconds = rate > 0 ? Math.ceil(untilStart + (ahead + 1) / rate) : null;
   status.pollAfterMs = pollAfterMs(ahead, rate);
   return status;
-}
-
-export function sessionMs(sale: Pick<SaleSettings, 'admission'>): number {
-  return sale.admission.sessionSeconds * 1000;
 }

@@ -205,8 +205,6 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
         perUserLimit: body.perUserLimit ?? DEFAULT_PER_USER_LIMIT,
         holdSeconds: body.holdSeconds ?? DEFAULT_HOLD_SECONDS,
       });
-      // This process may have cached "no such sale" for a buyer who looked early.
-      app.catalog.forget(body.id);
       reply.code(201).header('location', `/api/v1/admin/sales/${body.id}`);
       return present(await recordOf(body.id), view);
     },

@@ -3,12 +3,12 @@
  * CDN revalidates them cheaply) and static assets under content-hashed names, cacheable forever.
  * Pages call the JSON API (/api/v1) from the browser; nothing here changes state.
  */
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { FlashsaleError } from '../../domain/errors.ts';
 import { SALE_ID_PATTERN } from '../../domain/sale.ts';
 import { loadAssets } from '../../web/assets.ts';
 import { type ListedSale, loadPages } from '../../web/pages.ts';
+import { notModified, strongEtag } from '../conditional.ts';
 import type { HttpContext } from '../context.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -27,18 +27,8 @@ const CSP = [
 /** The home page lists sales from the database: render it at most once a second, whatever the crowd. */
 const HOME_TTL_MS = 1000;
 
-/** True when If-None-Match names this ETag (weak comparison). */
-function matches(request: FastifyRequest, etag: string): boolean {
-  const header = request.headers['if-none-match'];
-  if (typeof header !== 'string') return false;
-  return header.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t === etag || t === `W/${etag}`;
-  });
-}
-
 function sendHtml(request: FastifyRequest, reply: FastifyReply, html: string, status = 200) {
-  const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"`;
+  const etag = strongEtag(html);
   reply
     .header('cache-control', 'no-cache')
     .header('etag', etag)
@@ -46,7 +36,7 @@ function sendHtml(request: FastifyRequest, reply: FastifyReply, html: string, st
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'same-origin')
     .type('text/html; charset=utf-8');
-  if (status === 200 && matches(request, etag)) return reply.code(304).send();
+  if (status === 200 && notModified(request, etag)) return reply.code(304).send();
   return reply.code(status).send(html);
 }
 
@@ -82,7 +72,7 @@ export const webRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
       .header('vary', 'accept-encoding')
       .header('x-content-type-options', 'nosniff')
       .type(asset.type);
-    if (matches(request, asset.etag)) return reply.code(304).send();
+    if (notModified(request, asset.etag)) return reply.code(304).send();
     const encoding = encodingFor(request);
     if (encoding === null) return reply.send(asset.body);
     reply.header('content-encoding', encoding);

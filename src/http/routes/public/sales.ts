@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FlashsaleError } from '../../../domain/errors.ts';
+import { notModified, strongEtag } from '../../conditional.ts';
 import type { HttpContext } from '../../context.ts';
 import { BUYER_ROUTE_ERRORS, errors, saleParams, saleSchema, visitorSchema } from '../../schemas.ts';
 
@@ -10,24 +10,15 @@ import { BUYER_ROUTE_ERRORS, errors, saleParams, saleSchema, visitorSchema } fro
  */
 const SALE_CACHE_CONTROL = 'public, max-age=1, stale-while-revalidate=5';
 
-/** True when If-None-Match names this ETag (weak comparison, as RFC 9110 prescribes for it). */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t === etag || t === `W/${etag}`;
-  });
-}
-
 /**
  * Sends `body` with a strong ETag: a hash of the exact bytes sent (serialized by the route's response
  * schema), so equal ETags mean byte-identical answers. A matching If-None-Match gets 304, no body.
  */
 function sendCacheable(request: FastifyRequest, reply: FastifyReply, body: unknown) {
   const json = reply.serialize(body) as string;
-  const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+  const etag = strongEtag(json);
   reply.header('cache-control', SALE_CACHE_CONTROL).header('etag', etag);
-  if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+  if (notModified(request, etag)) return reply.code(304).send();
   return reply.type('application/json; charset=utf-8').send(json);
 }
 
