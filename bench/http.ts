@@ -26,10 +26,11 @@ import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { createApp, recover, startWorker } from '../src/app.ts';
+import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createHttpContext } from '../src/http/context.ts';
 import { buildServer } from '../src/http/server.ts';
+import { recover, startWorker } from '../src/orders/worker.ts';
 import { deleteKeys } from '../test/support/redisKeys.ts';
 import { appendResults, printTable, type Row } from './lib.ts';
 

@@ -9,9 +9,11 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import pino from 'pino';
-import { type AppOptions, createApp, publishSale, startWorker } from '../src/app.ts';
+import { type AppOptions, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { checkout } from '../src/orders/checkout.ts';
+import { startWorker } from '../src/orders/worker.ts';
+import { publishSale } from '../src/sales/publish.ts';
 import { deleteKeys } from '../test/support/redisKeys.ts';
 import { appendResults, measure, printTable, type Row } from './lib.ts';
 

@@ -3,7 +3,11 @@
  * README.md ("Configuration"); a bad value stops the process at start with a message naming it.
  */
 export interface Config {
-  /** Unset: the embedded shape (in-memory engine, in-process jobs). */
+  /**
+   * Which stores run the sale (src/shapes/): `embedded` (in-memory engine, in-process jobs) unless
+   * REDIS_URL is set, then `redis`. Decided here once; no other module looks at REDIS_URL.
+   */
+  shape: 'embedded' | 'redis';
   redisUrl: string | null;
   /** Unset: PGlite in `dataDir` (or in memory when dataDir is "memory"). */
   databaseUrl: string | null;
@@ -82,6 +86,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError('FLASHSALE_USER_SECRET must be at least 16 characters');
   }
   return Object.freeze({
+    shape: embedded ? 'embedded' : 'redis',
     redisUrl,
     databaseUrl,
     dataDir: env.FLASHSALE_DATA_DIR || '.data/pglite',

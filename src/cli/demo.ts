@@ -3,9 +3,9 @@
  * process (embedded shape unless REDIS_URL is set), plus a demo sale that opens shortly after the
  * start, so a buyer — curl, a script, the browsable docs — can go through a whole drop right away.
  */
-import { publishSale } from '../app.ts';
 import type { Config } from '../config.ts';
 import type { SaleView } from '../engine/types.ts';
+import { publishSale } from '../sales/publish.ts';
 import { type Running, runService } from './serve.ts';
 
 export const DEMO_OPENS_IN_MS = 20_000;
@@ -31,12 +31,6 @@ function publishDemoSale({ app }: Running): Promise<SaleView> {
   });
 }
 
-function describeShape(config: Readonly<Config>): string {
-  if (config.redisUrl !== null) return 'Redis engine, BullMQ jobs, PostgreSQL';
-  const pglite = config.dataDir === 'memory' ? 'PGlite in memory' : `PGlite in ${config.dataDir}`;
-  return `embedded: memory engine, in-process jobs, ${pglite}`;
-}
-
 function printBanner(running: Running, sale: SaleView): void {
   const { app, ctx, url } = running;
   const api = `${url}/api/v1`;
@@ -45,7 +39,7 @@ function printBanner(running: Running, sale: SaleView): void {
   const generated = app.config.adminKey === null ? '  (generated; set FLASHSALE_ADMIN_KEY to choose it)' : '';
   const lines = [
     '',
-    `flashsale is running (${describeShape(app.config)})`,
+    `flashsale is running (${app.shape.description})`,
     '',
     `  API          ${api}`,
     `  Docs         ${url}/docs   (explore and try every route from the browser)`,

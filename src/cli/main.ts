@@ -3,11 +3,16 @@
  * app through the composition root (src/app.ts).
  */
 import { parseArgs } from 'node:util';
-import { type App, createApp, openDatabase, publishSale, recover, startWorker } from '../app.ts';
+import { type App, createApp } from '../app.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { migrate } from '../db/migrate.ts';
 import { FlashsaleError } from '../domain/errors.ts';
 import { auditSale, formatAudit } from '../orders/audit.ts';
+import { recover, startWorker } from '../orders/worker.ts';
+import { controlSale, SALE_ACTIONS, type SaleAction } from '../sales/control.ts';
+import { publishSale } from '../sales/publish.ts';
+import { openDatabase } from '../shapes/database.ts';
+import { isSharedByProcesses } from '../shapes/index.ts';
 import { runStart } from './demo.ts';
 import { checkServeConfig, printListening, runService } from './serve.ts';
 import { runSimulate } from './simulate.ts';
@@ -74,8 +79,8 @@ async function saleCommand(args: string[]): Promise<number> {
     return 0;
   }
   const id = rest[0];
-  if ((action === 'start' || action === 'pause' || action === 'resume' || action === 'end') && id) {
-    const sale = await withApp((app) => app.engine[action](id));
+  if (SALE_ACTIONS.includes(action as SaleAction) && id) {
+    const sale = await withApp((app) => controlSale(app, id, action as SaleAction));
     console.log(`sale ${id}: ${sale.state}`);
     return 0;
   }
@@ -94,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const config = loadConfig();
       checkServeConfig(config);
-      return runService(config, { withWorker: config.redisUrl === null, onListening: printListening });
+      return runService(config, { withWorker: !isSharedByProcesses(config), onListening: printListening });
     }
     case 'migrate': {
       // Not through createApp: it migrates on its own, and this command should say what it applied.
@@ -111,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
       const app = await createApp(loadConfig());
       const recovered = await recover(app);
       const stop = startWorker(app);
-      app.log.info({ shape: app.config.redisUrl ? 'redis' : 'embedded', ...recovered }, 'worker running');
+      app.log.info({ shape: app.shape.name, ...recovered }, 'worker running');
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);

@@ -5,10 +5,12 @@
  */
 import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { type App, createApp, recover, startWorker } from '../app.ts';
+import { type App, createApp } from '../app.ts';
 import { type Config, ConfigError } from '../config.ts';
 import { createHttpContext, type HttpContext } from '../http/context.ts';
 import { buildServer } from '../http/server.ts';
+import { recover, startWorker } from '../orders/worker.ts';
+import { isSharedByProcesses } from '../shapes/index.ts';
 
 /** Past this, a shutdown that still waits (a client that never finishes its request) is cut short. */
 const SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -29,14 +31,14 @@ export interface Running {
  * generated per process.
  */
 export function checkServeConfig(config: Readonly<Config>): void {
-  if (config.redisUrl === null) return;
+  if (!isSharedByProcesses(config)) return;
   const missing = [
     config.userSecret === null ? 'FLASHSALE_USER_SECRET' : null,
     config.adminKey === null ? 'FLASHSALE_ADMIN_KEY' : null,
   ].filter((name) => name !== null);
   if (missing.length > 0) {
     throw new ConfigError(
-      `${missing.join(' and ')} must be set when REDIS_URL is set: every API process must accept the same ` +
+      `${missing.join(' and ')} must be set in the ${config.shape} shape: every API process must accept the same ` +
         'user tokens and admin key (see README.md, Configuration)',
     );
   }
@@ -119,8 +121,9 @@ export async function runService(
 
 /** What `serve` prints once listening: the address, and the admin key if this process made it up. */
 export function printListening({ app, ctx, url, worker }: Running): void {
-  const shape = app.config.redisUrl === null ? 'embedded' : 'production';
-  console.log(`flashsale API listening on ${url} (${shape} shape${worker ? ', with the order worker' : ''})`);
+  console.log(
+    `flashsale API listening on ${url} (${app.shape.name} shape${worker ? ', with the order worker' : ''})`,
+  );
   console.log(`  docs ${url}/docs, OpenAPI ${url}/openapi.json, probes ${url}/healthz and ${url}/readyz`);
   if (app.config.adminKey === null) {
     console.log(`  admin key (generated; set FLASHSALE_ADMIN_KEY to choose it): ${ctx.adminKey}`);

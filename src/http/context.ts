@@ -3,7 +3,6 @@
  * process by `createHttpContext`.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { App } from '../app.ts';
 import { AdmissionTokens, UserTokens } from './auth.ts';
 import { QueueView } from './queueView.ts';
@@ -19,21 +18,12 @@ export interface HttpContext {
 
 /**
  * The admission key must be the same in every API process. FLASHSALE_ADMISSION_KEY gives it
- * explicitly; otherwise the first process to start stores a fresh one in Redis (SET NX) and the
- * others read it; in the embedded shape a fresh key per process is enough.
+ * explicitly; otherwise the shape shares one (the first process to start stores a fresh key), and a
+ * shape without a shared store (one process) uses a fresh key per process.
  */
-async function admissionPem(app: App): Promise<string | null> {
-  if (app.config.admissionKey !== null) return app.config.admissionKey;
-  if (app.config.redisUrl === null) return null;
-  const redis = new Redis(app.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    const key = `${app.config.redisPrefix}admission-key`;
-    await redis.set(key, await AdmissionTokens.generatePem(), 'NX');
-    return await redis.get(key);
-  } finally {
-    redis.disconnect();
-  }
+function admissionPem(app: App): Promise<string | null> {
+  if (app.config.admissionKey !== null) return Promise.resolve(app.config.admissionKey);
+  return app.shape.sharedAdmissionKey(() => AdmissionTokens.generatePem());
 }
 
 export async function createHttpContext(app: App): Promise<HttpContext> {

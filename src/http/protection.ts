@@ -1,5 +1,5 @@
 /**
- * Protecting the origin (DESIGN.md §4): load shedding when the event loop lags, and rate limits per
+ * Protecting the origin (docs/architecture.md, Protection): load shedding when the event loop lags, and rate limits per
  * IP and per user. Request size is capped by server.ts (bodyLimit → 413 PAYLOAD_TOO_LARGE).
  * Every refusal here is our error shape: 503 OVERLOADED and 429 RATE_LIMITED, both with Retry-After.
  */
@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
 import { FlashsaleError } from '../domain/errors.ts';
 import type { HttpContext } from './context.ts';
 
@@ -63,28 +62,10 @@ async function registerLoadShedding(server: FastifyInstance, maxEventLoopDelayMs
 }
 
 async function registerRateLimits(server: FastifyInstance, ctx: HttpContext): Promise<void> {
-  const { config, log } = ctx.app;
-  // Its own connection: a rate-limit check must fail fast (and let the request through, skipOnError)
-  // rather than queue behind the engine's commands or wait for a reconnect.
-  let redis: Redis | null = null;
-  if (config.redisUrl !== null) {
-    redis = new Redis(config.redisUrl, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 1000,
-      lazyConnect: true,
-    });
-    redis.on('error', (error) =>
-      log.warn({ err: error }, 'rate-limit store unavailable: limits not applied'),
-    );
-    await redis.connect().catch(() => undefined);
-    const connection = redis;
-    server.addHook('onClose', async () => {
-      connection.disconnect();
-    });
-  }
-  const store = (nameSpace: string) =>
-    redis === null ? {} : { redis, nameSpace: `${config.redisPrefix}rl:${nameSpace}:` };
+  const { config, shape } = ctx.app;
+  // Counters shared by every API process when the shape has a shared store; checks fail open
+  // (skipOnError): a rate-limit store that is away must not take the buyer routes down with it.
+  const store = (nameSpace: string) => shape.rateLimitStore(nameSpace);
   const common = {
     global: true,
     timeWindow: WINDOW_MS,

@@ -11,8 +11,8 @@ import type { OrderStatus } from '../db/records.ts';
 import { FlashsaleError } from '../domain/errors.ts';
 import type { SaleState } from '../domain/sale.ts';
 import type { SaleStats } from '../engine/types.ts';
-import type { JobCounts } from '../orders/jobs/types.ts';
-import { isCurrent } from '../orders/recovery.ts';
+import type { JobCounts, JobQueue } from '../orders/jobs/types.ts';
+import { isCurrent } from '../sales/reload.ts';
 import type { AppMetrics } from './metrics.ts';
 
 /** Well inside Prometheus' default scrape timeout (10 s). */
@@ -68,7 +68,8 @@ const failed = (o: Outcome<unknown>) => !o.ok && o.missing !== true;
 export async function readSnapshot(app: App, timeoutMs = COLLECT_TIMEOUT_MS): Promise<Snapshot> {
   const started = Date.now();
   const deadline = started + timeoutMs;
-  const queueReads = Object.values(app.queues).map(async (q) => ({
+  const queueList: Array<Pick<JobQueue<unknown>, 'name' | 'counts'>> = Object.values(app.queues);
+  const queueReads = queueList.map(async (q) => ({
     name: q.name,
     counts: await until(deadline, () => q.counts()),
   }));

@@ -1,7 +1,7 @@
 import { FlashsaleError } from '../domain/errors.ts';
 import { SALE_ID_PATTERN } from '../domain/sale.ts';
 import type { SaleEngine } from '../engine/types.ts';
-import type { Catalog } from './catalog.ts';
+import type { Catalog } from '../sales/catalog.ts';
 import type { JobQueue } from './jobs/types.ts';
 import type { OrderJob } from './orderJobs.ts';
 

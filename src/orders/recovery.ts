@@ -1,37 +1,17 @@
 import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
-import type { SaleRecord } from '../db/records.ts';
 import { FlashsaleError } from '../domain/errors.ts';
 import type { SaleEngine } from '../engine/types.ts';
+import { reloadCurrentSales } from '../sales/reload.ts';
 import type { PaymentProvider } from './payments.ts';
 
 /**
  * Recovery after the engine lost its state: an embedded process that was killed (its memory engine
  * and in-process jobs died with it), or a Redis that lost data. PostgreSQL is the record, so:
- *  - a sale the engine no longer knows is loaded from the catalog with the units PostgreSQL counts
- *    as sold (they never go back on sale); the holds it had are gone, and so are their units' claims;
+ *  - a sale the engine no longer knows is loaded from the catalog (src/sales/reload.ts);
  *  - a pending order whose hold the engine no longer knows can never be confirmed: its charge, if
  *    one was made, is refunded and the order ends as expired.
  */
-/** Sales that ended more than an hour ago are left alone: their holds have long expired. */
-export const isCurrent = (sale: SaleRecord, now: number) => sale.endsAt + 60 * 60 * 1000 > now;
-
-export async function loadMissingSale(
-  engine: SaleEngine,
-  store: OrderStore,
-  sale: SaleRecord,
-): Promise<boolean> {
-  if ((await engine.getSale(sale.id)) !== null) return false;
-  const sold = await store.soldUnits(sale.id);
-  try {
-    await engine.createSale(sale, { sold });
-    return true;
-  } catch (error) {
-    if (error instanceof FlashsaleError && error.code === 'SALE_EXISTS') return false;
-    throw error;
-  }
-}
-
 export async function settleLostOrders(
   deps: { engine: SaleEngine; store: OrderStore; payments: PaymentProvider; log: Logger },
   batch = 500,
@@ -68,10 +48,7 @@ export async function recoverEngineState(deps: {
   log: Logger;
   now: number;
 }): Promise<{ loaded: number; settled: number }> {
-  let loaded = 0;
-  for (const sale of await deps.store.listSales()) {
-    if (isCurrent(sale, deps.now) && (await loadMissingSale(deps.engine, deps.store, sale))) loaded += 1;
-  }
+  const loaded = await reloadCurrentSales(deps, deps.now);
   const settled = await settleLostOrders(deps);
   return { loaded, settled };
 }

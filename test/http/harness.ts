@@ -4,11 +4,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
-import { type App, publishSale, startWorker } from '../../src/app.ts';
+import type { App } from '../../src/app.ts';
 import type { SaleCatalog } from '../../src/db/records.ts';
 import type { SaleInput } from '../../src/domain/sale.ts';
 import { createHttpContext, type HttpContext } from '../../src/http/context.ts';
 import { buildServer } from '../../src/http/server.ts';
+import { startWorker } from '../../src/orders/worker.ts';
+import { publishSale } from '../../src/sales/publish.ts';
 import { type Shape, TEST_ENV } from '../pipeline/shapes.ts';
 
 export interface HttpHarness {

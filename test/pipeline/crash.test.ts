@@ -5,8 +5,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type App, startWorker } from '../../src/app.ts';
+import type { App } from '../../src/app.ts';
 import { auditSale } from '../../src/orders/audit.ts';
+import { startWorker } from '../../src/orders/worker.ts';
 import { hasPostgres, hasRedis } from '../support/services.ts';
 import { buy, crowd, drain, newSale } from './helpers.ts';
 import { redisShape } from './shapes.ts';

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp, recover } from '../../src/app.ts';
+import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { auditSale } from '../../src/orders/audit.ts';
+import { recover } from '../../src/orders/worker.ts';
 
 const ORDERS = 600;
 

@@ -1,8 +1,9 @@
 /** Helpers shared by the pipeline tests and their child-process fixtures (no vitest imports here). */
 import { randomUUID } from 'node:crypto';
-import { type App, publishSale } from '../../src/app.ts';
+import type { App } from '../../src/app.ts';
 import { type ErrorCode, FlashsaleError } from '../../src/domain/errors.ts';
 import { checkout } from '../../src/orders/checkout.ts';
+import { publishSale } from '../../src/sales/publish.ts';
 
 export async function drain(app: App): Promise<void> {
   await app.queues.orders.drained(120_000);

@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, startWorker } from '../../src/app.ts';
+import type { App } from '../../src/app.ts';
 import { auditSale } from '../../src/orders/audit.ts';
 import { type PaymentProvider, SimulatedPaymentProvider } from '../../src/orders/payments.ts';
+import { startWorker } from '../../src/orders/worker.ts';
 import { buy, crowd, drain, newSale } from './helpers.ts';
 import type { Shape } from './shapes.ts';
 

@@ -4,9 +4,6 @@
  * record of a sale; the engine holds its live state. Answers combine both.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { publishSale } from '../../app.ts';
-import type { SaleRecord } from '../../db/records.ts';
-import { FlashsaleError } from '../../domain/errors.ts';
 import {
   type AdmissionSettings,
   DEFAULT_ADMISSION,
@@ -14,8 +11,9 @@ import {
   PRINTABLE,
   type Queueing,
 } from '../../domain/sale.ts';
-import type { SaleView } from '../../engine/types.ts';
-import { isCurrent, loadMissingSale } from '../../orders/recovery.ts';
+import { controlSale, SALE_ACTION_SUMMARY, SALE_ACTIONS, saleRecord } from '../../sales/control.ts';
+import { publishSale } from '../../sales/publish.ts';
+import { listSalesWithState, type SaleWithState, saleCounters, saleWithState } from '../../sales/read.ts';
 import { checkAdminKey } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
 import { SECURITY } from '../openapi.ts';
@@ -141,16 +139,8 @@ interface CreateSaleBody {
 
 type SaleParams = { Params: { saleId: string } };
 
-const ACTIONS = ['start', 'pause', 'resume', 'end'] as const;
-const ACTION_SUMMARY: Record<(typeof ACTIONS)[number], string> = {
-  start: 'Open the sale now (moves startsAt back to now if it is later)',
-  pause: 'Pause admission and purchases; the queue keeps its order',
-  resume: 'Resume a paused sale',
-  end: 'End the sale now; holds in flight still finish',
-};
-
 /** The catalog record with the engine's live view over it (the engine's schedule wins: start moves it). */
-function present(record: SaleRecord, view: SaleView | null) {
+function present({ record, view }: SaleWithState) {
   if (view === null) return { ...record, loaded: false };
   const { state, flags, stock, prequeueAt, startsAt, endsAt } = view;
   return { ...record, prequeueAt, startsAt, endsAt, loaded: true, state, flags, stock };
@@ -162,28 +152,6 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
 
   // Before validation, so a caller without the key learns nothing about the admin API but 401.
   server.addHook('preValidation', async (request) => checkAdminKey(request, ctx.adminKey));
-
-  const recordOf = async (saleId: string): Promise<SaleRecord> => {
-    const record = await app.store.getSale(saleId);
-    if (record === null) throw new FlashsaleError('SALE_NOT_FOUND');
-    return record;
-  };
-
-  /**
-   * Runs an engine call on a sale, first loading it from the catalog if the engine lost it (a
-   * restarted embedded process, a Redis that lost data) and no worker has reloaded it yet.
-   */
-  const onEngine = async <T>(saleId: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (error) {
-      if (!(error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND')) throw error;
-      const record = await recordOf(saleId);
-      if (!isCurrent(record, app.clock.now())) throw error;
-      await loadMissingSale(app.engine, app.store, record);
-      return fn();
-    }
-  };
 
   server.post<{ Body: CreateSaleBody }>(
     '/sales',
@@ -206,7 +174,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
         holdSeconds: body.holdSeconds ?? DEFAULT_HOLD_SECONDS,
       });
       reply.code(201).header('location', `/api/v1/admin/sales/${body.id}`);
-      return present(await recordOf(body.id), view);
+      return present({ record: await saleRecord(app, body.id), view });
     },
   );
 
@@ -228,11 +196,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
         },
       },
     },
-    async () => {
-      const records = await app.catalog.list();
-      const views = await Promise.all(records.map((r) => app.engine.getSale(r.id)));
-      return { sales: records.map((r, i) => present(r, views[i] ?? null)) };
-    },
+    async () => ({ sales: (await listSalesWithState(app)).map(present) }),
   );
 
   server.get<SaleParams>(
@@ -246,20 +210,16 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
         response: { 200: adminSale, ...errors(400, 401, 404, 503) },
       },
     },
-    async (request) => {
-      const { saleId } = request.params;
-      const record = await recordOf(saleId);
-      return present(record, await app.engine.getSale(saleId));
-    },
+    async (request) => present(await saleWithState(app, request.params.saleId)),
   );
 
-  for (const action of ACTIONS) {
+  for (const action of SALE_ACTIONS) {
     server.post<SaleParams>(
       `/sales/:saleId/${action}`,
       {
         schema: {
           tags: ['admin'],
-          summary: ACTION_SUMMARY[action],
+          summary: SALE_ACTION_SUMMARY[action],
           security,
           params: saleParams,
           response: { 200: adminSale, ...errors(400, 401, 404, 503) },
@@ -267,8 +227,8 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
       },
       async (request) => {
         const { saleId } = request.params;
-        const view = await onEngine(saleId, () => app.engine[action](saleId));
-        return present(await recordOf(saleId), view);
+        const view = await controlSale(app, saleId, action);
+        return present({ record: await saleRecord(app, saleId), view });
       },
     );
   }
@@ -285,11 +245,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
       },
     },
     async (request) => {
-      const { saleId } = request.params;
-      const [stats, orders] = await Promise.all([
-        onEngine(saleId, () => app.engine.stats(saleId)),
-        app.store.orderCounts(saleId),
-      ]);
+      const { engine: stats, orders } = await saleCounters(app, request.params.saleId);
       return {
         stock: { total: stats.total, available: stats.available, held: stats.held, sold: stats.sold },
         queue: { waiting: stats.waiting, admitted: stats.admitted, active: stats.active },

@@ -83,16 +83,9 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
     },
     async (_request, reply) => {
       reply.header('cache-control', 'no-store');
-      const names: string[] = ['database'];
-      const runs: Promise<CheckResult>[] = [timeBoxed(() => app.db.query('SELECT 1'))];
-      if (app.config.redisUrl !== null) {
-        // A read of an unknown sale: one script call on the engine's own Redis connection.
-        names.push('redis');
-        runs.push(timeBoxed(() => app.engine.getSale('readyz-probe')));
-        // Checkout enqueues order jobs on BullMQ's own connections: they must be up as well.
-        names.push('queue');
-        runs.push(timeBoxed(() => app.queues.orders.counts()));
-      }
+      const named = Object.entries(app.shape.readiness());
+      const names = named.map(([name]) => name);
+      const runs = named.map(([, check]) => timeBoxed(check));
       const results = await Promise.all(runs);
       const checks = Object.fromEntries(names.map((name, i) => [name, results[i]]));
       if (results.every((r) => r === 'ok')) return { status: 'ready', checks };

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { SaleRecord } from '../db/records.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
-import { isCurrent, loadMissingSale } from './recovery.ts';
+import { isCurrent, loadMissingSale } from './reload.ts';
 
 export interface TickOptions {
   admitEveryMs: number;
@@ -19,8 +19,8 @@ export const DEFAULT_TICKS: TickOptions = {
 };
 
 /**
- * The periodic work of a `flashsale worker`: admission steps, the hold sweeper, and loading sales
- * from the catalog into the engine. Every step is atomic in the engine, so any number of workers can
+ * The periodic work of a `flashsale worker` (and of the embedded process): the waiting room's
+ * admission steps, the hold sweeper, and loading sales from the catalog into the engine. Every step is atomic in the engine, so any number of workers can
  * run these at once: a duplicated tick admits nothing extra (the rate is a token bucket in the store)
  * and a hold is released once. A sale's start and end need no timer: its state follows the clock,
  * and the first admission step after the start fixes the pre-queue order.

@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import type { SaleCatalog } from '../db/records.ts';
+import { FlashsaleError } from '../domain/errors.ts';
+import { normalizeSale, type SaleInput, type SaleSettings } from '../domain/sale.ts';
+import type { SaleView } from '../engine/types.ts';
+import type { SaleDeps } from './deps.ts';
+
+export type PublishInput = SaleCatalog | (SaleInput & Omit<SaleCatalog, keyof SaleSettings>);
+
+/**
+ * Publishes a sale: the catalog row first (the record), then the engine's counters. If the second
+ * step fails, a worker's sync tick loads the sale into the engine from the catalog.
+ * Refused with SALE_EXISTS when the id is taken, INVALID_SALE when a setting is out of range.
+ */
+export async function publishSale(deps: SaleDeps, input: PublishInput): Promise<SaleView> {
+  const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
+  const { created } = await deps.store.upsertSale({ ...input, ...settings });
+  if (!created) throw new FlashsaleError('SALE_EXISTS');
+  // A lookup before publishing may have cached "no such sale" in this process.
+  deps.catalog.forget(settings.id);
+  try {
+    return await deps.engine.createSale(settings);
+  } catch (error) {
+    if (!(error instanceof FlashsaleError && error.code === 'SALE_EXISTS')) throw error;
+    return (await deps.engine.getSale(settings.id)) as SaleView;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The embedded shape: the memory engine and the in-process job runner, in this one process. No
+ * servers to install; if the process stops, in-flight holds and jobs stop with it (orders written to
+ * the database stay).
+ */
+import type { Config } from '../config.ts';
+import { MemoryEngine } from '../engine/memory/memoryEngine.ts';
+import type { Clock } from '../engine/types.ts';
+import { createMemoryQueue } from '../orders/jobs/memoryQueue.ts';
+import { type AnalyticsJob, type NotificationJob, type OrderJob, QUEUE_NAMES } from '../orders/orderJobs.ts';
+import { openDatabase } from './database.ts';
+import type { Shape, ShapeOptions } from './types.ts';
+
+export async function openEmbeddedShape(
+  config: Readonly<Config>,
+  clock: Clock,
+  options: ShapeOptions,
+): Promise<Shape> {
+  const db = await openDatabase(config, options);
+  const engine = new MemoryEngine(clock);
+  const defaults = options.jobDefaults;
+  const queues = {
+    orders: createMemoryQueue<OrderJob>(QUEUE_NAMES.orders, { defaults }),
+    notifications: createMemoryQueue<NotificationJob>(QUEUE_NAMES.notifications, { defaults }),
+    analytics: createMemoryQueue<AnalyticsJob>(QUEUE_NAMES.analytics, { defaults }),
+  };
+  const database =
+    config.databaseUrl !== null
+      ? 'PostgreSQL'
+      : config.dataDir === 'memory'
+        ? 'PGlite in memory'
+        : `PGlite in ${config.dataDir}`;
+  return {
+    name: 'embedded',
+    description: `embedded: memory engine, in-process jobs, ${database}`,
+    inProcess: true,
+    engine,
+    db,
+    queues,
+    rateLimitStore: () => ({}),
+    sharedAdmissionKey: async () => null,
+    readiness: () => ({ database: () => db.query('SELECT 1') }),
+    async close() {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await engine.close();
+      await db.close();
+    },
+  };
+}

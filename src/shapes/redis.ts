@@ -1,0 +1,96 @@
+/**
+ * The production shape on one Redis: the Redis engine (Lua scripts), BullMQ for jobs, PostgreSQL (or
+ * PGlite, for a single-node trial with durable jobs) for the record. Any number of API and worker
+ * processes share it.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { RedisEngine } from '../engine/redis/redisEngine.ts';
+import type { Clock } from '../engine/types.ts';
+import { createBullQueue } from '../orders/jobs/bullmqQueue.ts';
+import { type AnalyticsJob, type NotificationJob, type OrderJob, QUEUE_NAMES } from '../orders/orderJobs.ts';
+import { openDatabase } from './database.ts';
+import type { Shape, ShapeOptions } from './types.ts';
+
+/** Fail fast instead of queueing commands while Redis is away: callers answer 503, never hang. */
+const FAIL_FAST: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true };
+
+export async function openRedisShape(
+  config: Readonly<Config>,
+  clock: Clock,
+  log: Logger,
+  options: ShapeOptions,
+): Promise<Shape> {
+  const redisUrl = config.redisUrl;
+  if (redisUrl === null) throw new Error('the redis shape needs REDIS_URL');
+  const db = await openDatabase(config, options);
+  const redis = new Redis(redisUrl, FAIL_FAST);
+  // Without a listener ioredis prints every failed reconnect as an "Unhandled error event".
+  redis.on('error', (error) => log.warn({ err: error }, 'engine Redis connection error'));
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    await db.close();
+    throw error;
+  }
+  const engine = new RedisEngine(redis, clock, { prefix: config.redisPrefix });
+
+  // Rate-limit checks get a connection of their own, opened on first use: a check must fail fast
+  // (the plugin then lets the request through) rather than queue behind the engine's commands.
+  let rateLimitRedis: Redis | null = null;
+  const rateLimitConnection = (): Redis => {
+    if (rateLimitRedis !== null) return rateLimitRedis;
+    rateLimitRedis = new Redis(redisUrl, { ...FAIL_FAST, connectTimeout: 1000, lazyConnect: false });
+    rateLimitRedis.on('error', (error) =>
+      log.warn({ err: error }, 'rate-limit store unavailable: limits not applied'),
+    );
+    return rateLimitRedis;
+  };
+
+  const queue = <T>(name: string) =>
+    createBullQueue<T>(name, {
+      connection: redisUrl,
+      defaults: options.jobDefaults,
+      prefix: options.queuePrefix ?? config.queuePrefix,
+      ...options.stalledMs,
+      onError: (err) => log.warn({ err, queue: name }, 'job queue error'),
+    });
+  const queues = {
+    orders: queue<OrderJob>(QUEUE_NAMES.orders),
+    notifications: queue<NotificationJob>(QUEUE_NAMES.notifications),
+    analytics: queue<AnalyticsJob>(QUEUE_NAMES.analytics),
+  };
+  return {
+    name: 'redis',
+    description: `Redis engine, BullMQ jobs, ${config.databaseUrl !== null ? 'PostgreSQL' : 'PGlite'}`,
+    inProcess: false,
+    engine,
+    db,
+    queues,
+    rateLimitStore: (nameSpace) => ({
+      redis: rateLimitConnection(),
+      nameSpace: `${config.redisPrefix}rl:${nameSpace}:`,
+    }),
+    async sharedAdmissionKey(generate) {
+      const key = `${config.redisPrefix}admission-key`;
+      await redis.set(key, await generate(), 'NX');
+      return redis.get(key);
+    },
+    readiness: () => ({
+      database: () => db.query('SELECT 1'),
+      // A read of an unknown sale: one script call on the engine's own Redis connection.
+      redis: () => engine.getSale('readyz-probe'),
+      // Checkout enqueues order jobs on BullMQ's own connections: they must be up as well.
+      queue: () => queues.orders.counts(),
+    }),
+    async close() {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await engine.close();
+      (rateLimitRedis as Redis | null)?.disconnect();
+      await redis.quit().catch(() => undefined);
+      await db.close();
+    },
+  };
+}

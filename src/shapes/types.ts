@@ -1,0 +1,63 @@
+/**
+ * A shape is one way of running flashsale: which stores hold the hot state, the record and the jobs.
+ * The composition root (src/app.ts) opens exactly one shape from the configuration; everything else
+ * talks to the shape's parts through their interfaces and never asks which shape it is in.
+ * See docs/architecture.md, "Shapes". Adding a store adapter means one new file here.
+ */
+
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import type { SaleEngine } from '../engine/types.ts';
+import type { JobDefaults, JobQueue } from '../orders/jobs/types.ts';
+import type { AnalyticsJob, NotificationJob, OrderJob } from '../orders/orderJobs.ts';
+
+export type ShapeName = Config['shape'];
+
+export interface ShapeOptions {
+  /** PostgreSQL schema to use (tests isolate themselves in one). */
+  pgSchema?: string;
+  /** BullMQ key prefix (tests isolate themselves with one). */
+  queuePrefix?: string;
+  jobDefaults: Required<Pick<JobDefaults, 'attempts'>> & JobDefaults;
+  /** BullMQ lock and stalled-check periods; short in crash tests. */
+  stalledMs?: { lockDurationMs: number; stalledIntervalMs: number };
+}
+
+/** Options for @fastify/rate-limit's store: empty for counters in process memory. */
+export interface RateLimitStore {
+  redis?: Redis;
+  nameSpace?: string;
+}
+
+/** The three job queues of the order pipeline. */
+export interface Queues {
+  orders: JobQueue<OrderJob>;
+  notifications: JobQueue<NotificationJob>;
+  analytics: JobQueue<AnalyticsJob>;
+}
+
+export interface Shape {
+  readonly name: ShapeName;
+  /** One line for banners and logs: which engine, jobs and database this process uses. */
+  readonly description: string;
+  /**
+   * True when the engine and the job queue live inside this process: then the API process must also
+   * run the order worker and the ticks, since no other process can reach them, and per-process
+   * secrets are acceptable since no other process serves the same sales.
+   */
+  readonly inProcess: boolean;
+  readonly engine: SaleEngine;
+  readonly db: Database;
+  readonly queues: Queues;
+  /** Where rate-limit counters live, per namespace (shared by every API process when possible). */
+  rateLimitStore(nameSpace: string): RateLimitStore;
+  /**
+   * The admission-token signing key every API process must share: stored once with `generate()`'s
+   * PEM if none is stored yet, then read. Null when the shape has no shared store (one process).
+   */
+  sharedAdmissionKey(generate: () => Promise<string>): Promise<string | null>;
+  /** Named readiness checks, each one cheap call through the connections the routes use. */
+  readiness(): Record<string, () => Promise<unknown>>;
+  close(): Promise<void>;
+}
