@@ -106,7 +106,7 @@ interface AutocannonInstance extends PromiseLike<AutocannonResult> {
 type Autocannon = (options: Record<string, unknown>) => AutocannonInstance;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-/** Issue #6: each route's rate at least this share of the hello world's. */
+/** Each route's rate at least this share of the hello world's. */
 const GOALS = { '(status poll': 0.7, '(join': 0.3, '(each a new buyer': 0.25 };
 
 const SECRET = `bench-user-secret-${randomUUID()}`;
@@ -469,7 +469,7 @@ async function main(): Promise<void> {
   console.log(
     `\nload average (1 min) ${loadBefore} at the start, ${load()} at the end; ${cpus().length} CPUs`,
   );
-  console.log('\ngoals (issue #6): status poll ≥ 0.7×, join ≥ 0.3×, checkout ≥ 0.25× the baseline');
+  console.log('\ngoals: status poll ≥ 0.7×, join ≥ 0.3×, checkout ≥ 0.25× the baseline');
   for (const row of rows) {
     const goal = Object.entries(GOALS).find(([what]) => row.name.includes(what))?.[1];
     if (goal === undefined) continue;

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { App } from '../app.ts';
 import { AdmissionTokens, UserTokens } from './auth.ts';
-import { QueueView } from './queueView.ts';
+import { QueueView } from '../sales/queueView.ts';
 
 export interface HttpContext {
   app: App;

@@ -1,5 +1,5 @@
 /**
- * Monitoring (issue #5): request instrumentation, `GET /metrics` for Prometheus and the admin
+ * Monitoring: request instrumentation, `GET /metrics` for Prometheus and the admin
  * console's `GET /api/v1/admin/metrics/summary`. Registered before every other plugin (server.ts), so
  * its hooks see every request, the ones the protection plugins refuse included.
  *

@@ -1,5 +1,5 @@
 /**
- * The storefront and the admin console (issue #5): server-rendered HTML shells (`no-cache` + ETag, so a
+ * The storefront and the admin console: server-rendered HTML shells (`no-cache` + ETag, so a
  * CDN revalidates them cheaply) and static assets under content-hashed names, cacheable forever.
  * Pages call the JSON API (/api/v1) from the browser; nothing here changes state.
  */

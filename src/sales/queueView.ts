@@ -1,7 +1,7 @@
 /**
- * Status polls without a store round trip (DESIGN.md §1). Each process keeps, per sale, a snapshot of
- * the waiting room refreshed a few times a second, and remembers the tickets it has seen (a ticket
- * never changes). A poll is then `statusFromSnapshot(snapshot, ticket)`: pure arithmetic. Only a
+ * Status polls without a store round trip (docs/architecture.md, "Waiting room"). Each process
+ * keeps, per sale, a snapshot of the waiting room refreshed a few times a second, and remembers the
+ * tickets it has seen (a ticket never changes). A poll is then `statusFromSnapshot(snapshot, ticket)`: pure arithmetic. Only a
  * user this process has never seen costs one read.
  */
 import { type QueueSnapshot, type QueueStatus, statusFromSnapshot } from '../domain/queue.ts';

@@ -1,0 +1,83 @@
+/**
+ * The sale use cases (src/sales/) that the admin API and the CLI both call. Run on the embedded
+ * stores (memory engine, PGlite in memory): the engine/database contract suites cover the adapters.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { OrderStore } from '../../src/db/orderStore.ts';
+import { openPglite } from '../../src/db/pglite.ts';
+import { FlashsaleError } from '../../src/domain/errors.ts';
+import { MemoryEngine } from '../../src/engine/memory/memoryEngine.ts';
+import { Catalog } from '../../src/sales/catalog.ts';
+import { controlSale } from '../../src/sales/control.ts';
+import type { SaleDeps } from '../../src/sales/deps.ts';
+import { publishSale } from '../../src/sales/publish.ts';
+import { saleCounters } from '../../src/sales/read.ts';
+import { TestClock } from '../support/clock.ts';
+
+let db: Database;
+let clock: TestClock;
+let deps: SaleDeps;
+
+const saleInput = (id: string) => ({
+  id,
+  name: 'Drop',
+  priceCents: 1000,
+  currency: 'EUR',
+  totalStock: 10,
+  perUserLimit: 2,
+  startsAt: clock.now(),
+  endsAt: clock.now() + 3_600_000,
+  holdSeconds: 60,
+});
+
+beforeEach(async () => {
+  db = await openPglite();
+  await migrate(db);
+  clock = new TestClock();
+  const store = new OrderStore(db);
+  deps = { engine: new MemoryEngine(clock), store, catalog: new Catalog(store), clock };
+});
+
+afterEach(async () => {
+  await db.close();
+});
+
+describe('sale use cases', () => {
+  it('publish writes the catalog row and the engine counters; the same id again is SALE_EXISTS', async () => {
+    const view = await publishSale(deps, saleInput('s1'));
+    expect(view.stock).toEqual({ total: 10, available: 10, held: 0, sold: 0 });
+    expect((await deps.store.getSale('s1'))?.totalStock).toBe(10);
+    await expect(publishSale(deps, saleInput('s1'))).rejects.toMatchObject({ code: 'SALE_EXISTS' });
+  });
+
+  it('an action on a sale the engine lost loads it from the catalog first, with the sold units', async () => {
+    await publishSale(deps, saleInput('s2'));
+    // A fresh engine: a restarted embedded process, or a Redis that lost its data.
+    const fresh = { ...deps, engine: new MemoryEngine(clock) };
+    expect(await fresh.engine.getSale('s2')).toBeNull();
+    const paused = await controlSale(fresh, 's2', 'pause');
+    expect(paused.state).toBe('paused');
+    expect(paused.stock.total).toBe(10);
+    const counters = await saleCounters(fresh, 's2');
+    expect(counters.engine.available).toBe(10);
+    expect(counters.orders.confirmed).toBe(0);
+  });
+
+  it('a sale that ended over an hour ago is not loaded again: SALE_NOT_FOUND stands', async () => {
+    await publishSale(deps, saleInput('s3'));
+    clock.advance(3 * 3_600_000);
+    const fresh = { ...deps, engine: new MemoryEngine(clock) };
+    const refusal = await controlSale(fresh, 's3', 'end').catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(FlashsaleError);
+    expect((refusal as FlashsaleError).code).toBe('SALE_NOT_FOUND');
+    expect(await fresh.engine.getSale('s3')).toBeNull();
+  });
+
+  it('an unknown sale is SALE_NOT_FOUND for every action', async () => {
+    for (const action of ['start', 'pause', 'resume', 'end'] as const) {
+      await expect(controlSale(deps, 'nope', action)).rejects.toMatchObject({ code: 'SALE_NOT_FOUND' });
+    }
+  });
+});
