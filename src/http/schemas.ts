@@ -8,7 +8,8 @@
  */
 import { ERROR_MESSAGES } from '../domain/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../domain/hold.ts';
-import { SALE_ID_PATTERN } from '../domain/sale.ts';
+import { PAYMENT_METHOD_PATTERN, PUBLIC_ORDER_STATUSES } from '../domain/order.ts';
+import { QUANTITY_LIMITS, SALE_ID_PATTERN, SALE_STATES } from '../domain/sale.ts';
 import { SECURITY } from './openapi.ts';
 
 /** A sale id: the domain's own pattern, so the schema and the engine cannot disagree. */
@@ -63,8 +64,6 @@ export const visitorSchema = {
     userId: { type: 'string' },
   },
 } as const;
-
-export const SALE_STATES = ['scheduled', 'prequeue', 'live', 'paused', 'sold_out', 'ended'] as const;
 
 export const saleSchema = {
   type: 'object',
@@ -145,8 +144,13 @@ export const checkoutBody = {
   required: ['quantity', 'paymentMethod'],
   additionalProperties: false,
   properties: {
-    quantity: { type: 'integer', minimum: 1, maximum: 1000, description: 'At most the per-user limit' },
-    paymentMethod: { type: 'string', pattern: '^[A-Za-z0-9_]{1,64}$', examples: ['pm_ok'] },
+    quantity: {
+      type: 'integer',
+      minimum: QUANTITY_LIMITS.min,
+      maximum: QUANTITY_LIMITS.max,
+      description: 'At most the per-user limit',
+    },
+    paymentMethod: { type: 'string', pattern: PAYMENT_METHOD_PATTERN.source, examples: ['pm_ok'] },
   },
 } as const;
 
@@ -168,8 +172,6 @@ export const orderParams = {
   properties: { orderId: { type: 'string' } },
 } as const;
 
-export const ORDER_STATUSES = ['pending', 'confirmed', 'failed', 'expired'] as const;
-
 export const orderSchema = {
   type: 'object',
   description: 'The order and where it stands',
@@ -182,7 +184,7 @@ export const orderSchema = {
     currency: { type: 'string' },
     status: {
       type: 'string',
-      enum: ORDER_STATUSES,
+      enum: PUBLIC_ORDER_STATUSES,
       description: 'failed: payment declined or refused; expired: the hold ran out before payment',
     },
   },
