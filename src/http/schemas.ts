@@ -9,6 +9,7 @@
 import { ERROR_MESSAGES } from '../domain/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../domain/hold.ts';
 import { PAYMENT_METHOD_PATTERN, PUBLIC_ORDER_STATUSES } from '../domain/order.ts';
+import { PUBLIC_QUEUE_STATES } from '../domain/queue.ts';
 import { QUANTITY_LIMITS, SALE_ID_PATTERN, SALE_STATES } from '../domain/sale.ts';
 import { SECURITY } from './openapi.ts';
 
@@ -98,8 +99,6 @@ export const saleSchema = {
   },
 } as const;
 
-export const QUEUE_STATES = ['waiting', 'admitted', 'expired', 'sold_out', 'ended'] as const;
-
 export const queueStatusSchema = {
   type: 'object',
   description: "The caller's place in the waiting room",
@@ -107,7 +106,7 @@ export const queueStatusSchema = {
   properties: {
     state: {
       type: 'string',
-      enum: QUEUE_STATES,
+      enum: PUBLIC_QUEUE_STATES,
       description: 'expired: admitted, but the shopping session ended',
     },
     position: nullableInt('1 = next to be admitted; null while a shuffled pre-queue awaits the start'),
