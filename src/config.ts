@@ -30,8 +30,11 @@ export interface Config {
   workerConcurrency: number;
   orderAttempts: number;
   paymentLatencyMs: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  logLevel: LogLevel;
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -127,7 +130,6 @@ function oneOf<T extends string>(
   return raw as T;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
 const ON_OFF = ['on', 'off'] as const;
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
