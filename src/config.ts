@@ -34,18 +34,70 @@ export interface Config {
   workerConcurrency: number;
   orderAttempts: number;
   paymentLatencyMs: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  logLevel: LogLevel;
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 type Env = Record<string, string | undefined>;
+type Shape = Config['shape'];
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+/**
+ * Every environment variable loadConfig reads, with the default it falls back to when the variable
+ * is unset or empty: null when there is none (the feature stays off, or the value is generated at
+ * start), or one per shape. README.md's configuration table lists the same variables and defaults;
+ * test/unit/configDocs.test.ts fails when the two disagree. The readers below take their defaults
+ * from here by the variable's name, so loadConfig cannot fall back to anything else.
+ */
+export const ENV_DEFAULTS = {
+  REDIS_URL: null,
+  DATABASE_URL: null,
+  FLASHSALE_DATA_DIR: '.data/pglite',
+  FLASHSALE_REDIS_PREFIX: 'fs:',
+  FLASHSALE_QUEUE_PREFIX: '{flashsale}',
+  PORT: 3000,
+  HOST: '127.0.0.1',
+  FLASHSALE_ADMIN_KEY: null,
+  FLASHSALE_METRICS_KEY: null,
+  FLASHSALE_USER_SECRET: null,
+  FLASHSALE_ADMISSION_KEY: null,
+  FLASHSALE_VISITORS: { embedded: 'on', redis: 'off' },
+  FLASHSALE_RATE_LIMITS: 'on',
+  FLASHSALE_RATE_LIMIT_IP_PER_MINUTE: 1200,
+  FLASHSALE_RATE_LIMIT_USER_PER_MINUTE: 300,
+  FLASHSALE_BODY_LIMIT_BYTES: 16_384,
+  FLASHSALE_MAX_EVENT_LOOP_DELAY_MS: 1000,
+  SMTP_URL: null,
+  FLASHSALE_MAIL_FROM: 'flashsale <no-reply@localhost>',
+  FLASHSALE_OUTBOX: '.data/outbox.jsonl',
+  FLASHSALE_WORKER_CONCURRENCY: 16,
+  FLASHSALE_ORDER_ATTEMPTS: 5,
+  FLASHSALE_PAYMENT_LATENCY_MS: 20,
+  FLASHSALE_LOG_LEVEL: 'info',
+} as const satisfies Record<string, string | number | null | Record<Shape, string>>;
+
+type Defaults = typeof ENV_DEFAULTS;
+export type EnvVariable = keyof Defaults;
+/** The variables whose default is of type T. */
+type VariableWith<T> = { [K in EnvVariable]: Defaults[K] extends T ? K : never }[EnvVariable];
+
+/** The one place the environment is read: an empty value counts as unset. */
+function read(env: Env, name: EnvVariable): string | undefined {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  return raw === '' ? undefined : raw;
+}
+
+const text = (env: Env, name: VariableWith<string>): string => read(env, name) ?? ENV_DEFAULTS[name];
+const optional = (env: Env, name: VariableWith<null>): string | null => read(env, name) ?? null;
+
+function int(env: Env, name: VariableWith<number>, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return ENV_DEFAULTS[name];
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
@@ -53,9 +105,9 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return value;
 }
 
-function url(env: Env, name: string, protocols: string[]): string | null {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return null;
+function url(env: Env, name: VariableWith<null>, protocols: string[]): string | null {
+  const raw = read(env, name);
+  if (raw === undefined) return null;
   let parsed: URL;
   try {
     parsed = new URL(raw);
@@ -68,55 +120,58 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+function oneOf<T extends string>(
+  env: Env,
+  name: VariableWith<string | Record<Shape, string>>,
+  values: readonly T[],
+  shape: Shape,
+): T {
+  const fallback = ENV_DEFAULTS[name];
+  const raw = read(env, name) ?? (typeof fallback === 'string' ? fallback : fallback[shape]);
   if (!(values as readonly string[]).includes(raw)) {
     throw new ConfigError(`${name} must be one of ${values.join(', ')} (got "${raw}")`);
   }
   return raw as T;
 }
 
+const ON_OFF = ['on', 'off'] as const;
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
-  const embedded = redisUrl === null;
-  const secret = env.FLASHSALE_USER_SECRET || null;
+  const shape: Shape = redisUrl === null ? 'embedded' : 'redis';
+  const secret = optional(env, 'FLASHSALE_USER_SECRET');
   if (secret !== null && secret.length < 16) {
     throw new ConfigError('FLASHSALE_USER_SECRET must be at least 16 characters');
   }
+  const admissionKey = optional(env, 'FLASHSALE_ADMISSION_KEY');
   return Object.freeze({
-    shape: embedded ? 'embedded' : 'redis',
+    shape,
     redisUrl,
     databaseUrl,
-    dataDir: env.FLASHSALE_DATA_DIR || '.data/pglite',
-    redisPrefix: env.FLASHSALE_REDIS_PREFIX || 'fs:',
-    queuePrefix: env.FLASHSALE_QUEUE_PREFIX || '{flashsale}',
-    port: int(env, 'PORT', 3000, 0, 65535),
-    host: env.HOST || '127.0.0.1',
-    adminKey: env.FLASHSALE_ADMIN_KEY || null,
-    metricsKey: env.FLASHSALE_METRICS_KEY || null,
+    dataDir: text(env, 'FLASHSALE_DATA_DIR'),
+    redisPrefix: text(env, 'FLASHSALE_REDIS_PREFIX'),
+    queuePrefix: text(env, 'FLASHSALE_QUEUE_PREFIX'),
+    port: int(env, 'PORT', 0, 65535),
+    host: text(env, 'HOST'),
+    adminKey: optional(env, 'FLASHSALE_ADMIN_KEY'),
+    metricsKey: optional(env, 'FLASHSALE_METRICS_KEY'),
     userSecret: secret,
-    admissionKey: env.FLASHSALE_ADMISSION_KEY ? env.FLASHSALE_ADMISSION_KEY.replace(/\\n/g, '\n') : null,
+    admissionKey: admissionKey === null ? null : admissionKey.replace(/\\n/g, '\n'),
     rateLimits: Object.freeze({
-      enabled: oneOf(env, 'FLASHSALE_RATE_LIMITS', ['on', 'off'], 'on') === 'on',
-      ipPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_IP_PER_MINUTE', 1200, 1, 10_000_000),
-      userPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_USER_PER_MINUTE', 300, 1, 10_000_000),
+      enabled: oneOf(env, 'FLASHSALE_RATE_LIMITS', ON_OFF, shape) === 'on',
+      ipPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_IP_PER_MINUTE', 1, 10_000_000),
+      userPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_USER_PER_MINUTE', 1, 10_000_000),
     }),
-    bodyLimitBytes: int(env, 'FLASHSALE_BODY_LIMIT_BYTES', 16_384, 256, 10_485_760),
-    maxEventLoopDelayMs: int(env, 'FLASHSALE_MAX_EVENT_LOOP_DELAY_MS', 1000, 10, 60_000),
-    visitors: oneOf(env, 'FLASHSALE_VISITORS', ['on', 'off'], embedded ? 'on' : 'off') === 'on',
+    bodyLimitBytes: int(env, 'FLASHSALE_BODY_LIMIT_BYTES', 256, 10_485_760),
+    maxEventLoopDelayMs: int(env, 'FLASHSALE_MAX_EVENT_LOOP_DELAY_MS', 10, 60_000),
+    visitors: oneOf(env, 'FLASHSALE_VISITORS', ON_OFF, shape) === 'on',
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
-    mailFrom: env.FLASHSALE_MAIL_FROM || 'flashsale <no-reply@localhost>',
-    outboxPath: env.FLASHSALE_OUTBOX || '.data/outbox.jsonl',
-    workerConcurrency: int(env, 'FLASHSALE_WORKER_CONCURRENCY', 16, 1, 1000),
-    orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 5, 1, 100),
-    paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 20, 0, 60_000),
-    logLevel: oneOf(
-      env,
-      'FLASHSALE_LOG_LEVEL',
-      ['fatal', 'error', 'warn', 'info', 'debug', 'silent'],
-      'info',
-    ),
+    mailFrom: text(env, 'FLASHSALE_MAIL_FROM'),
+    outboxPath: text(env, 'FLASHSALE_OUTBOX'),
+    workerConcurrency: int(env, 'FLASHSALE_WORKER_CONCURRENCY', 1, 1000),
+    orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 1, 100),
+    paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 0, 60_000),
+    logLevel: oneOf(env, 'FLASHSALE_LOG_LEVEL', LOG_LEVELS, shape),
   });
 }

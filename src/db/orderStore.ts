@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { ORDER_STATUSES, type OrderStatus } from '../domain/order.ts';
+import { SALE_DEFAULTS } from '../domain/sale.ts';
 import type { Database } from './database.ts';
 import {
   type ChargeRecord,
@@ -6,10 +8,8 @@ import {
   type ChargeStatus,
   iso,
   type NewOrder,
-  ORDER_STATUSES,
   type OrderRecord,
   type OrderRow,
-  type OrderStatus,
   type SaleCatalog,
   type SaleRecord,
   type SaleRow,
@@ -60,9 +60,9 @@ export class OrderStore {
         [
           sale.id,
           sale.name,
-          sale.description ?? '',
+          sale.description ?? SALE_DEFAULTS.description,
           sale.priceCents,
-          sale.currency ?? 'EUR',
+          sale.currency ?? SALE_DEFAULTS.currency,
           sale.totalStock,
           sale.perUserLimit,
           iso(sale.prequeueAt),

@@ -1,18 +1,11 @@
-import type { SaleSettings } from '../domain/sale.ts';
+import type { OrderStatus } from '../domain/order.ts';
+import type { Queueing, SaleSettings } from '../domain/sale.ts';
 
 /**
  * The plain camelCase shapes the database layer returns, and the row mappers that build them.
  * Instants are epoch milliseconds, as everywhere in flashsale. Counts and bigints are passed through
  * Number(): node-postgres returns int8 as a string, PGlite as a number.
  */
-export type OrderStatus = 'pending' | 'confirmed' | 'failed' | 'expired' | 'rejected';
-export const ORDER_STATUSES: readonly OrderStatus[] = [
-  'pending',
-  'confirmed',
-  'failed',
-  'expired',
-  'rejected',
-];
 export type ChargeStatus = 'succeeded' | 'refunded';
 
 /** What an operator publishes: the engine's settings plus what the storefront shows. */
@@ -20,7 +13,7 @@ export interface SaleCatalog extends SaleSettings {
   name: string;
   description?: string;
   priceCents: number;
-  /** ISO 4217, default EUR. */
+  /** ISO 4217; SALE_DEFAULTS.currency when left out. */
   currency?: string;
 }
 
@@ -71,7 +64,7 @@ export interface SaleRow {
   prequeue_at: Date;
   starts_at: Date;
   ends_at: Date;
-  queueing: 'fifo' | 'shuffle';
+  queueing: Queueing;
   shuffle_seed: string;
   admission_per_second: number;
   admission_max_active: number;

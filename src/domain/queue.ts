@@ -23,7 +23,14 @@ export interface AdmissionWindow {
 
 export const WINDOW_MERGE_MS = 1000;
 
-export type QueueState = 'waiting' | 'admitted' | 'expired' | 'sold_out' | 'ended' | 'not_in_queue';
+/** Where a user stands in the waiting room of a sale. */
+export const QUEUE_STATES = ['waiting', 'admitted', 'expired', 'sold_out', 'ended', 'not_in_queue'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+/** What the API answers about a place in line: a user not in line gets 404 NOT_IN_QUEUE instead. */
+export type PublicQueueState = Exclude<QueueState, 'not_in_queue'>;
+const isPublic = (state: QueueState): state is PublicQueueState => state !== 'not_in_queue';
+export const PUBLIC_QUEUE_STATES: readonly PublicQueueState[] = QUEUE_STATES.filter(isPublic);
 
 export interface QueueStatus {
   state: QueueState;

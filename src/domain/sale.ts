@@ -1,9 +1,17 @@
 import { FlashsaleError } from './errors.ts';
 
-/** How the pre-queue is ordered when the sale starts. After the start, joiners are always FIFO. */
-export type Queueing = 'fifo' | 'shuffle';
+/**
+ * The sale's rules in one place: its states, its limits and its defaults. normalizeSale, the admin
+ * API's JSON schemas and the catalog in the database take them from here, so they cannot drift apart.
+ */
 
-export type SaleState = 'scheduled' | 'prequeue' | 'live' | 'paused' | 'sold_out' | 'ended';
+/** How the pre-queue is ordered when the sale starts. After the start, joiners are always FIFO. */
+export const QUEUEING_MODES = ['fifo', 'shuffle'] as const;
+export type Queueing = (typeof QUEUEING_MODES)[number];
+
+/** Every state `saleState` below can answer. */
+export const SALE_STATES = ['scheduled', 'prequeue', 'live', 'paused', 'sold_out', 'ended'] as const;
+export type SaleState = (typeof SALE_STATES)[number];
 
 export interface AdmissionSettings {
   /** Users admitted per second at most (a token bucket with one second of burst). */
@@ -51,50 +59,114 @@ export interface StockCounts {
   sold: number;
 }
 
-export const DEFAULT_ADMISSION: AdmissionSettings = { perSecond: 50, maxActive: 500, sessionSeconds: 600 };
 export const SALE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_STOCK = 1e9;
 /** 9999-12-31T23:59:59.999Z: the last instant PostgreSQL's timestamptz and ISO strings both take. */
 export const MAX_INSTANT = 253_402_300_799_999;
 /** No control characters (PostgreSQL refuses NUL in text; logs and headers choke on the rest). */
 export const PRINTABLE = /^[^\p{Cc}]*$/u;
+/** A description may hold line breaks and tabs, but no NUL: PostgreSQL cannot store it in text. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the one character this refuses.
+export const NO_NUL = /^[^\u0000]*$/;
+/** ISO 4217: three capital letters. */
+export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+
+/** Inclusive bounds of what an operator may choose; lengths count characters. */
+export const SALE_LIMITS = {
+  totalStock: { min: 1, max: 1_000_000_000 },
+  perUserLimit: { min: 1, max: 1000 },
+  /** In the minor unit of the currency; the catalog stores it as a PostgreSQL integer. */
+  priceCents: { min: 0, max: 2_147_483_647 },
+  /** Every instant of the schedule, epoch milliseconds. */
+  instant: { min: 0, max: MAX_INSTANT },
+  holdSeconds: { min: 1, max: 86_400 },
+  admission: {
+    perSecond: { min: 1, max: 1_000_000 },
+    maxActive: { min: 1, max: 100_000_000 },
+    sessionSeconds: { min: 1, max: 86_400 },
+  },
+  name: { minLength: 1, maxLength: 200 },
+  description: { maxLength: 4000 },
+  shuffleSeed: { minLength: 1, maxLength: 128 },
+} as const;
+
+/**
+ * What a sale gets for each setting the operator leaves out. `shuffleSeed` is random and
+ * `prequeueAt` is `startsAt`, so neither has a constant here.
+ */
+export const SALE_DEFAULTS = {
+  perUserLimit: 1,
+  holdSeconds: 300,
+  queueing: 'fifo',
+  admission: { perSecond: 50, maxActive: 500, sessionSeconds: 600 },
+  description: '',
+  currency: 'EUR',
+} as const satisfies Pick<SaleSettings, 'perUserLimit' | 'holdSeconds' | 'queueing' | 'admission'> & {
+  description: string;
+  currency: string;
+};
+
+/** Units one reservation may take: never more than the largest per-user limit allows. */
+export const QUANTITY_LIMITS = { min: 1, max: SALE_LIMITS.perUserLimit.max } as const;
 
 const isWhole = (n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): n is number =>
   typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
+const within = (n: unknown, range: { min: number; max: number }): n is number =>
+  isWhole(n, range.min, range.max);
 
 /** Fills defaults and checks every field; throws INVALID_SALE naming the first bad field. */
 export function normalizeSale(input: SaleInput, randomSeed: () => string): SaleSettings {
   const bad = (field: string, why: string): never => {
     throw new FlashsaleError('INVALID_SALE', `${field} ${why}`, { field });
   };
+  const { totalStock, perUserLimit, instant, holdSeconds } = SALE_LIMITS;
+  const limits = SALE_LIMITS.admission;
   if (typeof input.id !== 'string' || !SALE_ID_PATTERN.test(input.id)) {
     bad('id', 'must be 1-64 letters, digits, "_" or "-"');
   }
-  if (!isWhole(input.totalStock, 1, MAX_STOCK)) bad('totalStock', 'must be a whole number from 1');
-  if (!isWhole(input.perUserLimit, 1, 1000)) bad('perUserLimit', 'must be a whole number from 1 to 1000');
-  if (!isWhole(input.startsAt, 0, MAX_INSTANT)) bad('startsAt', 'must be an epoch-milliseconds instant');
-  if (!isWhole(input.endsAt, 0, MAX_INSTANT) || input.endsAt <= input.startsAt) {
+  if (!within(input.totalStock, totalStock))
+    bad('totalStock', `must be a whole number from ${totalStock.min}`);
+  if (!within(input.perUserLimit, perUserLimit)) {
+    bad('perUserLimit', `must be a whole number from ${perUserLimit.min} to ${perUserLimit.max}`);
+  }
+  if (!within(input.startsAt, instant)) bad('startsAt', 'must be an epoch-milliseconds instant');
+  if (!within(input.endsAt, instant) || input.endsAt <= input.startsAt) {
     bad('endsAt', 'must be an instant after startsAt');
   }
   const prequeueAt = input.prequeueAt ?? input.startsAt;
-  if (!isWhole(prequeueAt, 0) || prequeueAt > input.startsAt) bad('prequeueAt', 'must not be after startsAt');
-  const queueing = input.queueing ?? 'fifo';
-  if (queueing !== 'fifo' && queueing !== 'shuffle') bad('queueing', 'must be "fifo" or "shuffle"');
-  const admission = { ...DEFAULT_ADMISSION, ...input.admission };
-  if (!isWhole(admission.perSecond, 1, 1e6)) bad('admission.perSecond', 'must be a whole number from 1');
-  if (!isWhole(admission.maxActive, 1, 1e8)) bad('admission.maxActive', 'must be a whole number from 1');
-  if (!isWhole(admission.sessionSeconds, 1, 86_400)) {
-    bad('admission.sessionSeconds', 'must be 1 to 86400 seconds');
+  if (!within(prequeueAt, instant) || prequeueAt > input.startsAt)
+    bad('prequeueAt', 'must not be after startsAt');
+  const queueing = input.queueing ?? SALE_DEFAULTS.queueing;
+  if (!QUEUEING_MODES.includes(queueing)) {
+    bad('queueing', `must be ${QUEUEING_MODES.map((mode) => `"${mode}"`).join(' or ')}`);
   }
-  if (!isWhole(input.holdSeconds, 1, 86_400)) bad('holdSeconds', 'must be 1 to 86400 seconds');
+  const admission = { ...SALE_DEFAULTS.admission, ...input.admission };
+  if (!within(admission.perSecond, limits.perSecond)) {
+    bad('admission.perSecond', `must be a whole number from ${limits.perSecond.min}`);
+  }
+  if (!within(admission.maxActive, limits.maxActive)) {
+    bad('admission.maxActive', `must be a whole number from ${limits.maxActive.min}`);
+  }
+  if (!within(admission.sessionSeconds, limits.sessionSeconds)) {
+    bad(
+      'admission.sessionSeconds',
+      `must be ${limits.sessionSeconds.min} to ${limits.sessionSeconds.max} seconds`,
+    );
+  }
+  if (!within(input.holdSeconds, holdSeconds)) {
+    bad('holdSeconds', `must be ${holdSeconds.min} to ${holdSeconds.max} seconds`);
+  }
   const shuffleSeed = input.shuffleSeed ?? randomSeed();
+  const seedLength = SALE_LIMITS.shuffleSeed;
   if (
     typeof shuffleSeed !== 'string' ||
-    shuffleSeed.length === 0 ||
-    shuffleSeed.length > 128 ||
+    shuffleSeed.length < seedLength.minLength ||
+    shuffleSeed.length > seedLength.maxLength ||
     !PRINTABLE.test(shuffleSeed)
   ) {
-    bad('shuffleSeed', 'must be 1-128 characters without control characters');
+    bad(
+      'shuffleSeed',
+      `must be ${seedLength.minLength}-${seedLength.maxLength} characters without control characters`,
+    );
   }
   return {
     id: input.id,
@@ -129,5 +201,5 @@ export function saleState(
 }
 
 export function validateQuantity(quantity: unknown): asserts quantity is number {
-  if (!isWhole(quantity, 1, 1000)) throw new FlashsaleError('INVALID_QUANTITY');
+  if (!within(quantity, QUANTITY_LIMITS)) throw new FlashsaleError('INVALID_QUANTITY');
 }

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { App } from '../app.ts';
-import { AdmissionTokens, UserTokens } from './auth.ts';
 import { QueueView } from '../sales/queueView.ts';
+import { AdmissionTokens, UserTokens } from './auth.ts';
 
 export interface HttpContext {
   app: App;

@@ -8,7 +8,9 @@
  */
 import { ERROR_MESSAGES } from '../domain/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../domain/hold.ts';
-import { SALE_ID_PATTERN } from '../domain/sale.ts';
+import { PAYMENT_METHOD_PATTERN, PUBLIC_ORDER_STATUSES } from '../domain/order.ts';
+import { PUBLIC_QUEUE_STATES } from '../domain/queue.ts';
+import { QUANTITY_LIMITS, SALE_ID_PATTERN, SALE_STATES } from '../domain/sale.ts';
 import { SECURITY } from './openapi.ts';
 
 /** A sale id: the domain's own pattern, so the schema and the engine cannot disagree. */
@@ -64,8 +66,6 @@ export const visitorSchema = {
   },
 } as const;
 
-export const SALE_STATES = ['scheduled', 'prequeue', 'live', 'paused', 'sold_out', 'ended'] as const;
-
 export const saleSchema = {
   type: 'object',
   description: 'The sale: catalog data with its live state',
@@ -99,8 +99,6 @@ export const saleSchema = {
   },
 } as const;
 
-export const QUEUE_STATES = ['waiting', 'admitted', 'expired', 'sold_out', 'ended'] as const;
-
 export const queueStatusSchema = {
   type: 'object',
   description: "The caller's place in the waiting room",
@@ -108,7 +106,7 @@ export const queueStatusSchema = {
   properties: {
     state: {
       type: 'string',
-      enum: QUEUE_STATES,
+      enum: PUBLIC_QUEUE_STATES,
       description: 'expired: admitted, but the shopping session ended',
     },
     position: nullableInt('1 = next to be admitted; null while a shuffled pre-queue awaits the start'),
@@ -145,8 +143,13 @@ export const checkoutBody = {
   required: ['quantity', 'paymentMethod'],
   additionalProperties: false,
   properties: {
-    quantity: { type: 'integer', minimum: 1, maximum: 1000, description: 'At most the per-user limit' },
-    paymentMethod: { type: 'string', pattern: '^[A-Za-z0-9_]{1,64}$', examples: ['pm_ok'] },
+    quantity: {
+      type: 'integer',
+      minimum: QUANTITY_LIMITS.min,
+      maximum: QUANTITY_LIMITS.max,
+      description: 'At most the per-user limit',
+    },
+    paymentMethod: { type: 'string', pattern: PAYMENT_METHOD_PATTERN.source, examples: ['pm_ok'] },
   },
 } as const;
 
@@ -168,8 +171,6 @@ export const orderParams = {
   properties: { orderId: { type: 'string' } },
 } as const;
 
-export const ORDER_STATUSES = ['pending', 'confirmed', 'failed', 'expired'] as const;
-
 export const orderSchema = {
   type: 'object',
   description: 'The order and where it stands',
@@ -182,7 +183,7 @@ export const orderSchema = {
     currency: { type: 'string' },
     status: {
       type: 'string',
-      enum: ORDER_STATUSES,
+      enum: PUBLIC_ORDER_STATUSES,
       description: 'failed: payment declined or refused; expired: the hold ran out before payment',
     },
   },

@@ -7,9 +7,9 @@
  * scrape, and concurrent scrapes share one collection.
  */
 import type { App } from '../app.ts';
-import type { OrderStatus } from '../db/records.ts';
 import { FlashsaleError } from '../domain/errors.ts';
-import type { SaleState } from '../domain/sale.ts';
+import type { OrderStatus } from '../domain/order.ts';
+import { SALE_STATES, type SaleState } from '../domain/sale.ts';
 import type { SaleStats } from '../engine/types.ts';
 import type { JobCounts, JobQueue } from '../orders/jobs/types.ts';
 import { isCurrent } from '../sales/reload.ts';
@@ -20,7 +20,6 @@ export const COLLECT_TIMEOUT_MS = 2000;
 /** Sales read per scrape at most (the most recent by start). */
 export const MAX_SALES = 200;
 
-const SALE_STATES: readonly SaleState[] = ['scheduled', 'prequeue', 'live', 'paused', 'sold_out', 'ended'];
 const SOURCES = ['catalog', 'engine', 'database', 'queues'] as const;
 type Source = (typeof SOURCES)[number];
 

@@ -1,4 +1,5 @@
 import { FlashsaleError } from '../domain/errors.ts';
+import { PAYMENT_METHOD_PATTERN } from '../domain/order.ts';
 import { SALE_ID_PATTERN } from '../domain/sale.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import type { Catalog } from '../sales/catalog.ts';
@@ -39,8 +40,6 @@ export function parseOrderId(orderId: string): { saleId: string; holdId: string 
   const holdId = orderId.slice(dot + 1);
   return SALE_ID_PATTERN.test(saleId) && HOLD_ID_PATTERN.test(holdId) ? { saleId, holdId } : null;
 }
-
-const PAYMENT_METHOD_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
 
 /**
  * Checkout = reserve + enqueue. Answers at once; the order worker does the slow part. If the process

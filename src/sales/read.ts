@@ -1,5 +1,6 @@
 /** What operators read about sales: the catalog record joined with the engine's live state. */
-import type { OrderStatus, SaleRecord } from '../db/records.ts';
+import type { SaleRecord } from '../db/records.ts';
+import type { OrderStatus } from '../domain/order.ts';
 import type { SaleStats, SaleView } from '../engine/types.ts';
 import { onLoadedSale, saleRecord } from './control.ts';
 import type { SaleDeps } from './deps.ts';

@@ -1,4 +1,5 @@
 /** The virtual buyers: who they are (drawn once from the seed) and where each one stands. */
+import type { PublicOrderStatus } from '../domain/order.ts';
 import type { SimOptions } from './options.ts';
 import { intBetween, type Rng } from './rng.ts';
 
@@ -18,7 +19,8 @@ export const OUTCOMES = [
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export type OrderStatus = 'pending' | 'confirmed' | 'failed' | 'expired';
+/** The statuses the API shows a buyer (the domain's public subset). */
+export type OrderStatus = PublicOrderStatus;
 
 export interface PlacedOrder {
   id: string;

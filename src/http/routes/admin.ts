@@ -4,12 +4,17 @@
  * record of a sale; the engine holds its live state. Answers combine both.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { PUBLIC_ORDER_STATUSES } from '../../domain/order.ts';
 import {
   type AdmissionSettings,
-  DEFAULT_ADMISSION,
-  MAX_INSTANT,
+  CURRENCY_PATTERN,
+  NO_NUL,
   PRINTABLE,
+  QUEUEING_MODES,
   type Queueing,
+  SALE_DEFAULTS,
+  SALE_LIMITS,
+  SALE_STATES,
 } from '../../domain/sale.ts';
 import { controlSale, SALE_ACTION_SUMMARY, SALE_ACTIONS, saleRecord } from '../../sales/control.ts';
 import { publishSale } from '../../sales/publish.ts';
@@ -17,23 +22,28 @@ import { listSalesWithState, type SaleWithState, saleCounters, saleWithState } f
 import { checkAdminKey } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
 import { SECURITY } from '../openapi.ts';
-import { errors, SALE_ID, SALE_STATES, saleParams } from '../schemas.ts';
+import { errors, SALE_ID, saleParams } from '../schemas.ts';
 
-const DEFAULT_PER_USER_LIMIT = 1;
-const DEFAULT_HOLD_SECONDS = 300;
-/** The largest instant a JavaScript Date (and so the database layer) can hold. */
+// The route handler below fills these in when the body leaves them out.
+const DEFAULT_PER_USER_LIMIT = SALE_DEFAULTS.perUserLimit;
+const DEFAULT_HOLD_SECONDS = SALE_DEFAULTS.holdSeconds;
 
-const int = (minimum: number, maximum: number, description: string, extra: object = {}) =>
-  ({ type: 'integer', minimum, maximum, description, ...extra }) as const;
-const instant = (description: string) => int(0, MAX_INSTANT, `${description} (epoch ms)`);
+/** An integer within one of the domain's ranges (SALE_LIMITS), so the schema and normalizeSale agree. */
+const int = (range: { min: number; max: number }, description: string, extra: object = {}) =>
+  ({ type: 'integer', minimum: range.min, maximum: range.max, description, ...extra }) as const;
+const instant = (description: string) => int(SALE_LIMITS.instant, `${description} (epoch ms)`);
 
+const admissionLimits = SALE_LIMITS.admission;
+const admissionDefaults = SALE_DEFAULTS.admission;
 const admissionProperties = {
-  perSecond: int(1, 1_000_000, 'Users admitted per second at most', { default: DEFAULT_ADMISSION.perSecond }),
-  maxActive: int(1, 100_000_000, 'Admitted shoppers at once at most', {
-    default: DEFAULT_ADMISSION.maxActive,
+  perSecond: int(admissionLimits.perSecond, 'Users admitted per second at most', {
+    default: admissionDefaults.perSecond,
   }),
-  sessionSeconds: int(1, 86_400, 'How long an admitted user may shop', {
-    default: DEFAULT_ADMISSION.sessionSeconds,
+  maxActive: int(admissionLimits.maxActive, 'Admitted shoppers at once at most', {
+    default: admissionDefaults.maxActive,
+  }),
+  sessionSeconds: int(admissionLimits.sessionSeconds, 'How long an admitted user may shop', {
+    default: admissionDefaults.sessionSeconds,
   }),
 } as const;
 
@@ -43,32 +53,47 @@ const createBody = {
   required: ['id', 'name', 'priceCents', 'totalStock', 'startsAt', 'endsAt'],
   properties: {
     id: { ...SALE_ID, description: 'Chosen by the operator; used in every URL of the sale' },
-    name: { type: 'string', minLength: 1, maxLength: 200, pattern: PRINTABLE.source },
-    description: { type: 'string', maxLength: 4000, default: '', pattern: '^[^\\u0000]*$' },
-    priceCents: int(0, 2_147_483_647, 'Unit price in the minor unit of the currency'),
-    currency: { type: 'string', pattern: '^[A-Z]{3}$', default: 'EUR', description: 'ISO 4217' },
-    totalStock: int(1, 1_000_000_000, 'Units for sale'),
-    perUserLimit: int(1, 1000, 'Units one user may buy at most', { default: DEFAULT_PER_USER_LIMIT }),
+    name: { type: 'string', ...SALE_LIMITS.name, pattern: PRINTABLE.source },
+    description: {
+      type: 'string',
+      ...SALE_LIMITS.description,
+      default: SALE_DEFAULTS.description,
+      pattern: NO_NUL.source,
+    },
+    priceCents: int(SALE_LIMITS.priceCents, 'Unit price in the minor unit of the currency'),
+    currency: {
+      type: 'string',
+      pattern: CURRENCY_PATTERN.source,
+      default: SALE_DEFAULTS.currency,
+      description: 'ISO 4217',
+    },
+    totalStock: int(SALE_LIMITS.totalStock, 'Units for sale'),
+    perUserLimit: int(SALE_LIMITS.perUserLimit, 'Units one user may buy at most', {
+      default: SALE_DEFAULTS.perUserLimit,
+    }),
     prequeueAt: instant('The waiting room opens; default startsAt'),
     startsAt: instant('Admission and purchases begin'),
     endsAt: instant('The sale ends; after startsAt'),
     queueing: {
       type: 'string',
-      enum: ['fifo', 'shuffle'],
-      default: 'fifo',
+      enum: QUEUEING_MODES,
+      default: SALE_DEFAULTS.queueing,
       description: 'Order of the pre-queue at the start: arrival, or a seeded shuffle anyone can re-check',
     },
     shuffleSeed: {
       type: 'string',
-      minLength: 1,
-      maxLength: 128,
+      ...SALE_LIMITS.shuffleSeed,
       pattern: PRINTABLE.source,
       description: 'Default: random',
     },
     admission: { type: 'object', additionalProperties: false, properties: admissionProperties },
-    holdSeconds: int(1, 86_400, 'How long a reservation holds its units before they go back on sale', {
-      default: DEFAULT_HOLD_SECONDS,
-    }),
+    holdSeconds: int(
+      SALE_LIMITS.holdSeconds,
+      'How long a reservation holds its units before they go back on sale',
+      {
+        default: SALE_DEFAULTS.holdSeconds,
+      },
+    ),
   },
 } as const;
 
@@ -114,7 +139,7 @@ const statsSchema = {
       description: 'admitted: since the start; active: sessions running and not checked out',
     },
     orders: {
-      ...counts('pending', 'confirmed', 'failed', 'expired'),
+      ...counts(...PUBLIC_ORDER_STATUSES),
       description: 'failed includes orders PostgreSQL refused as an oversell',
     },
   },

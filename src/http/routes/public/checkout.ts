@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { OrderRecord } from '../../../db/records.ts';
 import { FlashsaleError } from '../../../domain/errors.ts';
 import type { Hold } from '../../../domain/hold.ts';
+import { type PublicOrderStatus, publicOrderStatus } from '../../../domain/order.ts';
 import { checkout, parseOrderId } from '../../../orders/checkout.ts';
 import type { HttpContext } from '../../context.ts';
 import {
@@ -11,19 +11,12 @@ import {
   checkoutBody,
   checkoutHeaders,
   errors,
-  type ORDER_STATUSES,
   orderParams,
   orderSchema,
   saleParams,
   USER_TOKEN_SECURITY,
 } from '../../schemas.ts';
 import { authenticate, callerOf } from './common.ts';
-
-type PublicOrderStatus = (typeof ORDER_STATUSES)[number];
-
-/** 'rejected' is PostgreSQL refusing an oversell: to the buyer, the order failed. */
-const fromRecord = (status: OrderRecord['status']): PublicOrderStatus =>
-  status === 'rejected' ? 'failed' : status;
 
 /** Before the worker writes the row, the hold tells; a confirmed hold's row is moments away. */
 function fromHold(hold: Hold): PublicOrderStatus {
@@ -111,7 +104,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       if (record !== null) {
         if (record.saleId !== id.saleId || record.userId !== userId) throw notFound();
         const { saleId, quantity, amountCents, currency } = record;
-        return { orderId, saleId, quantity, amountCents, currency, status: fromRecord(record.status) };
+        return { orderId, saleId, quantity, amountCents, currency, status: publicOrderStatus(record.status) };
       }
 
       const hold = await app.engine.getHold(id.saleId, id.holdId).catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FlashsaleError } from '../../../domain/errors.ts';
-import type { QueueStatus } from '../../../domain/queue.ts';
+import type { PublicQueueState, QueueStatus } from '../../../domain/queue.ts';
 import type { HttpContext } from '../../context.ts';
 import {
   BUYER_ROUTE_ERRORS,
@@ -12,7 +12,7 @@ import {
 import { authenticate, callerOf } from './common.ts';
 
 interface QueueAnswer {
-  state: Exclude<QueueStatus['state'], 'not_in_queue'>;
+  state: PublicQueueState;
   position: number | null;
   ahead: number | null;
   etaSeconds: number | null;

@@ -1,6 +1,7 @@
 --[[
   Status codes (and two tiny helpers every script needs): the first element of every script's reply. `src/engine/redis/codes.ts` maps them,
-  in one place, to FlashsaleError codes. Negative = refusal; 0 = done; positive = done, look again.
+  in one place, to FlashsaleError codes, under the same names (test/unit/luaCodes.test.ts fails when the
+  two disagree). Negative = refusal; 0 = done; positive = done, look again.
 ]]
 local OK = 0
 local IDEM_REPEAT = 1 -- reserve: this (user, idempotency key) already has a hold; its id follows
