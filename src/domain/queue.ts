@@ -2,14 +2,14 @@ import type { SaleState } from './sale.ts';
 import { placeOf } from './shuffle.ts';
 
 /**
- * Waiting-room rules that need no I/O. Both engine adapters keep the same counters and call these
- * (the Redis adapter mirrors `MemoryEngine.admit` step for step in `lua/admit.lua`).
+ * The waiting room's model and how a user's status is read from it (no I/O). How the model changes
+ * (the admission step) and how a snapshot is built are in `waitingRoom.ts`.
  *
  * Model: joining takes the next ticket; a ticket's place in line is the ticket itself, or its shuffled
  * place for pre-queue tickets of a shuffled sale. The room admits by advancing `serving`: every place
  * at or below it may shop. Each admission step is recorded in a window (steps less than a second apart
  * share one), and a window's users' sessions end `sessionSeconds` after the window opened. Active
- * shoppers = admitted in live windows minus those whose checkout freed their slot (derived, never stored).
+ * shoppers = admitted in live windows minus those whose checkout freed their slot (derived from the windows).
  */
 export interface AdmissionWindow {
   /** When the window opened: its users' sessions end at `at + sessionMs`. */
@@ -59,21 +59,6 @@ export interface QueueSnapshot {
   shuffleKeys: number[] | null;
   /** Live windows, oldest first. */
   windows: AdmissionWindow[];
-}
-
-/**
- * Token bucket in thousandths of an admission (integers, so Lua and JavaScript agree exactly):
- * refills `perSecond` per second, holds at most one second's worth.
- */
-export function refillAllowance(
-  allowanceMilli: number,
-  lastStepAt: number | null,
-  now: number,
-  perSecond: number,
-): number {
-  if (lastStepAt === null) return perSecond * 1000;
-  const elapsed = Math.max(0, now - lastStepAt);
-  return Math.min(perSecond * 1000, allowanceMilli + elapsed * perSecond);
 }
 
 /** Admitted users whose session is running and who have not freed their slot. */

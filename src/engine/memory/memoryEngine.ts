@@ -7,9 +7,7 @@ import {
   findWindow,
   type QueueSnapshot,
   type QueueStatus,
-  refillAllowance,
   statusFromSnapshot,
-  WINDOW_MERGE_MS,
 } from '../../domain/queue.ts';
 import {
   normalizeSale,
@@ -19,6 +17,7 @@ import {
   saleState,
 } from '../../domain/sale.ts';
 import { placeOf, shuffleKeys } from '../../domain/shuffle.ts';
+import { admissionStep, prequeueSizeAt, queueSnapshot } from '../../domain/waitingRoom.ts';
 import type { AdmitResult, Clock, CreateSaleOptions, SaleEngine, SaleStats, SaleView } from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
 
@@ -42,7 +41,7 @@ interface MemorySale {
   allowanceMilli: number;
   lastStepAt: number | null;
   windows: AdmissionWindow[];
-  keys: number[] | null;
+  shuffleKeys: number[] | null;
   shoppers: Map<string, Shopper>;
   holds: Map<string, Hold>;
   /** Holds still held, in reservation order — which is deadline order, as holdSeconds is per sale. */
@@ -76,7 +75,7 @@ export class MemoryEngine implements SaleEngine {
       allowanceMilli: 0,
       lastStepAt: null,
       windows: [],
-      keys: settings.queueing === 'shuffle' ? shuffleKeys(settings.shuffleSeed) : null,
+      shuffleKeys: settings.queueing === 'shuffle' ? shuffleKeys(settings.shuffleSeed) : null,
       shoppers: new Map(),
       holds: new Map(),
       live: new Set(),
@@ -144,41 +143,17 @@ export class MemoryEngine implements SaleEngine {
   async admit(saleId: string): Promise<AdmitResult> {
     const sale = this.mustGet(saleId);
     const now = this.clock.now();
-    const { perSecond, maxActive, sessionSeconds } = sale.settings.admission;
-    const sessionMs = sessionSeconds * 1000;
-    this.freeze(sale, now);
-    while (sale.windows.length > 0 && (sale.windows[0] as AdmissionWindow).at + sessionMs <= now) {
-      sale.windows.shift();
+    const step = admissionStep(sale, sale.windows, sale.settings, this.state(sale, now), now);
+    sale.prequeueSize = step.prequeueSize;
+    sale.windows.splice(0, step.expired);
+    if (step.window !== null) {
+      if (step.merged) sale.windows[sale.windows.length - 1] = step.window;
+      else sale.windows.push(step.window);
     }
-    sale.allowanceMilli = refillAllowance(sale.allowanceMilli, sale.lastStepAt, now, perSecond);
-    sale.lastStepAt = now;
-    const active = activeShoppers(sale.windows, now, sessionMs);
-    let admitted = 0;
-    if (this.state(sale, now) === 'live') {
-      admitted = Math.max(
-        0,
-        Math.min(Math.floor(sale.allowanceMilli / 1000), maxActive - active, sale.issued - sale.serving),
-      );
-    }
-    if (admitted > 0) {
-      const last = sale.windows.at(-1);
-      if (last && now - last.at < WINDOW_MERGE_MS && last.toPlace === sale.serving) {
-        last.toPlace += admitted;
-        last.count += admitted;
-      } else {
-        const fromPlace = sale.serving + 1;
-        sale.windows.push({
-          at: now,
-          fromPlace,
-          toPlace: sale.serving + admitted,
-          count: admitted,
-          freed: 0,
-        });
-      }
-      sale.serving += admitted;
-      sale.allowanceMilli -= admitted * 1000;
-    }
-    return { admitted, serving: sale.serving, active: active + admitted };
+    sale.serving = step.serving;
+    sale.allowanceMilli = step.allowanceMilli;
+    sale.lastStepAt = step.lastStepAt;
+    return { admitted: step.admitted, serving: step.serving, active: step.active };
   }
 
   async reserve(request: ReserveRequest): Promise<Hold> {
@@ -303,7 +278,7 @@ export class MemoryEngine implements SaleEngine {
   /** A checkout frees the shopper's active slot for the next in line, once. */
   private freeSlot(sale: MemorySale, shopper: Shopper, now: number): void {
     if (shopper.slotFreed) return;
-    const place = placeOf(shopper.ticket, sale.prequeueSize, sale.keys);
+    const place = placeOf(shopper.ticket, sale.prequeueSize, sale.shuffleKeys);
     if (place === null || place > sale.serving) return;
     const window = findWindow(sale.windows, place);
     if (window === null || window.at + sale.settings.admission.sessionSeconds * 1000 <= now) return;
@@ -313,7 +288,7 @@ export class MemoryEngine implements SaleEngine {
 
   /** At the start, the pre-queue's size is fixed: its tickets are the ones the shuffle orders. */
   private freeze(sale: MemorySale, now: number): void {
-    if (sale.prequeueSize === null && now >= sale.settings.startsAt) sale.prequeueSize = sale.issued;
+    sale.prequeueSize = prequeueSizeAt(sale.prequeueSize, sale.issued, sale.settings.startsAt, now);
   }
 
   private state(sale: MemorySale, now: number) {
@@ -321,22 +296,7 @@ export class MemoryEngine implements SaleEngine {
   }
 
   private snapshotAt(sale: MemorySale, now: number): QueueSnapshot {
-    const sessionMs = sale.settings.admission.sessionSeconds * 1000;
-    const windows = sale.windows.filter((w) => w.at + sessionMs > now).map((w) => ({ ...w }));
-    return {
-      saleId: sale.settings.id,
-      takenAt: now,
-      saleState: this.state(sale, now),
-      startsAt: sale.settings.startsAt,
-      sessionMs,
-      issued: sale.issued,
-      // Not frozen yet but past the start: no one joined since, so the size is what was issued.
-      prequeueSize: sale.prequeueSize ?? (now >= sale.settings.startsAt ? sale.issued : null),
-      serving: sale.serving,
-      active: activeShoppers(windows, now, sessionMs),
-      shuffleKeys: sale.keys,
-      windows,
-    };
+    return queueSnapshot(sale, this.state(sale, now), sale.windows, now);
   }
 
   private statusAt(sale: MemorySale, userId: string, now: number): QueueStatus {

@@ -1,6 +1,7 @@
 import type { Hold, HoldStatus, ReleaseReason } from '../../domain/hold.ts';
-import { type AdmissionWindow, activeShoppers, type QueueSnapshot } from '../../domain/queue.ts';
+import type { AdmissionWindow, QueueSnapshot } from '../../domain/queue.ts';
 import { type SaleFlags, type SaleSettings, type StockCounts, saleState } from '../../domain/sale.ts';
+import { queueSnapshot } from '../../domain/waitingRoom.ts';
 import type { SaleView } from '../types.ts';
 
 /**
@@ -131,27 +132,7 @@ export function saleView(sale: StoredSale, now: number): SaleView {
   };
 }
 
-/** Live windows only, as the memory engine's snapshot has them. */
-export function liveWindows(sale: StoredSale, windows: AdmissionWindow[], now: number): AdmissionWindow[] {
-  const sessionMs = sale.settings.admission.sessionSeconds * 1000;
-  return windows.filter((w) => w.at + sessionMs > now);
-}
-
+/** The snapshot from a read reply: `windows` as the script returned them ('all' or 'status'). */
 export function saleSnapshot(sale: StoredSale, windows: AdmissionWindow[], now: number): QueueSnapshot {
-  const sessionMs = sale.settings.admission.sessionSeconds * 1000;
-  const live = liveWindows(sale, windows, now);
-  return {
-    saleId: sale.settings.id,
-    takenAt: now,
-    saleState: stateAt(sale, now),
-    startsAt: sale.settings.startsAt,
-    sessionMs,
-    issued: sale.issued,
-    // Not frozen yet but past the start: no one joined since, so the size is what was issued.
-    prequeueSize: sale.prequeueSize ?? (now >= sale.settings.startsAt ? sale.issued : null),
-    serving: sale.serving,
-    active: activeShoppers(live, now, sessionMs),
-    shuffleKeys: sale.shuffleKeys,
-    windows: live,
-  };
+  return queueSnapshot(sale, stateAt(sale, now), windows, now);
 }

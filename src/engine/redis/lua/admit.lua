@@ -1,7 +1,10 @@
 --[[
-  One admission step (MemoryEngine.admit, step for step): freeze the pre-queue, drop expired
-  windows, refill the token bucket, then advance `serving` within the allowance, the free active
-  slots and the tickets issued. Steps less than WINDOW_MERGE_MS apart share a window.
+  One admission step. The arithmetic mirrors admissionStep() in src/domain/waitingRoom.ts line for
+  line (same names, same order; the memory engine calls that function), then the changes are written
+  as MemoryEngine.admit applies them. Differences are of storage only: the windows are read from the
+  windows hash one at a time, and the sum TypeScript computes over the stored windows (`active`
+  before expiry) is kept in that hash's 'active' field. A change here goes there too, and the other
+  way round; test/contract/engine.differential.test.ts runs both against each other.
 
   Input:
     KEYS[1] meta key
@@ -17,52 +20,71 @@
 --- @include "saleState"
 --- @include "windows"
 
+-- Mirrors refillAllowance() in src/domain/waitingRoom.ts.
+local function refillAllowance(allowanceMilli, lastStepAt, now, perSecond)
+  if lastStepAt == nil then return perSecond * 1000 end
+  local elapsed = math.max(0, now - lastStepAt)
+  return math.min(perSecond * 1000, allowanceMilli + elapsed * perSecond)
+end
+
 local metaKey, windowsKey = KEYS[1], KEYS[2]
 local now = tonumber(ARGV[1])
 local m = readMeta(metaKey)
 if m == nil then return { ERR_SALE_NOT_FOUND } end
+local state = saleState(m, now)
+
+-- admissionStep(room = m, windows = stored [head, tail), sale = m, state, now)
 local sessionMs = m.sessionSeconds * 1000
-freeze(metaKey, m, now)
+local prequeueSize = prequeueSizeAt(m.prequeueSize, m.issued, m.startsAt, now)
 
--- Expired sessions end: windows are in time order, so the expired ones are at the head.
+-- Active before expiry: the stored sum. Expired sessions end at the head (windows are in time order).
 local head, tail, active = windowBounds(windowsKey)
-while head < tail do
-  local w = getWindow(windowsKey, head)
+local expired = 0
+while head + expired < tail do
+  local w = getWindow(windowsKey, head + expired)
   if w.at + sessionMs > now then break end
-  redis.call('HDEL', windowsKey, fmt(head))
   active = active - (w.count - w.freed)
-  head = head + 1
+  expired = expired + 1
 end
 
--- Token bucket in thousandths (refillAllowance in domain/queue.ts).
-local full = m.perSecond * 1000
-local allowance = full
-if m.lastStepAt ~= nil then
-  allowance = math.min(full, (m.allowanceMilli or 0) + math.max(0, now - m.lastStepAt) * m.perSecond)
-end
+local allowanceMilli = refillAllowance(m.allowanceMilli, m.lastStepAt, now, m.perSecond)
 
 local admitted = 0
-if saleState(m, now) == 'live' then
-  admitted = math.max(0, math.min(math.floor(allowance / 1000), m.maxActive - active, m.issued - m.serving))
+if state == 'live' then
+  admitted = math.max(0, math.min(math.floor(allowanceMilli / 1000), m.maxActive - active, m.issued - m.serving))
 end
-local activeBefore = active
+local window = nil
+local merged = false
+local serving = m.serving
 if admitted > 0 then
   local last = nil
-  if tail > head then last = getWindow(windowsKey, tail - 1) end
-  if last ~= nil and now - last.at < WINDOW_MERGE_MS and last.toPlace == m.serving then
-    last.toPlace = last.toPlace + admitted
-    last.count = last.count + admitted
-    putWindow(windowsKey, tail - 1, last)
+  if tail > head + expired then last = getWindow(windowsKey, tail - 1) end
+  if last ~= nil and now - last.at < WINDOW_MERGE_MS and last.toPlace == serving then
+    window = {
+      at = last.at, fromPlace = last.fromPlace, toPlace = last.toPlace + admitted,
+      count = last.count + admitted, freed = last.freed,
+    }
+    merged = true
   else
-    local w = { at = now, fromPlace = m.serving + 1, toPlace = m.serving + admitted, count = admitted, freed = 0 }
-    putWindow(windowsKey, tail, w)
+    window = { at = now, fromPlace = serving + 1, toPlace = serving + admitted, count = admitted, freed = 0 }
+  end
+  serving = serving + admitted
+  allowanceMilli = allowanceMilli - admitted * 1000
+end
+active = active + admitted
+
+-- Apply the step.
+if prequeueSize ~= m.prequeueSize then redis.call('HSET', metaKey, 'prequeueSize', fmt(prequeueSize)) end
+for i = head, head + expired - 1 do redis.call('HDEL', windowsKey, fmt(i)) end
+head = head + expired
+if window ~= nil then
+  if merged then
+    putWindow(windowsKey, tail - 1, window)
+  else
+    putWindow(windowsKey, tail, window)
     tail = tail + 1
   end
-  m.serving = m.serving + admitted
-  allowance = allowance - admitted * 1000
-  active = active + admitted
 end
-
 redis.call('HSET', windowsKey, 'head', fmt(head), 'tail', fmt(tail), 'active', fmt(active))
-redis.call('HSET', metaKey, 'serving', fmt(m.serving), 'allowanceMilli', fmt(allowance), 'lastStepAt', fmt(now))
-return { OK, admitted, m.serving, activeBefore + admitted }
+redis.call('HSET', metaKey, 'serving', fmt(serving), 'allowanceMilli', fmt(allowanceMilli), 'lastStepAt', fmt(now))
+return { OK, admitted, serving, active }

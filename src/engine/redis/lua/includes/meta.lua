@@ -30,10 +30,18 @@ local function metaPairs(metaKey)
   return fieldPairs(metaKey, META_FIELDS)
 end
 
--- At the start the pre-queue's size is fixed: its tickets are the ones the shuffle orders.
+-- The pre-queue's size at `now`. Mirrors prequeueSizeAt() in src/domain/waitingRoom.ts line for line:
+-- fixed at the start to the tickets issued by then; until stored, what was issued is the size.
+local function prequeueSizeAt(prequeueSize, issued, startsAt, now)
+  if prequeueSize == nil and now >= startsAt then return issued end
+  return prequeueSize
+end
+
+-- Stores the pre-queue's size once it is fixed (its tickets are the ones the shuffle orders).
 local function freeze(metaKey, m, now)
-  if m.prequeueSize == nil and now >= m.startsAt then
-    m.prequeueSize = m.issued
-    redis.call('HSET', metaKey, 'prequeueSize', fmt(m.issued))
+  local size = prequeueSizeAt(m.prequeueSize, m.issued, m.startsAt, now)
+  if size ~= m.prequeueSize then
+    m.prequeueSize = size
+    redis.call('HSET', metaKey, 'prequeueSize', fmt(size))
   end
 end

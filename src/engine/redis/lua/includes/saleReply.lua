@@ -17,9 +17,8 @@ local function saleReply(metaKey, windowsKey, windowsMode, ticket, now)
     local place = nil
     local t = tonumber(ticket or '0')
     if t > 0 then
-      -- As the snapshot has it: past the start but not frozen yet, the pre-queue is what was issued.
-      local prequeueSize = m.prequeueSize
-      if prequeueSize == nil and now >= m.startsAt then prequeueSize = m.issued end
+      -- The size the snapshot will have (queueSnapshot in src/domain/waitingRoom.ts).
+      local prequeueSize = prequeueSizeAt(m.prequeueSize, m.issued, m.startsAt, now)
       place = placeOf(t, prequeueSize, parseShuffleKeys(m.shuffleKeys))
     end
     windows = statusWindows(windowsKey, m.sessionSeconds * 1000, now, place)
