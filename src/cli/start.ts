@@ -78,8 +78,8 @@ const HELP = `usage: flashsale start
 All-in-one (what \`npm start\` runs): the HTTP API, the order worker and its ticks in this process,
 plus a demo sale (100 pairs of sneakers, 2 per buyer, a shuffled pre-queue) whose waiting room
 opens at once and whose sale opens ${DEMO_OPENS_IN_MS / 1000} s later. Prints the URLs, the admin key and a
-buyer's walk through the API with curl. Embedded shape unless REDIS_URL is set. Stops gracefully on SIGTERM or
-SIGINT, like \`flashsale serve\`.
+buyer's walk through the API with curl. Embedded shape unless REDIS_URL is set. Stops gracefully
+on SIGTERM or SIGINT, like \`flashsale serve\`.
 
 Options: none. Environment (README.md, Configuration, has every variable):
 ${SERVICE_ENVIRONMENT}
