@@ -1,18 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx flashsale …` works without a build step.
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The `flashsale` command: the compiled CLI, run in this very process, so that a process manager's
+// SIGTERM reaches the service itself. dist/ ships in the package; in a checkout `npm install` (or
+// `npm run build`) makes it.
+import { existsSync } from 'node:fs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...process.argv.slice(2)],
-  { stdio: 'inherit' },
-);
-// A process manager sends SIGTERM to this wrapper only: pass it on, so `serve` and `worker` shut down
-// gracefully. Ctrl-C already reaches the child (the terminal signals the whole process group): wait
-// for it instead of signalling it a second time, which would force its exit.
-process.on('SIGTERM', () => child.kill('SIGTERM'));
-process.on('SIGINT', () => {});
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  console.error('flashsale: dist/ is missing; in a checkout of the sources, run `npm run build` first');
+  process.exit(1);
+}
+await import(main.href);

@@ -1,29 +1,25 @@
 /**
- * `flashsale serve` and `flashsale start`: the HTTP service's lifecycle. Listen, run until SIGTERM or
- * SIGINT, then shut down in order: stop accepting and finish the requests in flight (server.close),
- * stop the worker (its jobs in flight finish), close the stores.
+ * `flashsale serve`: the HTTP API alone, as many processes as wanted in the production shape; in the
+ * embedded shape it also runs the worker, since the engine and the jobs live in its process.
  */
-import net from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { type App, createApp } from '../app.ts';
-import { type Config, ConfigError } from '../config.ts';
-import { createHttpContext, type HttpContext } from '../http/context.ts';
-import { buildServer } from '../http/server.ts';
-import { recover, startWorker } from '../orders/worker.ts';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { isSharedByProcesses } from '../shapes/index.ts';
+import { type Command, expectNoArgs, SERVICE_ENVIRONMENT } from './command.ts';
+import { type Running, runService } from './service.ts';
 
-/** Past this, a shutdown that still waits (a client that never finishes its request) is cut short. */
-const SHUTDOWN_TIMEOUT_MS = 30_000;
+const HELP = `usage: flashsale serve
 
-export interface Running {
-  app: App;
-  ctx: HttpContext;
-  server: FastifyInstance;
-  /** The listening address, e.g. http://127.0.0.1:3000. */
-  url: string;
-  /** Whether this process also runs the order worker and the ticks. */
-  worker: boolean;
-}
+The HTTP API on HOST:PORT; prints where it listens. With REDIS_URL (production shape) run as many as
+wanted, next to \`flashsale worker\` processes; FLASHSALE_USER_SECRET and FLASHSALE_ADMIN_KEY are then
+required, so that every process accepts the same tokens. Without REDIS_URL (embedded shape) it also
+runs the order worker and its ticks.
+
+On SIGTERM or SIGINT it stops accepting, finishes the requests and jobs in flight, closes the stores
+and exits 0; a second signal, or 30 s without finishing, forces the exit (code 1).
+
+Options: none. Environment (README.md, Configuration, has every variable):
+${SERVICE_ENVIRONMENT}
+  FLASHSALE_LOG_LEVEL    fatal, error, warn, info (default), debug, silent`;
 
 /**
  * In the production shape any number of API processes serve the same sales, so a buyer's token must
@@ -38,89 +34,14 @@ export function checkServeConfig(config: Readonly<Config>): void {
   ].filter((name) => name !== null);
   if (missing.length > 0) {
     throw new ConfigError(
-      `${missing.join(' and ')} must be set in the ${config.shape} shape: every API process must accept the same ` +
+      `${missing.join(' and ')} must be set when REDIS_URL is set: every API process must accept the same ` +
         'user tokens and admin key (see README.md, Configuration)',
     );
   }
 }
 
-/** Fails before anything is opened (a PGlite directory must not be shared by two processes). */
-async function checkPortFree(host: string, port: number): Promise<void> {
-  if (port === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', (error) => reject(listenError(error, host, port)));
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
-  });
-}
-
-function listenError(error: Error & { code?: string }, host: string, port: number): Error {
-  if (error.code === 'EADDRINUSE') {
-    return new ConfigError(`port ${port} on ${host} is already in use: stop what runs there, or set PORT`);
-  }
-  if (error.code === 'EACCES') return new ConfigError(`not allowed to listen on port ${port}: set PORT`);
-  if (error.code === 'EADDRNOTAVAIL')
-    return new ConfigError(`HOST ${host} is not an address of this machine`);
-  return error;
-}
-
-/**
- * Runs the service until a signal, then shuts it down; resolves with the exit code. `withWorker`
- * also runs the order worker and the ticks in this process: required in the embedded shape, where
- * the engine and the job queue live in this process and nothing else could run them.
- */
-export async function runService(
-  config: Readonly<Config>,
-  options: { withWorker: boolean; onListening(running: Running): Promise<void> | void },
-): Promise<number> {
-  await checkPortFree(config.host, config.port);
-  const app = await createApp(config);
-  let stopWorker: (() => Promise<void>) | null = null;
-  let server: FastifyInstance | null = null;
-  const shutdown = async () => {
-    // server.close() closes idle keep-alive connections once, when called; a connection whose request
-    // finishes later would hold the shutdown open until the client hangs up. Close those as they idle.
-    const sweep = setInterval(() => server?.server.closeIdleConnections(), 100);
-    await server?.close().finally(() => clearInterval(sweep));
-    await stopWorker?.();
-    await app.close();
-  };
-  try {
-    if (options.withWorker) {
-      const recovered = await recover(app);
-      if (recovered.loaded + recovered.settled > 0) app.log.info(recovered, 'engine state recovered');
-      stopWorker = startWorker(app);
-    }
-    const ctx = await createHttpContext(app);
-    server = await buildServer(ctx);
-    const url = await server.listen({ host: config.host, port: config.port }).catch((error: Error) => {
-      throw listenError(error, config.host, config.port);
-    });
-    await options.onListening({ app, ctx, server, url, worker: options.withWorker });
-  } catch (error) {
-    await shutdown().catch(() => undefined);
-    throw error;
-  }
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  console.log(`${signal}: shutting down (finishing the requests and jobs in flight; again to force)`);
-  const force = (why: string) => {
-    console.error(`shutdown ${why}: exiting now`);
-    process.exit(1);
-  };
-  process.once('SIGTERM', () => force('forced'));
-  process.once('SIGINT', () => force('forced'));
-  setTimeout(() => force(`still waiting after ${SHUTDOWN_TIMEOUT_MS / 1000} s`), SHUTDOWN_TIMEOUT_MS).unref();
-  await shutdown();
-  console.log('stopped');
-  return 0;
-}
-
 /** What `serve` prints once listening: the address, and the admin key if this process made it up. */
-export function printListening({ app, ctx, url, worker }: Running): void {
+function printListening({ app, ctx, url, worker }: Running): void {
   console.log(
     `flashsale API listening on ${url} (${app.shape.name} shape${worker ? ', with the order worker' : ''})`,
   );
@@ -129,3 +50,15 @@ export function printListening({ app, ctx, url, worker }: Running): void {
     console.log(`  admin key (generated; set FLASHSALE_ADMIN_KEY to choose it): ${ctx.adminKey}`);
   }
 }
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'the HTTP API on HOST:PORT (embedded shape: with the worker in-process)',
+  help: HELP,
+  async run(args) {
+    expectNoArgs(args);
+    const config = loadConfig();
+    checkServeConfig(config);
+    return runService(config, { withWorker: !isSharedByProcesses(config), onListening: printListening });
+  },
+};

@@ -15,12 +15,9 @@ import { progressLine, startProgress } from '../sim/progress.ts';
 import { buildReport, summaryText } from '../sim/report.ts';
 import { Simulation } from '../sim/runner.ts';
 import { checkReachable, fetchStats, prepareSale, SimError, saleAction } from '../sim/sale.ts';
+import type { Command } from './command.ts';
 
 function parse(args: string[]): SimOptions | number {
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(SIMULATE_USAGE);
-    return 0;
-  }
   try {
     return parseSimArgs(args, process.env);
   } catch (error) {
@@ -93,7 +90,7 @@ async function simulate(options: SimOptions, admin: AdminClient): Promise<number
   return exitCodeOf(report.invariants);
 }
 
-export async function runSimulate(args: string[]): Promise<number> {
+async function runSimulate(args: string[]): Promise<number> {
   const options = parse(args);
   if (typeof options === 'number') return options;
   const admin = new AdminClient(options.url, options.adminKey ?? '');
@@ -107,3 +104,10 @@ export async function runSimulate(args: string[]): Promise<number> {
     await admin.close();
   }
 }
+
+export const simulateCommand: Command = {
+  name: 'simulate',
+  summary: 'a flash sale of N virtual buyers against the API (--help for options)',
+  help: SIMULATE_USAGE,
+  run: runSimulate,
+};

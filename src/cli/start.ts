@@ -3,10 +3,11 @@
  * process (embedded shape unless REDIS_URL is set), plus a demo sale that opens shortly after the
  * start, so a buyer — curl, a script, the browsable docs — can go through a whole drop right away.
  */
-import type { Config } from '../config.ts';
+import { type Config, loadConfig } from '../config.ts';
 import type { SaleView } from '../engine/types.ts';
 import { publishSale } from '../sales/publish.ts';
-import { type Running, runService } from './serve.ts';
+import { type Command, expectNoArgs, SERVICE_ENVIRONMENT } from './command.ts';
+import { type Running, runService } from './service.ts';
 
 export const DEMO_OPENS_IN_MS = 20_000;
 
@@ -66,7 +67,19 @@ function printBanner(running: Running, sale: SaleView): void {
   console.log(lines.join('\n'));
 }
 
-export function runStart(config: Readonly<Config>): Promise<number> {
+const HELP = `usage: flashsale start
+
+All-in-one (what \`npm start\` runs): the HTTP API, the order worker and its ticks in this process,
+plus a demo sale (100 pairs of sneakers, 2 per buyer, a shuffled pre-queue) whose waiting room
+opens at once and whose sale opens ${DEMO_OPENS_IN_MS / 1000} s later. Prints the URLs, the admin key and a
+buyer's walk through the API with curl. Embedded shape unless REDIS_URL is set. Stops gracefully
+on SIGTERM or SIGINT, like \`flashsale serve\`.
+
+Options: none. Environment (README.md, Configuration, has every variable):
+${SERVICE_ENVIRONMENT}
+  FLASHSALE_LOG_LEVEL    fatal, error, warn (default for start), info, debug, silent`;
+
+function runStart(config: Readonly<Config>): Promise<number> {
   return runService(config, {
     withWorker: true,
     async onListening(running) {
@@ -74,3 +87,15 @@ export function runStart(config: Readonly<Config>): Promise<number> {
     },
   });
 }
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'all-in-one: API + worker + a demo sale (what `npm start` runs)',
+  help: HELP,
+  run(args) {
+    expectNoArgs(args);
+    const config = loadConfig();
+    // A console for a person: their own log level if they chose one, else warnings only.
+    return runStart(process.env.FLASHSALE_LOG_LEVEL ? config : { ...config, logLevel: 'warn' });
+  },
+};

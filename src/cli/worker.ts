@@ -1,0 +1,43 @@
+/**
+ * `flashsale worker`: order jobs, the hold sweeper, admission steps and loading sales from the
+ * catalog, until SIGTERM or SIGINT; then the jobs in flight finish and the stores close.
+ */
+import { createApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { recover, startWorker } from '../orders/worker.ts';
+import { type Command, expectNoArgs, STORES_ENVIRONMENT } from './command.ts';
+
+const HELP = `usage: flashsale worker
+
+Runs the order jobs, the hold sweeper, the admission steps and the loading of sales from the catalog,
+after recovering the engine's state (safe on every start). Meant for the production shape (REDIS_URL):
+run any number of them next to \`flashsale serve\`. In the embedded shape the engine lives inside the
+\`start\` or \`serve\` process, which runs its own worker.
+
+On SIGTERM or SIGINT it finishes the jobs in flight, closes the stores and exits 0.
+
+Options: none. Environment (README.md, Configuration, has every variable):
+${STORES_ENVIRONMENT}
+  FLASHSALE_WORKER_CONCURRENCY   order jobs run at once (default 16)
+  FLASHSALE_LOG_LEVEL    fatal, error, warn, info (default), debug, silent`;
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'run order jobs, the hold sweeper, admission steps and sale loading',
+  help: HELP,
+  async run(args) {
+    expectNoArgs(args);
+    const app = await createApp(loadConfig());
+    const recovered = await recover(app);
+    const stop = startWorker(app);
+    app.log.info({ shape: app.shape.name, ...recovered }, 'worker running');
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    app.log.info('worker stopping: finishing jobs in flight');
+    await stop();
+    await app.close();
+    return 0;
+  },
+};
