@@ -43,7 +43,7 @@ export function checkServeConfig(config: Readonly<Config>): void {
 /** What `serve` prints once listening: the address, and the admin key if this process made it up. */
 function printListening({ app, ctx, url, worker }: Running): void {
   console.log(
-    `flashsale API listening on ${url} (${app.shape.name} shape${worker ? ', with the order worker' : ''})`,
+    `flashsale API listening on ${url} (${app.shape.inProcess ? 'embedded' : 'production'} shape${worker ? ', with the order worker' : ''})`,
   );
   console.log(`  docs ${url}/docs, OpenAPI ${url}/openapi.json, probes ${url}/healthz and ${url}/readyz`);
   if (app.config.adminKey === null) {
