@@ -14,7 +14,7 @@ import { OrderStore } from './db/orderStore.ts';
 import { openPglite } from './db/pglite.ts';
 import { openPostgres } from './db/postgres.ts';
 import type { SaleCatalog } from './db/records.ts';
-import { FlashsaleError } from './domain/errors.ts';
+import { FlashsaleError, isFlashsaleError } from './domain/errors.ts';
 import { normalizeSale, type SaleInput, type SaleSettings } from './domain/sale.ts';
 import { MemoryEngine } from './engine/memory/memoryEngine.ts';
 import { RedisEngine } from './engine/redis/redisEngine.ts';
@@ -170,7 +170,7 @@ export async function publishSale(
   try {
     return await app.engine.createSale(settings);
   } catch (error) {
-    if (!(error instanceof FlashsaleError && error.code === 'SALE_EXISTS')) throw error;
+    if (!isFlashsaleError(error, 'SALE_EXISTS')) throw error;
     return (await app.engine.getSale(settings.id)) as SaleView;
   }
 }

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { type App, createApp, openDatabase, publishSale, recover, startWorker } from '../app.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { migrate } from '../db/migrate.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { isFlashsaleError } from '../domain/errors.ts';
 import { auditSale, formatAudit } from '../orders/audit.ts';
 import { runStart } from './demo.ts';
 import { checkServeConfig, printListening, runService } from './serve.ts';
@@ -141,8 +141,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof ConfigError) console.error(`configuration error: ${error.message}`);
-    else if (error instanceof FlashsaleError) console.error(`${error.code}: ${error.message}`);
-    else console.error(error);
+    else if (isFlashsaleError(error)) {
+      // An UNAVAILABLE at start carries the driver's error (which host, which port): the operator needs it.
+      const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+      console.error(`${error.code}: ${error.message}${cause}`);
+    } else console.error(error);
     process.exit(1);
   },
 );

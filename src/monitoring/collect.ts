@@ -8,7 +8,7 @@
  */
 import type { App } from '../app.ts';
 import type { OrderStatus } from '../db/records.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { isFlashsaleError } from '../domain/errors.ts';
 import type { SaleState } from '../domain/sale.ts';
 import type { SaleStats } from '../engine/types.ts';
 import type { JobCounts } from '../orders/jobs/types.ts';
@@ -52,7 +52,7 @@ async function until<T>(deadline: number, run: () => Promise<T>): Promise<Outcom
     .then(
       (value): Outcome<T> => ({ ok: true, value }),
       (error: unknown): Outcome<T> =>
-        error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND'
+        isFlashsaleError(error, 'SALE_NOT_FOUND')
           ? { ok: false, missing: true }
           : { ok: false },
     );

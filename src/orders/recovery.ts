@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { SaleRecord } from '../db/records.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { isFlashsaleError } from '../domain/errors.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import type { PaymentProvider } from './payments.ts';
 
@@ -27,7 +27,7 @@ export async function loadMissingSale(
     await engine.createSale(sale, { sold });
     return true;
   } catch (error) {
-    if (error instanceof FlashsaleError && error.code === 'SALE_EXISTS') return false;
+    if (isFlashsaleError(error, 'SALE_EXISTS')) return false;
     throw error;
   }
 }
@@ -43,7 +43,7 @@ export async function settleLostOrders(
     const page = await deps.store.pendingOrders(batch, kept);
     for (const order of page) {
       const hold = await deps.engine.getHold(order.saleId, order.holdId).catch((error: unknown) => {
-        if (error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND') return null;
+        if (isFlashsaleError(error, 'SALE_NOT_FOUND')) return null;
         throw error;
       });
       if (hold !== null) {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Cluster, Redis } from 'ioredis';
-import { FlashsaleError } from '../../domain/errors.ts';
+import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
 import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
 import {
   activeShoppers,
@@ -78,7 +78,7 @@ export class RedisEngine implements SaleEngine {
       const { sale } = await this.read(saleId, false);
       return saleView(sale, this.clock.now());
     } catch (error) {
-      if (error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND') return null;
+      if (isFlashsaleError(error, 'SALE_NOT_FOUND')) return null;
       throw error;
     }
   }

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { publishSale } from '../../app.ts';
 import type { SaleRecord } from '../../db/records.ts';
-import { FlashsaleError } from '../../domain/errors.ts';
+import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
 import {
   type AdmissionSettings,
   DEFAULT_ADMISSION,
@@ -177,7 +177,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
     try {
       return await fn();
     } catch (error) {
-      if (!(error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND')) throw error;
+      if (!isFlashsaleError(error, 'SALE_NOT_FOUND')) throw error;
       const record = await recordOf(saleId);
       if (!isCurrent(record, app.clock.now())) throw error;
       await loadMissingSale(app.engine, app.store, record);
