@@ -52,9 +52,7 @@ async function until<T>(deadline: number, run: () => Promise<T>): Promise<Outcom
     .then(
       (value): Outcome<T> => ({ ok: true, value }),
       (error: unknown): Outcome<T> =>
-        isFlashsaleError(error, 'SALE_NOT_FOUND')
-          ? { ok: false, missing: true }
-          : { ok: false },
+        isFlashsaleError(error, 'SALE_NOT_FOUND') ? { ok: false, missing: true } : { ok: false },
     );
   try {
     return await Promise.race([read, timeout]);
