@@ -58,6 +58,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await onDatabase(() => pool.connect());
+      // The pool listens for errors on idle clients only. A checked-out client whose session the
+      // server ends between two statements emits 'error' too, which unheard would kill the process;
+      // the next statement on it rejects, and that rejection is what the caller gets (UNAVAILABLE).
+      const ignore = () => {};
+      client.on('error', ignore);
       let broken = false;
       try {
         await run(client, 'BEGIN');
@@ -71,6 +76,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         });
         throw error;
       } finally {
+        client.off('error', ignore);
         client.release(broken);
       }
     },
