@@ -27,7 +27,8 @@ import type { JobDefaults, JobQueue } from './orders/jobs/types.ts';
 import type { AnalyticsJob, NotificationJob, OrderJob } from './orders/orderJobs.ts';
 import { QUEUE_NAMES } from './orders/orderJobs.ts';
 import { createOrderHandler } from './orders/orderWorker.ts';
-import { type PaymentProvider, SimulatedPaymentProvider } from './orders/payments.ts';
+import type { PaymentProvider } from './orders/payments/port.ts';
+import { createPaymentProvider } from './orders/payments/registry.ts';
 import { recoverEngineState } from './orders/recovery.ts';
 import {
   analyticsHandler,
@@ -125,8 +126,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
     notifications: makeQueue<NotificationJob>(QUEUE_NAMES.notifications),
     analytics: makeQueue<AnalyticsJob>(QUEUE_NAMES.analytics),
   };
-  const payments =
-    options.payments ?? new SimulatedPaymentProvider(store, { latencyMs: config.paymentLatencyMs });
+  const payments = options.payments ?? createPaymentProvider(config, { ledger: store });
   const mailer =
     options.mailer ??
     (config.smtpUrl !== null

@@ -1,3 +1,5 @@
+import { PAYMENT_PROVIDER_NAMES, type PaymentProviderName } from './orders/payments/registry.ts';
+
 /**
  * Configuration: read once from the environment, validated, frozen. Every variable is documented in
  * README.md ("Configuration"); a bad value stops the process at start with a message naming it.
@@ -29,6 +31,8 @@ export interface Config {
   outboxPath: string;
   workerConcurrency: number;
   orderAttempts: number;
+  /** Which payment provider charges orders (src/orders/payments/registry.ts). */
+  paymentProvider: PaymentProviderName;
   paymentLatencyMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
@@ -106,6 +110,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     outboxPath: env.FLASHSALE_OUTBOX || '.data/outbox.jsonl',
     workerConcurrency: int(env, 'FLASHSALE_WORKER_CONCURRENCY', 16, 1, 1000),
     orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 5, 1, 100),
+    paymentProvider: oneOf(env, 'FLASHSALE_PAYMENT_PROVIDER', PAYMENT_PROVIDER_NAMES, 'simulated'),
     paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 20, 0, 60_000),
     logLevel: oneOf(
       env,

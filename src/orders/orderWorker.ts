@@ -6,7 +6,7 @@ import type { SaleEngine } from '../engine/types.ts';
 import { orderIdOf } from './checkout.ts';
 import type { JobQueue } from './jobs/types.ts';
 import type { AnalyticsJob, NotificationJob, OrderJob } from './orderJobs.ts';
-import { type PaymentProvider, TransientPaymentError } from './payments.ts';
+import { type PaymentProvider, TransientPaymentError } from './payments/port.ts';
 
 export interface OrderWorkerDeps {
   engine: SaleEngine;

@@ -3,7 +3,7 @@ import type { OrderStore } from '../db/orderStore.ts';
 import type { SaleRecord } from '../db/records.ts';
 import { isFlashsaleError } from '../domain/errors.ts';
 import type { SaleEngine } from '../engine/types.ts';
-import type { PaymentProvider } from './payments.ts';
+import type { PaymentProvider } from './payments/port.ts';
 
 /**
  * Recovery after the engine lost its state: an embedded process that was killed (its memory engine

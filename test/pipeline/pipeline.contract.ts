@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, startWorker } from '../../src/app.ts';
 import { auditSale } from '../../src/orders/audit.ts';
-import { type PaymentProvider, SimulatedPaymentProvider } from '../../src/orders/payments.ts';
+import type { PaymentProvider } from '../../src/orders/payments/port.ts';
+import { SimulatedPaymentProvider } from '../../src/orders/payments/simulated.ts';
 import { buy, crowd, drain, newSale } from './helpers.ts';
 import type { Shape } from './shapes.ts';
 
