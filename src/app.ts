@@ -10,7 +10,8 @@ import { migrate } from './db/migrate.ts';
 import { OrderStore } from './db/orderStore.ts';
 import { type Clock, type SaleEngine, systemClock } from './engine/types.ts';
 import type { JobDefaults } from './orders/jobs/types.ts';
-import { type PaymentProvider, SimulatedPaymentProvider } from './orders/payments.ts';
+import type { PaymentProvider } from './orders/payments/port.ts';
+import { createPaymentProvider } from './orders/payments/registry.ts';
 import { type Mailer, OutboxMailer, SmtpMailer } from './orders/sideEffects.ts';
 import { Catalog } from './sales/catalog.ts';
 import { openShape, type Queues, type Shape } from './shapes/index.ts';
@@ -64,8 +65,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
     throw error;
   }
   const store = new OrderStore(shape.db);
-  const payments =
-    options.payments ?? new SimulatedPaymentProvider(store, { latencyMs: config.paymentLatencyMs });
+  const payments = options.payments ?? createPaymentProvider(config, { ledger: store });
   const mailer =
     options.mailer ??
     (config.smtpUrl !== null

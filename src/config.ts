@@ -1,3 +1,5 @@
+import { PAYMENT_PROVIDER_NAMES, type PaymentProviderName } from './orders/payments/registry.ts';
+
 /**
  * Configuration: read once from the environment, validated, frozen. Every variable is documented in
  * README.md ("Configuration"); a bad value stops the process at start with a message naming it.
@@ -33,6 +35,8 @@ export interface Config {
   outboxPath: string;
   workerConcurrency: number;
   orderAttempts: number;
+  /** Which payment provider charges orders (src/orders/payments/registry.ts). */
+  paymentProvider: PaymentProviderName;
   paymentLatencyMs: number;
   logLevel: LogLevel;
 }
@@ -77,6 +81,7 @@ export const ENV_DEFAULTS = {
   FLASHSALE_OUTBOX: '.data/outbox.jsonl',
   FLASHSALE_WORKER_CONCURRENCY: 16,
   FLASHSALE_ORDER_ATTEMPTS: 5,
+  FLASHSALE_PAYMENT_PROVIDER: 'simulated',
   FLASHSALE_PAYMENT_LATENCY_MS: 20,
   FLASHSALE_LOG_LEVEL: 'info',
 } as const satisfies Record<string, string | number | null | Record<Shape, string>>;
@@ -171,6 +176,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     outboxPath: text(env, 'FLASHSALE_OUTBOX'),
     workerConcurrency: int(env, 'FLASHSALE_WORKER_CONCURRENCY', 1, 1000),
     orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 1, 100),
+    paymentProvider: oneOf(env, 'FLASHSALE_PAYMENT_PROVIDER', PAYMENT_PROVIDER_NAMES, shape),
     paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 0, 60_000),
     logLevel: oneOf(env, 'FLASHSALE_LOG_LEVEL', LOG_LEVELS, shape),
   });

@@ -4,7 +4,7 @@
  * through the composition root (src/app.ts).
  */
 import { ConfigError } from '../config.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { isFlashsaleError } from '../domain/errors.ts';
 import { auditCommand } from './audit.ts';
 import { type Command, UsageError, wantsHelp } from './command.ts';
 import { migrateCommand } from './migrate.ts';
@@ -60,8 +60,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof ConfigError) console.error(`configuration error: ${error.message}`);
-    else if (error instanceof FlashsaleError) console.error(`${error.code}: ${error.message}`);
-    else console.error(error);
+    else if (isFlashsaleError(error)) {
+      // An UNAVAILABLE at start carries the driver's error (which host, which port): the operator needs it.
+      const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+      console.error(`${error.code}: ${error.message}${cause}`);
+    } else console.error(error);
     process.exit(1);
   },
 );

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { onDatabase } from './connectionFailure.ts';
 import type { Database, Queryable } from './database.ts';
 
 export interface PgliteOptions {
@@ -12,14 +13,15 @@ interface PgliteRunner {
   exec(sql: string): Promise<Array<{ rows: unknown[] }>>;
 }
 
+/** One statement; connection-class SQLSTATEs surface as UNAVAILABLE, as on PostgreSQL. */
 async function run<T>(runner: PgliteRunner, sql: string, params?: readonly unknown[]): Promise<T[]> {
   // Mirror node-postgres: no params → simple protocol (several statements allowed, last rows win),
   // so migrations and ad-hoc SQL behave the same on both adapters.
   if (params === undefined || params.length === 0) {
-    const results = await runner.exec(sql);
+    const results = await onDatabase(() => runner.exec(sql));
     return (results.at(-1)?.rows ?? []) as T[];
   }
-  const result = await runner.query<T>(sql, [...params]);
+  const result = await onDatabase(() => runner.query<T>(sql, [...params]));
   return result.rows;
 }
 

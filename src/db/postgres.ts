@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { databaseFailure, onDatabase } from './connectionFailure.ts';
 import { type Database, type Queryable, SCHEMA_NAME_PATTERN } from './database.ts';
 
 export interface PostgresOptions {
@@ -14,17 +15,21 @@ export interface PostgresOptions {
 
 type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
+/** One statement; a lost connection surfaces as UNAVAILABLE (see connectionFailure.ts). */
 async function run<T>(runner: Runner, sql: string, params?: readonly unknown[]): Promise<T[]> {
   // Without values node-postgres uses the simple protocol, which allows several statements and then
   // resolves to one result per statement (its typings do not say so).
-  const result = (await runner.query(sql, params === undefined ? undefined : [...params])) as
-    | pg.QueryResult
-    | pg.QueryResult[];
+  const result = (await onDatabase(() =>
+    runner.query(sql, params === undefined ? undefined : [...params]),
+  )) as pg.QueryResult | pg.QueryResult[];
   const last = Array.isArray(result) ? result.at(-1) : result;
   return (last?.rows ?? []) as T[];
 }
 
-/** Opens a pool and checks that the server answers (and that the schema exists), so startup fails fast. */
+/**
+ * Opens a pool and checks that the server answers (and that the schema exists), so startup fails fast:
+ * an unreachable server is UNAVAILABLE, with the driver's error (host, port) as its cause.
+ */
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const { schema } = options;
   if (schema !== undefined && !SCHEMA_NAME_PATTERN.test(schema)) {
@@ -45,19 +50,24 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     else await pool.query('SELECT 1');
   } catch (error) {
     await pool.end();
-    throw error;
+    throw databaseFailure(error);
   }
 
   return {
     query: (sql, params) => run(pool, sql, params),
 
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await onDatabase(() => pool.connect());
+      // The pool listens for errors on idle clients only. A checked-out client whose session the
+      // server ends between two statements emits 'error' too, which unheard would kill the process;
+      // the next statement on it rejects, and that rejection is what the caller gets (UNAVAILABLE).
+      const ignore = () => {};
+      client.on('error', ignore);
       let broken = false;
       try {
-        await client.query('BEGIN');
+        await run(client, 'BEGIN');
         const value = await fn({ query: (sql, params) => run(client, sql, params) });
-        await client.query('COMMIT');
+        await run(client, 'COMMIT');
         return value;
       } catch (error) {
         // A failed ROLLBACK means the connection is unusable; destroy it instead of pooling it.
@@ -66,6 +76,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         });
         throw error;
       } finally {
+        client.off('error', ignore);
         client.release(broken);
       }
     },

@@ -34,16 +34,37 @@ export const ERROR_MESSAGES = {
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
 
+/**
+ * A refusal or failure with a code of the registry. `cause` (ES2022) carries what an adapter caught,
+ * e.g. the driver's error behind an UNAVAILABLE: kept for logs, never sent to clients.
+ */
 export class FlashsaleError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
-    super(message ?? ERROR_MESSAGES[code]);
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message ?? ERROR_MESSAGES[code], options);
     this.name = 'FlashsaleError';
     this.code = code;
     this.details = details;
   }
+}
+
+/**
+ * Whether `error` is a FlashsaleError, and (when codes are given) one with one of those codes:
+ * `isFlashsaleError(error, 'SALE_NOT_FOUND')` instead of an instanceof check and a code comparison.
+ */
+export function isFlashsaleError(error: unknown, ...codes: ErrorCode[]): error is FlashsaleError {
+  return error instanceof FlashsaleError && (codes.length === 0 || codes.includes(error.code));
+}
+
+/**
+ * A backing service (Redis, the database, the job queue) could not be reached: the caller may retry,
+ * nothing was half-done. Adapters throw this with the driver's error as the cause, so no layer above
+ * them needs to know what a driver's failures look like.
+ */
+export function unavailable(cause: unknown): FlashsaleError {
+  return new FlashsaleError('UNAVAILABLE', undefined, undefined, { cause });
 }
 
 export function isErrorCode(value: string): value is ErrorCode {

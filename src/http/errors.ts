@@ -3,7 +3,7 @@
  * error handler that turns anything thrown into `{"error": {"code", "message"}}`.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { type ErrorCode, FlashsaleError } from '../domain/errors.ts';
+import { type ErrorCode, FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_REQUEST: 400,
@@ -47,24 +47,13 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'INVALID_REQUEST',
 };
 
-/** Connection-level failures of Redis or PostgreSQL: the client should retry, nothing was half-done. */
-function isInfrastructureFailure(error: Error & { code?: string }): boolean {
-  const name = error.name ?? '';
-  return (
-    name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(
-      error.message ?? '',
-    ) ||
-    error.code === 'ECONNREFUSED' ||
-    error.code === '57P01' || // admin shutdown
-    error.code === '08006' || // connection failure
-    error.code === '08001'
-  );
-}
-
-/** Maps anything thrown to a stable code. Exported for tests. */
+/**
+ * Maps anything thrown to a stable code: FlashsaleErrors as they are (the adapters already turned lost
+ * connections into UNAVAILABLE), Fastify's own request errors to their codes, anything else INTERNAL.
+ * Exported for tests.
+ */
 export function toFlashsaleError(error: unknown): FlashsaleError {
-  if (error instanceof FlashsaleError) return error;
+  if (isFlashsaleError(error)) return error;
   const e = error as FastifyError & { code?: string };
   const fastifyCode = e?.code !== undefined ? FASTIFY_CODES[e.code] : undefined;
   if (fastifyCode)
@@ -72,7 +61,6 @@ export function toFlashsaleError(error: unknown): FlashsaleError {
   if (e?.statusCode === 400) return new FlashsaleError('INVALID_REQUEST', e.message);
   if (e?.statusCode === 413) return new FlashsaleError('PAYLOAD_TOO_LARGE');
   if (e?.statusCode === 415) return new FlashsaleError('UNSUPPORTED_MEDIA_TYPE');
-  if (e instanceof Error && isInfrastructureFailure(e)) return new FlashsaleError('UNAVAILABLE');
   return new FlashsaleError('INTERNAL');
 }
 

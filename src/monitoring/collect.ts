@@ -7,7 +7,7 @@
  * scrape, and concurrent scrapes share one collection.
  */
 import type { App } from '../app.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { isFlashsaleError } from '../domain/errors.ts';
 import type { OrderStatus } from '../domain/order.ts';
 import { SALE_STATES, type SaleState } from '../domain/sale.ts';
 import type { SaleStats } from '../engine/types.ts';
@@ -51,9 +51,7 @@ async function until<T>(deadline: number, run: () => Promise<T>): Promise<Outcom
     .then(
       (value): Outcome<T> => ({ ok: true, value }),
       (error: unknown): Outcome<T> =>
-        error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND'
-          ? { ok: false, missing: true }
-          : { ok: false },
+        isFlashsaleError(error, 'SALE_NOT_FOUND') ? { ok: false, missing: true } : { ok: false },
     );
   try {
     return await Promise.race([read, timeout]);

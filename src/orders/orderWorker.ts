@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { isFlashsaleError } from '../domain/errors.ts';
 import type { Hold, ReleaseReason } from '../domain/hold.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import { orderIdOf } from './checkout.ts';
 import type { JobQueue } from './jobs/types.ts';
 import type { AnalyticsJob, NotificationJob, OrderJob } from './orderJobs.ts';
-import { type PaymentProvider, TransientPaymentError } from './payments.ts';
+import { type PaymentProvider, TransientPaymentError } from './payments/port.ts';
 
 export interface OrderWorkerDeps {
   engine: SaleEngine;
@@ -43,7 +43,7 @@ export function createOrderHandler(deps: OrderWorkerDeps) {
     // Release before failing the order: a crash in between leaves a pending order whose retry sees
     // the released hold and finishes the job.
     await engine.release(job.saleId, job.holdId, release).catch((error: unknown) => {
-      if (!(error instanceof FlashsaleError && error.code === 'HOLD_CONFIRMED')) throw error;
+      if (!isFlashsaleError(error, 'HOLD_CONFIRMED')) throw error;
     });
     const ended = await store.failOrder(job.holdId, status, reason);
     if (ended?.changed) await notify(job, 'order_failed', reason);
@@ -65,12 +65,7 @@ export function createOrderHandler(deps: OrderWorkerDeps) {
       await engine.confirm(job.saleId, job.holdId);
       return true;
     } catch (error) {
-      if (
-        error instanceof FlashsaleError &&
-        (error.code === 'HOLD_EXPIRED' || error.code === 'HOLD_RELEASED')
-      ) {
-        return false;
-      }
+      if (isFlashsaleError(error, 'HOLD_EXPIRED', 'HOLD_RELEASED')) return false;
       throw error;
     }
   };

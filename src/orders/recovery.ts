@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { isFlashsaleError } from '../domain/errors.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import { reloadCurrentSales } from '../sales/reload.ts';
-import type { PaymentProvider } from './payments.ts';
+import type { PaymentProvider } from './payments/port.ts';
 
 /**
  * Recovery after the engine lost its state: an embedded process that was killed (its memory engine
@@ -23,7 +23,7 @@ export async function settleLostOrders(
     const page = await deps.store.pendingOrders(batch, kept);
     for (const order of page) {
       const hold = await deps.engine.getHold(order.saleId, order.holdId).catch((error: unknown) => {
-        if (error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND') return null;
+        if (isFlashsaleError(error, 'SALE_NOT_FOUND')) return null;
         throw error;
       });
       if (hold !== null) {

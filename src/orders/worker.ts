@@ -10,7 +10,7 @@ import { metricsOf } from '../monitoring/metrics.ts';
 import { DEFAULT_TICKS, startTicks, type TickOptions } from '../sales/ticks.ts';
 import type { Queues } from '../shapes/types.ts';
 import { createOrderHandler } from './orderWorker.ts';
-import type { PaymentProvider } from './payments.ts';
+import type { PaymentProvider } from './payments/port.ts';
 import { recoverEngineState } from './recovery.ts';
 import { analyticsHandler, type Mailer, notificationHandler } from './sideEffects.ts';
 

@@ -4,7 +4,7 @@
  * before acting on it.
  */
 import type { SaleRecord } from '../db/records.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 import type { SaleView } from '../engine/types.ts';
 import type { SaleDeps } from './deps.ts';
 import { isCurrent, loadMissingSale } from './reload.ts';
@@ -34,7 +34,7 @@ export async function onLoadedSale<T>(deps: SaleDeps, saleId: string, fn: () => 
   try {
     return await fn();
   } catch (error) {
-    if (!(error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND')) throw error;
+    if (!isFlashsaleError(error, 'SALE_NOT_FOUND')) throw error;
     const record = await saleRecord(deps, saleId);
     if (!isCurrent(record, deps.clock.now())) throw error;
     await loadMissingSale(deps.engine, deps.store, record);

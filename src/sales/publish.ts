@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SaleCatalog } from '../db/records.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 import { normalizeSale, type SaleInput, type SaleSettings } from '../domain/sale.ts';
 import type { SaleView } from '../engine/types.ts';
 import type { SaleDeps } from './deps.ts';
@@ -21,7 +21,7 @@ export async function publishSale(deps: SaleDeps, input: PublishInput): Promise<
   try {
     return await deps.engine.createSale(settings);
   } catch (error) {
-    if (!(error instanceof FlashsaleError && error.code === 'SALE_EXISTS')) throw error;
+    if (!isFlashsaleError(error, 'SALE_EXISTS')) throw error;
     return (await deps.engine.getSale(settings.id)) as SaleView;
   }
 }

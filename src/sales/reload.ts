@@ -5,7 +5,7 @@
  */
 import type { OrderStore } from '../db/orderStore.ts';
 import type { SaleRecord } from '../db/records.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { isFlashsaleError } from '../domain/errors.ts';
 import type { SaleEngine } from '../engine/types.ts';
 
 /** Sales that ended more than an hour ago are left alone: their holds have long expired. */
@@ -23,7 +23,7 @@ export async function loadMissingSale(
     await engine.createSale(sale, { sold });
     return true;
   } catch (error) {
-    if (error instanceof FlashsaleError && error.code === 'SALE_EXISTS') return false;
+    if (isFlashsaleError(error, 'SALE_EXISTS')) return false;
     throw error;
   }
 }

@@ -8,6 +8,11 @@ describe('config', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('charges through the simulated payment provider unless told otherwise', () => {
+    expect(loadConfig({}).paymentProvider).toBe('simulated');
+    expect(loadConfig({ FLASHSALE_PAYMENT_PROVIDER: 'simulated' }).paymentProvider).toBe('simulated');
+  });
+
   it('switches visitors off by default in production', () => {
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).visitors).toBe(false);
   });
@@ -20,6 +25,7 @@ describe('config', () => {
     [{ FLASHSALE_VISITORS: 'maybe' }, /FLASHSALE_VISITORS/],
     [{ FLASHSALE_USER_SECRET: 'short' }, /FLASHSALE_USER_SECRET/],
     [{ FLASHSALE_WORKER_CONCURRENCY: '0' }, /FLASHSALE_WORKER_CONCURRENCY/],
+    [{ FLASHSALE_PAYMENT_PROVIDER: 'stripe' }, /FLASHSALE_PAYMENT_PROVIDER must be one of simulated/],
   ])('refuses %o with a message naming the variable', (env, pattern) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(pattern);

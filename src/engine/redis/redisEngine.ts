@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Cluster, Redis } from 'ioredis';
-import { FlashsaleError } from '../../domain/errors.ts';
+import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
 import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
 import {
   activeShoppers,
@@ -10,6 +10,7 @@ import {
 } from '../../domain/queue.ts';
 import { normalizeSale, type SaleInput } from '../../domain/sale.ts';
 import { shuffleKeys } from '../../domain/shuffle.ts';
+import { onRedis } from '../../redis/connectionFailure.ts';
 import type { AdmitResult, Clock, CreateSaleOptions, SaleEngine, SaleStats, SaleView } from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
 import { checkReply, IDEM_REPEAT, SWEEP_INCOMPLETE } from './codes.ts';
@@ -43,7 +44,8 @@ const SWEEP_ATTEMPTS = 5;
  * The sale engine on Redis or Redis Cluster. Each mutating method is one Lua script (`lua/*.lua`),
  * so it is one atomic step however many processes share the store; time is the injected clock's,
  * passed to the scripts. Views, snapshots and statuses are derived in TypeScript from what the scripts
- * return, with the same domain functions the memory engine uses.
+ * return, with the same domain functions the memory engine uses. Every Redis call goes through
+ * `onRedis`: a lost connection surfaces as UNAVAILABLE (the ioredis error as its cause).
  */
 export class RedisEngine implements SaleEngine {
   private readonly prefix: string;
@@ -78,7 +80,7 @@ export class RedisEngine implements SaleEngine {
       const { sale } = await this.read(saleId, false);
       return saleView(sale, this.clock.now());
     } catch (error) {
-      if (error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND') return null;
+      if (isFlashsaleError(error, 'SALE_NOT_FOUND')) return null;
       throw error;
     }
   }
@@ -171,7 +173,9 @@ export class RedisEngine implements SaleEngine {
       const left = want - released;
       const members =
         left > 0
-          ? await this.redis.zrangebyscore(k.deadlines, '-inf', now, 'LIMIT', 0, left + SWEEP_SLACK)
+          ? await onRedis(() =>
+              this.redis.zrangebyscore(k.deadlines, '-inf', now, 'LIMIT', 0, left + SWEEP_SLACK),
+            )
           : [];
       const holdKeys = members.map((member) => k.hold(holdIdOfMember(member)));
       const { status, payload } = await this.run(
@@ -197,7 +201,7 @@ export class RedisEngine implements SaleEngine {
 
   /** Quits the connection only if this engine owns it (see `ownsConnection`). */
   async close(): Promise<void> {
-    if (this.ownsConnection) await this.redis.quit();
+    if (this.ownsConnection) await onRedis(() => this.redis.quit());
   }
 
   private keys(saleId: string): SaleKeys {
@@ -205,7 +209,7 @@ export class RedisEngine implements SaleEngine {
   }
 
   private async run(name: ScriptName, keys: string[], args: (string | number)[]) {
-    return checkReply(await runScript(this.redis, name, keys, args), name);
+    return checkReply(await onRedis(() => runScript(this.redis, name, keys, args)), name);
   }
 
   private async read(saleId: string, withWindows: boolean) {

@@ -10,8 +10,12 @@
  * back in wait for another worker. So a job of a dead worker runs again within roughly
  * lockDuration + 2 * stalledInterval. A job that stalls more than maxStalledCount times is failed
  * ("job stalled more than allowable limit"). A re-run after a stall does not count as an attempt.
+ *
+ * The producer calls (add, counts, failed) rethrow a lost Redis connection as UNAVAILABLE, with the
+ * ioredis error as its cause, as the Redis engine does (src/redis/connectionFailure.ts).
  */
 import { type JobsOptions, Queue, type RedisOptions, UnrecoverableError, Worker } from 'bullmq';
+import { onRedis } from '../../redis/connectionFailure.ts';
 import {
   checkAttempts,
   checkJobId,
@@ -109,7 +113,7 @@ class BullJobQueue<T> implements JobQueue<T> {
       opts.backoff = { type: 'exponential', delay: backoffMs };
     }
     // With a jobId already present, BullMQ adds nothing (it emits 'duplicated') and returns that id.
-    const job = await this.queue.add(name, data, opts);
+    const job = await onRedis(() => this.queue.add(name, data, opts));
     return job.id as string;
   }
 
@@ -146,15 +150,17 @@ class BullJobQueue<T> implements JobQueue<T> {
   }
 
   async counts(): Promise<JobCounts> {
-    const c = await this.queue.getJobCounts(
-      'waiting',
-      'paused',
-      'prioritized',
-      'waiting-children',
-      'delayed',
-      'active',
-      'completed',
-      'failed',
+    const c = await onRedis(() =>
+      this.queue.getJobCounts(
+        'waiting',
+        'paused',
+        'prioritized',
+        'waiting-children',
+        'delayed',
+        'active',
+        'completed',
+        'failed',
+      ),
     );
     const n = (key: string) => c[key] ?? 0;
     return {
@@ -169,7 +175,7 @@ class BullJobQueue<T> implements JobQueue<T> {
 
   async failed(limit: number = JOB_DEFAULTS.failedLimit): Promise<JobInfo<T>[]> {
     if (limit <= 0) return [];
-    const jobs = await this.queue.getFailed(0, limit - 1);
+    const jobs = await onRedis(() => this.queue.getFailed(0, limit - 1));
     return jobs.map((job) => ({
       id: job.id as string,
       name: job.name,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { FlashsaleError } from '../../../domain/errors.ts';
+import { FlashsaleError, isFlashsaleError } from '../../../domain/errors.ts';
 import type { Hold } from '../../../domain/hold.ts';
 import { type PublicOrderStatus, publicOrderStatus } from '../../../domain/order.ts';
 import { checkout, parseOrderId } from '../../../orders/checkout.ts';
@@ -108,7 +108,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       }
 
       const hold = await app.engine.getHold(id.saleId, id.holdId).catch((error: unknown) => {
-        if (error instanceof FlashsaleError && error.code === 'SALE_NOT_FOUND') return null;
+        if (isFlashsaleError(error, 'SALE_NOT_FOUND')) return null;
         throw error;
       });
       if (hold === null || hold.userId !== userId) throw notFound();

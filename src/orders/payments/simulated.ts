@@ -1,30 +1,9 @@
 /**
- * Payment providers. The order worker charges through this interface with the hold id as the
- * idempotency key, so a retried job never charges twice. A simulated provider ships for rehearsals
- * and tests; a real one (Stripe, Adyen…) implements the same two calls.
+ * The simulated payment provider, for rehearsals, the embedded shape and tests. It keeps the payment
+ * port's contract (port.ts) with a durable ledger: the `payment_charges` table, through OrderStore.
  */
-export interface ChargeRequest {
-  idempotencyKey: string;
-  saleId: string;
-  amountCents: number;
-  currency: string;
-  paymentMethod: string;
-}
-
-export type ChargeOutcome =
-  | { status: 'succeeded'; chargeId: string }
-  | { status: 'declined'; reason: string };
-
-/** A failure worth retrying (timeout, provider hiccup). Anything else the provider says is final. */
-export class TransientPaymentError extends Error {
-  override name = 'TransientPaymentError';
-}
-
-export interface PaymentProvider {
-  charge(request: ChargeRequest): Promise<ChargeOutcome>;
-  /** Refunds the charge made with this idempotency key, if any. Idempotent. */
-  refund(idempotencyKey: string): Promise<void>;
-}
+import type { ChargeOutcome, ChargeRequest, PaymentProvider } from './port.ts';
+import { TransientPaymentError } from './port.ts';
 
 /** Where the simulated provider keeps its charges (the `payment_charges` table via OrderStore). */
 export interface ChargeLedger {

@@ -1,0 +1,60 @@
+/**
+ * The one place that knows what losing the database looks like, for both adapters (postgres.ts,
+ * pglite.ts). A connection failure becomes the registry's UNAVAILABLE with the driver's error as its
+ * cause; everything else the database says (a constraint violation, bad SQL, a serialization failure)
+ * stays the driver's error, for the caller to handle or to surface as INTERNAL.
+ */
+import { FlashsaleError, unavailable } from '../domain/errors.ts';
+
+/**
+ * SQLSTATEs of a lost or refused session: class 08 (connection exception) and the server going away
+ * under it: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up).
+ */
+const SHUTDOWN_STATES = new Set(['57P01', '57P02', '57P03']);
+
+/** Socket errors of the connection itself, as Node reports them. */
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * node-postgres reports these without a code. Deliberately absent: "Client was closed" and "Cannot use
+ * a pool after calling end on the pool", which mean this process closed its own database.
+ */
+const DRIVER_MESSAGES = new Set([
+  'Connection terminated unexpectedly',
+  'Connection terminated due to connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+]);
+
+export function isDatabaseConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code.startsWith('08') || SHUTDOWN_STATES.has(code) || SOCKET_CODES.has(code)) return true;
+  }
+  return DRIVER_MESSAGES.has(error.message);
+}
+
+/** A connection failure becomes UNAVAILABLE (caused by it); anything else is returned unchanged. */
+export function databaseFailure(error: unknown): unknown {
+  if (error instanceof FlashsaleError) return error;
+  return isDatabaseConnectionFailure(error) ? unavailable(error) : error;
+}
+
+/** Runs one database call and rethrows its connection failures as UNAVAILABLE. */
+export async function onDatabase<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw databaseFailure(error);
+  }
+}

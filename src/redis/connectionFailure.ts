@@ -1,0 +1,63 @@
+/**
+ * The one place that knows what an ioredis connection failure looks like. The Redis engine and the
+ * BullMQ job queue (which runs on ioredis too) both translate through `redisFailure`, so every layer
+ * above them sees the registry's UNAVAILABLE, with the driver's error as its cause.
+ */
+import { FlashsaleError, unavailable } from '../domain/errors.ts';
+
+/** Error classes ioredis (and BullMQ on top of it) throws when it has no usable connection. */
+const FAILURE_NAMES = new Set([
+  'MaxRetriesPerRequestError',
+  'ClusterAllFailedError',
+  'ConnectionClosedError',
+]);
+
+/**
+ * Messages of the plain Errors ioredis rejects commands with when the connection is down or gone:
+ * closed ("Connection is closed."), no offline queue ("Stream isn't writeable and enableOfflineQueue
+ * options is false", "Cluster isn't ready and enableOfflineQueue options is false"), the connection
+ * dropped under a sent command, and the cluster unreachable. These carry no code, only the message.
+ */
+const FAILURE_MESSAGE =
+  /^(Connection is closed|Stream isn't writeable|Cluster isn't ready|Command aborted due to connection close|None of startup nodes is available|Cluster is disconnect|Node is disconnected|connect ETIMEDOUT)/;
+
+/** Socket errors of the connection itself, as Node reports them. */
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether ioredis failed to reach Redis, as opposed to Redis answering with an error (a script's
+ * refusal, WRONGTYPE, NOSCRIPT…), which stays what it is.
+ */
+export function isRedisConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    FAILURE_NAMES.has(error.name) ||
+    FAILURE_MESSAGE.test(error.message) ||
+    (typeof code === 'string' && SOCKET_CODES.has(code))
+  );
+}
+
+/** A connection failure becomes UNAVAILABLE (caused by it); anything else is returned unchanged. */
+export function redisFailure(error: unknown): unknown {
+  if (error instanceof FlashsaleError) return error;
+  return isRedisConnectionFailure(error) ? unavailable(error) : error;
+}
+
+/** Runs one Redis call and rethrows its connection failures as UNAVAILABLE. */
+export async function onRedis<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw redisFailure(error);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A redis-server of the test's own, on a free port, that the test may kill: outages are tested on it,
+ * never on the machine's shared Redis.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { Redis } from 'ioredis';
+
+export const hasRedisServer = (): boolean => spawnSync('redis-server', ['--version']).status === 0;
+
+/** A port nothing listens on right now (the OS picks it; nothing holds it afterwards). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface OwnRedis {
+  url: string;
+  /** SIGKILL: the server vanishes as in a crash, its clients see their sockets close. */
+  kill(): Promise<void>;
+}
+
+export async function startOwnRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  const server: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  // Ready once it answers PING; the client retries its connection until then.
+  const probe = new Redis(url, { retryStrategy: (times) => (times > 100 ? null : 50) });
+  probe.on('error', () => undefined); // refused until the server listens
+  try {
+    await probe.ping();
+  } finally {
+    probe.disconnect();
+  }
+  return {
+    url,
+    async kill() {
+      if (server.exitCode !== null || server.signalCode !== null) return;
+      const exited = once(server, 'exit');
+      server.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
