@@ -1,5 +1,6 @@
 /** What operators read about sales: the catalog record joined with the engine's live state. */
 import type { SaleRecord } from '../db/records.ts';
+import { FlashsaleError } from '../domain/errors.ts';
 import type { OrderStatus } from '../domain/order.ts';
 import type { SaleStats, SaleView } from '../engine/types.ts';
 import { onLoadedSale, saleRecord } from './control.ts';
@@ -34,4 +35,20 @@ export async function saleCounters(deps: SaleDeps, saleId: string): Promise<Sale
     deps.store.orderCounts(saleId),
   ]);
   return { engine, orders };
+}
+
+/**
+ * A sale as a buyer sees it: the catalog (cached per process) with the engine's live state.
+ * SALE_NOT_FOUND when the catalog has no such sale; UNAVAILABLE while the engine has not loaded it
+ * (yet, or again after a Redis loss: a worker's sync tick loads it within seconds) — guessing its
+ * state or stock here could show a false "live".
+ */
+export async function saleForBuyers(
+  deps: Pick<SaleDeps, 'catalog' | 'engine'>,
+  saleId: string,
+): Promise<{ record: SaleRecord; view: SaleView }> {
+  const [record, view] = await Promise.all([deps.catalog.get(saleId), deps.engine.getSale(saleId)]);
+  if (record === null) throw new FlashsaleError('SALE_NOT_FOUND');
+  if (view === null) throw new FlashsaleError('UNAVAILABLE', 'The sale is being loaded; try again shortly.');
+  return { record, view };
 }

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { FlashsaleError, isFlashsaleError } from '../../../domain/errors.ts';
-import type { Hold } from '../../../domain/hold.ts';
-import { type PublicOrderStatus, publicOrderStatus } from '../../../domain/order.ts';
-import { checkout, parseOrderId } from '../../../orders/checkout.ts';
+import { checkout } from '../../../orders/checkout.ts';
+import { findBuyerOrder } from '../../../orders/read.ts';
 import type { HttpContext } from '../../context.ts';
 import {
   ADMITTED_USER_SECURITY,
@@ -18,12 +16,6 @@ import {
 } from '../../schemas.ts';
 import { authenticate, callerOf } from './common.ts';
 
-/** Before the worker writes the row, the hold tells; a confirmed hold's row is moments away. */
-function fromHold(hold: Hold): PublicOrderStatus {
-  if (hold.status === 'released') return hold.releaseReason === 'expired' ? 'expired' : 'failed';
-  return 'pending';
-}
-
 interface CheckoutRoute {
   Params: { saleId: string };
   Headers: { 'x-admission-token'?: string; 'idempotency-key': string };
@@ -32,7 +24,6 @@ interface CheckoutRoute {
 
 export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void {
   const { app } = ctx;
-  const notFound = () => new FlashsaleError('ORDER_NOT_FOUND');
 
   server.post<CheckoutRoute>(
     '/sales/:saleId/checkout',
@@ -94,35 +85,6 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
         response: { 200: orderSchema, ...errors(401, 404, ...BUYER_ROUTE_ERRORS) },
       },
     },
-    async (request) => {
-      const userId = callerOf(request);
-      const { orderId } = request.params;
-      const id = parseOrderId(orderId);
-      if (id === null) throw notFound();
-
-      const record = await app.store.getOrderByHold(id.holdId);
-      if (record !== null) {
-        if (record.saleId !== id.saleId || record.userId !== userId) throw notFound();
-        const { saleId, quantity, amountCents, currency } = record;
-        return { orderId, saleId, quantity, amountCents, currency, status: publicOrderStatus(record.status) };
-      }
-
-      const hold = await app.engine.getHold(id.saleId, id.holdId).catch((error: unknown) => {
-        if (isFlashsaleError(error, 'SALE_NOT_FOUND')) return null;
-        throw error;
-      });
-      if (hold === null || hold.userId !== userId) throw notFound();
-      // Checkout refuses sales missing from the catalog, so a hold without one is not an order.
-      const sale = await app.catalog.get(id.saleId);
-      if (sale === null) throw notFound();
-      return {
-        orderId,
-        saleId: id.saleId,
-        quantity: hold.quantity,
-        amountCents: sale.priceCents * hold.quantity,
-        currency: sale.currency,
-        status: fromHold(hold),
-      };
-    },
+    async (request) => findBuyerOrder(app, callerOf(request), request.params.orderId),
   );
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FlashsaleError } from '../../../domain/errors.ts';
+import { saleForBuyers } from '../../../sales/read.ts';
 import { notModified, strongEtag } from '../../conditional.ts';
 import type { HttpContext } from '../../context.ts';
 import { BUYER_ROUTE_ERRORS, errors, saleParams, saleSchema, visitorSchema } from '../../schemas.ts';
@@ -59,13 +60,7 @@ export function saleRoutes(server: FastifyInstance, ctx: HttpContext): void {
       },
     },
     async (request, reply) => {
-      const { saleId } = request.params;
-      const [sale, live] = await Promise.all([app.catalog.get(saleId), app.engine.getSale(saleId)]);
-      if (sale === null) throw new FlashsaleError('SALE_NOT_FOUND');
-      // In the catalog but not (yet, or no longer after a Redis loss) in the engine: a worker's sync
-      // tick loads it within seconds. Guessing its state or stock here could show a false "live".
-      if (live === null)
-        throw new FlashsaleError('UNAVAILABLE', 'The sale is being loaded; try again shortly.');
+      const { record: sale, view: live } = await saleForBuyers(app, request.params.saleId);
       return sendCacheable(request, reply, {
         id: sale.id,
         name: sale.name,
