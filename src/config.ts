@@ -141,7 +141,15 @@ function oneOf<T extends string>(
 
 const ON_OFF = ['on', 'off'] as const;
 
-export function loadConfig(env: Env = process.env): Readonly<Config> {
+/**
+ * `logLevel`: the level when FLASHSALE_LOG_LEVEL is unset, for a command whose reader is a person
+ * (`start` logs warnings only unless asked for more).
+ */
+export interface LoadOptions {
+  logLevel?: LogLevel;
+}
+
+export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Readonly<Config> {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const shape: Shape = redisUrl === null ? 'embedded' : 'redis';
@@ -178,6 +186,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 1, 100),
     paymentProvider: oneOf(env, 'FLASHSALE_PAYMENT_PROVIDER', PAYMENT_PROVIDER_NAMES, shape),
     paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 0, 60_000),
-    logLevel: oneOf(env, 'FLASHSALE_LOG_LEVEL', LOG_LEVELS, shape),
+    logLevel:
+      read(env, 'FLASHSALE_LOG_LEVEL') === undefined && options.logLevel !== undefined
+        ? options.logLevel
+        : oneOf(env, 'FLASHSALE_LOG_LEVEL', LOG_LEVELS, shape),
   });
 }

@@ -94,8 +94,7 @@ export const startCommand: Command = {
   help: HELP,
   run(args) {
     expectNoArgs(args);
-    const config = loadConfig();
     // A console for a person: their own log level if they chose one, else warnings only.
-    return runStart(process.env.FLASHSALE_LOG_LEVEL ? config : { ...config, logLevel: 'warn' });
+    return runStart(loadConfig(process.env, { logLevel: 'warn' }));
   },
 };

@@ -24,10 +24,6 @@ import type { HttpContext } from '../context.ts';
 import { SECURITY } from '../openapi.ts';
 import { errors, SALE_ID, saleParams } from '../schemas.ts';
 
-// The route handler below fills these in when the body leaves them out.
-const DEFAULT_PER_USER_LIMIT = SALE_DEFAULTS.perUserLimit;
-const DEFAULT_HOLD_SECONDS = SALE_DEFAULTS.holdSeconds;
-
 /** An integer within one of the domain's ranges (SALE_LIMITS), so the schema and normalizeSale agree. */
 const int = (range: { min: number; max: number }, description: string, extra: object = {}) =>
   ({ type: 'integer', minimum: range.min, maximum: range.max, description, ...extra }) as const;
@@ -195,8 +191,8 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
       const body = request.body;
       const view = await publishSale(app, {
         ...body,
-        perUserLimit: body.perUserLimit ?? DEFAULT_PER_USER_LIMIT,
-        holdSeconds: body.holdSeconds ?? DEFAULT_HOLD_SECONDS,
+        perUserLimit: body.perUserLimit ?? SALE_DEFAULTS.perUserLimit,
+        holdSeconds: body.holdSeconds ?? SALE_DEFAULTS.holdSeconds,
       });
       reply.code(201).header('location', `/api/v1/admin/sales/${body.id}`);
       return present({ record: await saleRecord(app, body.id), view });
