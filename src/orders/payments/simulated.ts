@@ -2,8 +2,12 @@
  * The simulated payment provider, for rehearsals, the embedded shape and tests. It keeps the payment
  * port's contract (port.ts) with a durable ledger: the `payment_charges` table, through OrderStore.
  */
-import type { ChargeOutcome, ChargeRequest, PaymentProvider } from './port.ts';
-import { TransientPaymentError } from './port.ts';
+import {
+  type ChargeOutcome,
+  type ChargeRequest,
+  type PaymentProvider,
+  TransientPaymentError,
+} from './port.ts';
 
 /** Where the simulated provider keeps its charges (the `payment_charges` table via OrderStore). */
 export interface ChargeLedger {
