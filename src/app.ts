@@ -9,6 +9,7 @@ import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { OrderStore } from './db/orderStore.ts';
 import { type Clock, type SaleEngine, systemClock } from './engine/types.ts';
+import { metricsOf } from './monitoring/metrics.ts';
 import type { JobDefaults } from './orders/jobs/types.ts';
 import type { PaymentProvider } from './orders/payments/port.ts';
 import { createPaymentProvider } from './orders/payments/registry.ts';
@@ -45,6 +46,8 @@ export interface App {
   /** Tries per order job: checkout enqueues with it, the handler knows its last try by it. */
   orderAttempts: number;
   queues: Queues;
+  /** Counts a confirmation PostgreSQL refused as an oversell into this app's metrics. */
+  onOversellRefused(saleId: string): void;
   close(): Promise<void>;
 }
 
@@ -72,7 +75,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
       ? new SmtpMailer(config.smtpUrl, config.mailFrom)
       : new OutboxMailer(config.outboxPath));
 
-  return {
+  const app: App = {
     config,
     clock,
     log,
@@ -85,6 +88,9 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
     mailer,
     orderAttempts: jobDefaults.attempts,
     queues: shape.queues,
+    // One registry per app, shared by its HTTP layer (/metrics) and its worker.
+    onOversellRefused: (saleId) => metricsOf(app).oversellRefused.inc({ sale: saleId }),
     close: () => shape.close(),
   };
+  return app;
 }

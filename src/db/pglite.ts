@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { onDatabase } from './connectionFailure.ts';
+import { onDatabase } from '../failures/database.ts';
 import type { Database, Queryable } from './database.ts';
 
 export interface PgliteOptions {

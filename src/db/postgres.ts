@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { databaseFailure, onDatabase } from './connectionFailure.ts';
+import { databaseFailure, onDatabase } from '../failures/database.ts';
 import { type Database, type Queryable, SCHEMA_NAME_PATTERN } from './database.ts';
 
 export interface PostgresOptions {
@@ -15,7 +15,7 @@ export interface PostgresOptions {
 
 type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
-/** One statement; a lost connection surfaces as UNAVAILABLE (see connectionFailure.ts). */
+/** One statement; a lost connection surfaces as UNAVAILABLE (see src/failures/database.ts). */
 async function run<T>(runner: Runner, sql: string, params?: readonly unknown[]): Promise<T[]> {
   // Without values node-postgres uses the simple protocol, which allows several statements and then
   // resolves to one result per statement (its typings do not say so).

@@ -6,12 +6,15 @@
  * first and applied to the gauges in one synchronous step, so a late answer cannot leak into a later
  * scrape, and concurrent scrapes share one collection.
  */
-import type { App } from '../app.ts';
+
+import type { OrderStore } from '../db/orderStore.ts';
 import { isFlashsaleError } from '../domain/errors.ts';
 import type { OrderStatus } from '../domain/order.ts';
 import { SALE_STATES, type SaleState } from '../domain/sale.ts';
-import type { SaleStats } from '../engine/types.ts';
+import type { Clock, SaleEngine, SaleStats } from '../engine/types.ts';
 import type { JobCounts, JobQueue } from '../orders/jobs/types.ts';
+import type { Queues } from '../orders/orderJobs.ts';
+import type { Catalog } from '../sales/catalog.ts';
 import { isCurrent } from '../sales/reload.ts';
 import type { AppMetrics } from './metrics.ts';
 
@@ -62,7 +65,16 @@ async function until<T>(deadline: number, run: () => Promise<T>): Promise<Outcom
 
 const failed = (o: Outcome<unknown>) => !o.ok && o.missing !== true;
 
-export async function readSnapshot(app: App, timeoutMs = COLLECT_TIMEOUT_MS): Promise<Snapshot> {
+/** Where scrape-time figures come from (the app's own stores). */
+export interface MetricSources {
+  catalog: Catalog;
+  engine: SaleEngine;
+  store: OrderStore;
+  queues: Queues;
+  clock: Clock;
+}
+
+export async function readSnapshot(app: MetricSources, timeoutMs = COLLECT_TIMEOUT_MS): Promise<Snapshot> {
   const started = Date.now();
   const deadline = started + timeoutMs;
   const queueList: Array<Pick<JobQueue<unknown>, 'name' | 'counts'>> = Object.values(app.queues);
@@ -134,7 +146,7 @@ export function applySnapshot(m: AppMetrics, snap: Snapshot): void {
 const inflight = new WeakMap<AppMetrics, Promise<void>>();
 
 /** Reads and applies a snapshot; scrapes arriving meanwhile wait for the same one. */
-export function refresh(app: App, m: AppMetrics, timeoutMs = COLLECT_TIMEOUT_MS): Promise<void> {
+export function refresh(app: MetricSources, m: AppMetrics, timeoutMs = COLLECT_TIMEOUT_MS): Promise<void> {
   const running = inflight.get(m);
   if (running !== undefined) return running;
   const next = readSnapshot(app, timeoutMs)

@@ -1,4 +1,5 @@
 import type { NewOrder } from '../db/records.ts';
+import type { JobQueue } from './jobs/types.ts';
 
 /**
  * Payloads of the pipeline's jobs. The order job carries exactly the order it will write; its job id
@@ -22,6 +23,13 @@ export interface AnalyticsJob {
   type: string;
   userId: string | null;
   payload: Record<string, unknown>;
+}
+
+/** The pipeline's three job queues; a shape builds them on its job runner. */
+export interface Queues {
+  orders: JobQueue<OrderJob>;
+  notifications: JobQueue<NotificationJob>;
+  analytics: JobQueue<AnalyticsJob>;
 }
 
 export const QUEUE_NAMES = {

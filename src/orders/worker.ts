@@ -6,9 +6,8 @@
 import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
-import { metricsOf } from '../monitoring/metrics.ts';
 import { DEFAULT_TICKS, startTicks, type TickOptions } from '../sales/ticks.ts';
-import type { Queues } from '../shapes/types.ts';
+import type { Queues } from './orderJobs.ts';
 import { createOrderHandler } from './orderWorker.ts';
 import type { PaymentProvider } from './payments/port.ts';
 import { recoverEngineState } from './recovery.ts';
@@ -25,6 +24,8 @@ export interface WorkerDeps {
   /** Tries per order job: checkout enqueues with it, the handler knows its last try by it. */
   orderAttempts: number;
   config: { workerConcurrency: number };
+  /** Told of every confirmation PostgreSQL refused as an oversell (the composition root counts them). */
+  onOversellRefused?: (saleId: string) => void;
 }
 
 export interface WorkerOptions {
@@ -49,7 +50,7 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
       analytics: deps.queues.analytics,
       orderAttempts: deps.orderAttempts,
       log: deps.log,
-      onOversellRefused: (job) => metricsOf(deps).oversellRefused.inc({ sale: job.saleId }),
+      onOversellRefused: (job) => deps.onOversellRefused?.(job.saleId),
     }),
     { concurrency },
   );

@@ -9,8 +9,10 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { SaleEngine } from '../engine/types.ts';
-import type { JobDefaults, JobQueue } from '../orders/jobs/types.ts';
-import type { AnalyticsJob, NotificationJob, OrderJob } from '../orders/orderJobs.ts';
+import type { JobDefaults } from '../orders/jobs/types.ts';
+import type { Queues } from '../orders/orderJobs.ts';
+
+export type { Queues } from '../orders/orderJobs.ts';
 
 export type ShapeName = Config['shape'];
 
@@ -28,13 +30,6 @@ export interface ShapeOptions {
 export interface RateLimitStore {
   redis?: Redis;
   nameSpace?: string;
-}
-
-/** The three job queues of the order pipeline. */
-export interface Queues {
-  orders: JobQueue<OrderJob>;
-  notifications: JobQueue<NotificationJob>;
-  analytics: JobQueue<AnalyticsJob>;
 }
 
 export interface Shape {

@@ -8,26 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
-import { FlashsaleError, isFlashsaleError } from '../../src/domain/errors.ts';
+import { isFlashsaleError } from '../../src/domain/errors.ts';
 import { freePort } from '../support/ownRedis.ts';
 import { DATABASE_URL, hasPostgres } from '../support/services.ts';
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function expectUnavailable(error: unknown): Error {
-  expect(error).toBeInstanceOf(FlashsaleError);
-  expect((error as FlashsaleError).code).toBe('UNAVAILABLE');
-  const cause = (error as FlashsaleError).cause;
-  expect(cause).toBeInstanceOf(Error);
-  return cause as Error;
-}
+import { expectUnavailable, rejectionOf } from '../support/unavailable.ts';
 
 /** What both adapters must leave alone: the database answered, the statement was refused. */
 function describeRefusalsStayDriverErrors(name: string, open: () => Promise<Database>) {

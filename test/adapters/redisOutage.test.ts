@@ -6,30 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FlashsaleError, isFlashsaleError } from '../../src/domain/errors.ts';
+import { isFlashsaleError } from '../../src/domain/errors.ts';
 import { RedisEngine } from '../../src/engine/redis/redisEngine.ts';
 import { createBullQueue } from '../../src/orders/jobs/bullmqQueue.ts';
 import type { JobQueue } from '../../src/orders/jobs/types.ts';
 import { TestClock } from '../support/clock.ts';
 import { hasRedisServer, type OwnRedis, startOwnRedis } from '../support/ownRedis.ts';
-
-/** The rejection of `promise`, which must reject. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function expectUnavailable(error: unknown): void {
-  expect(error).toBeInstanceOf(FlashsaleError);
-  expect((error as FlashsaleError).code).toBe('UNAVAILABLE');
-  const cause = (error as FlashsaleError).cause;
-  expect(cause).toBeInstanceOf(Error);
-  expect(isFlashsaleError(cause)).toBe(false);
-}
+import { expectUnavailable, rejectionOf } from '../support/unavailable.ts';
 
 const T0 = Date.UTC(2030, 0, 1, 12);
 const saleInput = (id: string) => ({

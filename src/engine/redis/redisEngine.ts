@@ -10,7 +10,7 @@ import {
 } from '../../domain/queue.ts';
 import { normalizeSale, type SaleInput } from '../../domain/sale.ts';
 import { shuffleKeys } from '../../domain/shuffle.ts';
-import { onRedis } from '../../redis/connectionFailure.ts';
+import { onRedis } from '../../failures/redis.ts';
 import type { AdmitResult, Clock, CreateSaleOptions, SaleEngine, SaleStats, SaleView } from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
 import { checkReply, IDEM_REPEAT, SWEEP_INCOMPLETE } from './codes.ts';

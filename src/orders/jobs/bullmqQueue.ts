@@ -12,10 +12,10 @@
  * ("job stalled more than allowable limit"). A re-run after a stall does not count as an attempt.
  *
  * The producer calls (add, counts, failed) rethrow a lost Redis connection as UNAVAILABLE, with the
- * ioredis error as its cause, as the Redis engine does (src/redis/connectionFailure.ts).
+ * ioredis error as its cause, as the Redis engine does (src/failures/redis.ts).
  */
 import { type JobsOptions, Queue, type RedisOptions, UnrecoverableError, Worker } from 'bullmq';
-import { onRedis } from '../../redis/connectionFailure.ts';
+import { onRedis } from '../../failures/redis.ts';
 import {
   checkAttempts,
   checkJobId,

@@ -4,25 +4,13 @@
  * cause; everything else the database says (a constraint violation, bad SQL, a serialization failure)
  * stays the driver's error, for the caller to handle or to surface as INTERNAL.
  */
-import { FlashsaleError, unavailable } from '../domain/errors.ts';
+import { failureTranslator, isSocketError } from './translate.ts';
 
 /**
  * SQLSTATEs of a lost or refused session: class 08 (connection exception) and the server going away
  * under it: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up).
  */
 const SHUTDOWN_STATES = new Set(['57P01', '57P02', '57P03']);
-
-/** Socket errors of the connection itself, as Node reports them. */
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 /**
  * node-postgres reports these without a code. Deliberately absent: "Client was closed" and "Cannot use
@@ -39,22 +27,15 @@ export function isDatabaseConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (code.startsWith('08') || SHUTDOWN_STATES.has(code) || SOCKET_CODES.has(code)) return true;
+    if (code.startsWith('08') || SHUTDOWN_STATES.has(code)) return true;
   }
-  return DRIVER_MESSAGES.has(error.message);
+  return isSocketError(error) || DRIVER_MESSAGES.has(error.message);
 }
+
+const translator = failureTranslator(isDatabaseConnectionFailure);
 
 /** A connection failure becomes UNAVAILABLE (caused by it); anything else is returned unchanged. */
-export function databaseFailure(error: unknown): unknown {
-  if (error instanceof FlashsaleError) return error;
-  return isDatabaseConnectionFailure(error) ? unavailable(error) : error;
-}
+export const databaseFailure = translator.failure;
 
 /** Runs one database call and rethrows its connection failures as UNAVAILABLE. */
-export async function onDatabase<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw databaseFailure(error);
-  }
-}
+export const onDatabase = translator.on;

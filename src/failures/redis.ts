@@ -3,7 +3,7 @@
  * BullMQ job queue (which runs on ioredis too) both translate through `redisFailure`, so every layer
  * above them sees the registry's UNAVAILABLE, with the driver's error as its cause.
  */
-import { FlashsaleError, unavailable } from '../domain/errors.ts';
+import { failureTranslator, isSocketError } from './translate.ts';
 
 /** Error classes ioredis (and BullMQ on top of it) throws when it has no usable connection. */
 const FAILURE_NAMES = new Set([
@@ -21,43 +21,19 @@ const FAILURE_NAMES = new Set([
 const FAILURE_MESSAGE =
   /^(Connection is closed|Stream isn't writeable|Cluster isn't ready|Command aborted due to connection close|None of startup nodes is available|Cluster is disconnect|Node is disconnected|connect ETIMEDOUT)/;
 
-/** Socket errors of the connection itself, as Node reports them. */
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
 /**
  * Whether ioredis failed to reach Redis, as opposed to Redis answering with an error (a script's
  * refusal, WRONGTYPE, NOSCRIPT…), which stays what it is.
  */
 export function isRedisConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return (
-    FAILURE_NAMES.has(error.name) ||
-    FAILURE_MESSAGE.test(error.message) ||
-    (typeof code === 'string' && SOCKET_CODES.has(code))
-  );
+  return FAILURE_NAMES.has(error.name) || FAILURE_MESSAGE.test(error.message) || isSocketError(error);
 }
+
+const translator = failureTranslator(isRedisConnectionFailure);
 
 /** A connection failure becomes UNAVAILABLE (caused by it); anything else is returned unchanged. */
-export function redisFailure(error: unknown): unknown {
-  if (error instanceof FlashsaleError) return error;
-  return isRedisConnectionFailure(error) ? unavailable(error) : error;
-}
+export const redisFailure = translator.failure;
 
 /** Runs one Redis call and rethrows its connection failures as UNAVAILABLE. */
-export async function onRedis<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw redisFailure(error);
-  }
-}
+export const onRedis = translator.on;
