@@ -277,12 +277,12 @@ export class OrderStore {
     amountCents: number,
     saleId: string | null = null,
   ): Promise<{ charge: ChargeRecord; created: boolean }> {
-    await this.db.query(
-      'INSERT INTO payment_charge_attempts (idempotency_key, sale_id, amount_cents) VALUES ($1, $2, $3)',
-      [idempotencyKey, saleId, amountCents],
-    );
+    // One statement: the attempt is appended whether or not the charge row is new.
     const inserted = await this.db.query<ChargeRow>(
-      `INSERT INTO payment_charges (idempotency_key, sale_id, amount_cents) VALUES ($1, $2, $3)
+      `WITH attempt AS (
+         INSERT INTO payment_charge_attempts (idempotency_key, sale_id, amount_cents) VALUES ($1, $2, $3)
+       )
+       INSERT INTO payment_charges (idempotency_key, sale_id, amount_cents) VALUES ($1, $2, $3)
        ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
       [idempotencyKey, saleId, amountCents],
     );
