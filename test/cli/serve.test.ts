@@ -11,6 +11,8 @@ const EMBEDDED = {
   FLASHSALE_DATA_DIR: 'memory',
   FLASHSALE_ADMIN_KEY: ADMIN_KEY,
   FLASHSALE_LOG_LEVEL: 'warn',
+  // A busy machine can lag a new process's event loop past the default 1 s: no 503 OVERLOADED here.
+  FLASHSALE_MAX_EVENT_LOOP_DELAY_MS: '60000',
 };
 
 const running: Cli[] = [];
