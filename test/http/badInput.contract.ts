@@ -267,9 +267,11 @@ export function describeBadInput(makeShape: () => Shape) {
     ) {
       const before = await snapshot();
       const watched = await watch();
+      let count = 0;
       await fc.assert(
         fc.asyncProperty(requests, async (req) => {
           const res = await inject(req);
+          count += 1;
           sent.set(name, (sent.get(name) ?? 0) + 1);
           const seen = answers.get(name) ?? new Map<string, number>();
           answers.set(name, seen);
@@ -287,6 +289,7 @@ export function describeBadInput(makeShape: () => Shape) {
         // The first failure as it happened: shrinking would replay requests against a changed state.
         { numRuns: RUNS, endOnFailure: true },
       );
+      expect(count, `requests sent: ${name}`).toBeGreaterThanOrEqual(RUNS);
       expectUnchanged(before, await snapshot());
     }
 
@@ -311,7 +314,8 @@ export function describeBadInput(makeShape: () => Shape) {
       await property('POST /api/v1/admin/sales (unstorable values)', requests, spec.watch, judge);
     });
 
-    it(`sent at least ${RUNS} bad requests to every route`, () => {
+    // Each test checks its own count; this prints what every route answered (for the routes that ran).
+    afterAll(() => {
       const table = [...ROUTES, RANDOM].map((route) => ({ route, requests: sent.get(route) ?? 0 }));
       const codes = (route: string) =>
         [...(answers.get(route) ?? [])]
@@ -320,7 +324,6 @@ export function describeBadInput(makeShape: () => Shape) {
           .join(', ');
       const lines = table.map((r) => `  ${r.requests}\t${r.route}\t${codes(r.route)}`);
       console.log(`bad input, ${shape.name} shape:\n${lines.join('\n')}`);
-      for (const row of table) expect(row.requests, row.route).toBeGreaterThanOrEqual(RUNS);
     });
   });
 }
