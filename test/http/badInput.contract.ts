@@ -213,6 +213,15 @@ export function describeBadInput(makeShape: () => Shape) {
     }, 120_000);
 
     afterAll(async () => {
+      // Each test checks its own count; this prints what every route answered (for the routes that ran).
+      const table = [...ROUTES, RANDOM].map((route) => ({ route, requests: sent.get(route) ?? 0 }));
+      const codes = (route: string) =>
+        [...(answers.get(route) ?? [])]
+          .sort((a, b) => b[1] - a[1])
+          .map(([code, n]) => `${code} ${n}`)
+          .join(', ');
+      const lines = table.map((r) => `  ${r.requests}\t${r.route}\t${codes(r.route)}`);
+      console.log(`bad input, ${shape.name} shape:\n${lines.join('\n')}`);
       redis?.disconnect();
       await harness?.close();
       await shape.cleanup();
@@ -312,18 +321,6 @@ export function describeBadInput(makeShape: () => Shape) {
       const spec = routeSpec('POST /api/v1/admin/sales', fx(), h());
       const requests = unstorable(fx().newSale).map((change) => apply(spec.base(), change));
       await property('POST /api/v1/admin/sales (unstorable values)', requests, spec.watch, judge);
-    });
-
-    // Each test checks its own count; this prints what every route answered (for the routes that ran).
-    afterAll(() => {
-      const table = [...ROUTES, RANDOM].map((route) => ({ route, requests: sent.get(route) ?? 0 }));
-      const codes = (route: string) =>
-        [...(answers.get(route) ?? [])]
-          .sort((a, b) => b[1] - a[1])
-          .map(([code, n]) => `${code} ${n}`)
-          .join(', ');
-      const lines = table.map((r) => `  ${r.requests}\t${r.route}\t${codes(r.route)}`);
-      console.log(`bad input, ${shape.name} shape:\n${lines.join('\n')}`);
     });
   });
 }

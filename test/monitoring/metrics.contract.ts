@@ -47,11 +47,11 @@ export function describeMetrics(makeShape: () => Shape) {
       expect(m0.value('flashsale_orders', { ...of, status: 'confirmed' })).toBe(0);
       expect(m0.value('flashsale_metrics_source_up', { source: 'engine' })).toBe(1);
       const requests0 = m0.sum('flashsale_http_requests_total');
-      const before = (name: string, labels: Record<string, string>) => m0.value(name, labels) ?? 0;
+      const atStart = (name: string, labels: Record<string, string>) => m0.value(name, labels) ?? 0;
       const JOIN = { method: 'POST', route: '/api/v1/sales/:saleId/queue', status: '200' };
-      const checkouts0 = before('flashsale_http_requests_total', { ...CHECKOUT, status: '202' });
-      const durations0 = before('flashsale_http_request_duration_seconds_count', CHECKOUT);
-      const completed0 = before('flashsale_queue_jobs', { queue: 'orders', state: 'completed' });
+      const checkouts0 = atStart('flashsale_http_requests_total', { ...CHECKOUT, status: '202' });
+      const durations0 = atStart('flashsale_http_request_duration_seconds_count', CHECKOUT);
+      const completed0 = atStart('flashsale_queue_jobs', { queue: 'orders', state: 'completed' });
 
       // Three buyers join: they wait.
       const tokens = await Promise.all(['m-1', 'm-2', 'm-3'].map((u) => h.userToken(u)));
@@ -61,7 +61,7 @@ export function describeMetrics(makeShape: () => Shape) {
       const m1 = await scrape();
       expect(m1.sum('flashsale_http_requests_total')).toBeGreaterThanOrEqual(requests0 + 4);
       expect(m1.value('flashsale_http_requests_total', JOIN)).toBe(
-        before('flashsale_http_requests_total', JOIN) + 3,
+        atStart('flashsale_http_requests_total', JOIN) + 3,
       );
       expect(m1.value('flashsale_sale_waiting', of)).toBe(3);
       expect(m1.value('flashsale_sale_admitted', of)).toBe(0);
