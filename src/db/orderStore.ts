@@ -32,6 +32,12 @@ export interface ConfirmResult {
   order: OrderRecord | null;
 }
 
+export interface ChargeAttempts {
+  idempotencyKey: string;
+  attempts: number;
+  hasOrder: boolean;
+}
+
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function one<T>(rows: T[], what: string): T {
@@ -263,15 +269,20 @@ export class OrderStore {
 
   /**
    * Records a charge once per idempotency key (the hold id). A repeat returns the first charge, with
-   * its original amount, and `created: false`: the provider must not charge twice.
+   * its original amount, and `created: false`: the provider must not charge twice. Every call, repeat
+   * or not, is also appended to payment_charge_attempts, so a repeat stays visible (`chargeAttempts`).
    */
   async recordCharge(
     idempotencyKey: string,
     amountCents: number,
     saleId: string | null = null,
   ): Promise<{ charge: ChargeRecord; created: boolean }> {
+    // One statement: the attempt is appended whether or not the charge row is new.
     const inserted = await this.db.query<ChargeRow>(
-      `INSERT INTO payment_charges (idempotency_key, sale_id, amount_cents) VALUES ($1, $2, $3)
+      `WITH attempt AS (
+         INSERT INTO payment_charge_attempts (idempotency_key, sale_id, amount_cents) VALUES ($1, $2, $3)
+       )
+       INSERT INTO payment_charges (idempotency_key, sale_id, amount_cents) VALUES ($1, $2, $3)
        ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
       [idempotencyKey, saleId, amountCents],
     );
@@ -299,6 +310,25 @@ export class OrderStore {
     if (row !== undefined) return { charge: toCharge(row), changed: true };
     const current = await this.getCharge(idempotencyKey);
     return current === null ? null : { charge: current, changed: false };
+  }
+
+  /**
+   * Per idempotency key charged for a sale: how many times `recordCharge` was called with it, and
+   * whether an order has that key as its hold id. One attempt with an order is the only right answer.
+   */
+  async chargeAttempts(saleId: string): Promise<ChargeAttempts[]> {
+    const rows = await this.db.query<{ idempotency_key: string; attempts: number; has_order: boolean }>(
+      `SELECT a.idempotency_key, count(*)::int AS attempts,
+              EXISTS (SELECT 1 FROM orders o WHERE o.hold_id = a.idempotency_key) AS has_order
+       FROM payment_charge_attempts a WHERE a.sale_id = $1
+       GROUP BY a.idempotency_key ORDER BY a.idempotency_key`,
+      [saleId],
+    );
+    return rows.map((r) => ({
+      idempotencyKey: r.idempotency_key,
+      attempts: Number(r.attempts),
+      hasOrder: r.has_order,
+    }));
   }
 
   /** Charges, optionally of one sale and/or in one status. */

@@ -9,6 +9,7 @@ import type { SaleInput } from '../../src/domain/sale.ts';
 import { placeOf, shuffleKeys } from '../../src/domain/shuffle.ts';
 import type { SaleEngine } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
+import { raceConfirmAgainstRelease } from '../support/holdRace.ts';
 import type { EngineFactory } from './engineFactory.ts';
 
 const SEC = 1000;
@@ -379,6 +380,16 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
           await expectCode(engine.sweepExpired(id, bad), 'INVALID_REQUEST');
         expect((await engine.getHold(id, late.id))?.status).toBe('held');
         expect(await expectInvariant(id)).toMatchObject({ available: 9, held: 1 });
+      });
+
+      it('confirm and release racing on live holds: each hold ends one way, confirms = sold', async () => {
+        const id = await liveSale({ totalStock: 100, perUserLimit: 2 });
+        const holds = await Promise.all(
+          Array.from({ length: 60 }, (_, i) => reserve(id, `racer${i}`, 1 + (i % 2))),
+        );
+        const { confirmed, released } = await raceConfirmAgainstRelease(() => engine, id, holds);
+        expect(confirmed + released).toBe(60);
+        expect(await expectInvariant(id)).toMatchObject({ held: 0 });
       });
 
       it('confirms a hold taken before the end after the sale has ended', async () => {

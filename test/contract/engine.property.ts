@@ -1,7 +1,9 @@
 /**
  * Property test: random sequences of operations and clock moves against a deliberately simple model
- * of the inventory. After every step, the engine's counters equal the model's and
- * total = available + held + sold. Run by each adapter's test file.
+ * (engineModel.ts) of the inventory, the tickets and admission. Every answer is compared with the
+ * model's; after every step the stock and queue counters equal the model's and
+ * total = available + held + sold; at the end every hold's status equals the model's. Run by each
+ * adapter's test file.
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
@@ -9,11 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SaleEngine } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
 import type { EngineFactory } from './engineFactory.ts';
-
-const TOTAL = 6;
-const LIMIT = 3;
-const HOLD_MS = 10_000;
-const USERS = 4;
+import { ADMISSION, HOLD_MS, LIMIT, Model, type ModelHold, TOTAL, USERS } from './engineModel.ts';
 
 type Op =
   | { kind: 'reserve'; user: number; quantity: number; key: number }
@@ -21,7 +19,7 @@ type Op =
   | { kind: 'sweep'; limit: number }
   | { kind: 'advance'; ms: number }
   | { kind: 'pause' | 'resume' | 'admit' }
-  | { kind: 'join'; user: number };
+  | { kind: 'join' | 'status'; user: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -51,48 +49,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constantFrom('pause' as const, 'resume' as const, 'admit' as const) }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('join' as const), user: fc.nat(USERS - 1) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('join' as const, 'status' as const),
+      user: fc.nat(USERS - 1),
+    }),
+  },
 );
-
-interface ModelHold {
-  id: string;
-  user: number;
-  quantity: number;
-  expiresAt: number;
-  status: 'held' | 'confirmed' | 'released';
-  expired: boolean;
-}
-
-class Model {
-  available = TOTAL;
-  held = 0;
-  sold = 0;
-  paused = false;
-  holds: ModelHold[] = [];
-  units = new Array<number>(USERS).fill(0);
-  byKey = new Map<string, ModelHold>();
-
-  end(h: ModelHold, expired: boolean): void {
-    h.status = 'released';
-    h.expired = expired;
-    this.held -= h.quantity;
-    this.available += h.quantity;
-    this.units[h.user] = (this.units[h.user] as number) - h.quantity;
-  }
-
-  /** The expected refusal code of a reservation, or null when it should succeed. */
-  refusal(op: { user: number; quantity: number; key: number }): string | null {
-    if (op.quantity < 1) return 'INVALID_QUANTITY';
-    const earlier = this.byKey.get(`${op.user}/${op.key}`);
-    if (earlier) return earlier.quantity === op.quantity ? null : 'IDEMPOTENCY_CONFLICT';
-    if (this.paused) return 'NOT_LIVE';
-    if (this.available === 0 && this.held === 0) return 'SOLD_OUT';
-    if ((this.units[op.user] as number) + op.quantity > LIMIT) return 'LIMIT_EXCEEDED';
-    if (this.available === 0) return 'SOLD_OUT';
-    if (this.available < op.quantity) return 'INSUFFICIENT_STOCK';
-    return null;
-  }
-}
 
 async function codeOf(promise: Promise<unknown>): Promise<string | null> {
   try {
@@ -127,22 +91,19 @@ async function step(engine: SaleEngine, clock: TestClock, saleId: string, m: Mod
         quantity: op.quantity,
         expiresAt: hold.expiresAt,
         status: 'held',
-        expired: false,
+        releaseReason: null,
       };
-      m.holds.push(mh);
-      m.byKey.set(key, mh);
-      m.available -= op.quantity;
-      m.held += op.quantity;
-      m.units[op.user] = (m.units[op.user] as number) + op.quantity;
+      m.reserved(mh, key, now());
       return;
     }
     case 'confirm': {
       const h = m.holds[op.hold % Math.max(1, m.holds.length)];
       if (!h) return;
       let expected: string | null = null;
-      if (h.status === 'released') expected = h.expired ? 'HOLD_EXPIRED' : 'HOLD_RELEASED';
+      if (h.status === 'released')
+        expected = h.releaseReason === 'expired' ? 'HOLD_EXPIRED' : 'HOLD_RELEASED';
       else if (h.status === 'held' && now() >= h.expiresAt) {
-        m.end(h, true);
+        m.end(h, 'expired');
         expected = 'HOLD_EXPIRED';
       } else if (h.status === 'held') {
         h.status = 'confirmed';
@@ -156,13 +117,13 @@ async function step(engine: SaleEngine, clock: TestClock, saleId: string, m: Mod
       const h = m.holds[op.hold % Math.max(1, m.holds.length)];
       if (!h) return;
       const expected = h.status === 'confirmed' ? 'HOLD_CONFIRMED' : null;
-      if (h.status === 'held') m.end(h, false);
+      if (h.status === 'held') m.end(h, 'cancelled');
       expect(await codeOf(engine.release(saleId, h.id, 'cancelled'))).toBe(expected);
       return;
     }
     case 'sweep': {
       const due = m.holds.filter((h) => h.status === 'held' && h.expiresAt <= now()).slice(0, op.limit);
-      for (const h of due) m.end(h, true);
+      for (const h of due) m.end(h, 'expired');
       expect(await engine.sweepExpired(saleId, op.limit)).toBe(due.length);
       return;
     }
@@ -175,11 +136,19 @@ async function step(engine: SaleEngine, clock: TestClock, saleId: string, m: Mod
       await engine[op.kind](saleId);
       return;
     case 'admit':
-      await engine.admit(saleId);
+      expect(await engine.admit(saleId)).toEqual(m.admit(now()));
       return;
-    case 'join':
-      await engine.join(saleId, `u${op.user}`);
+    case 'join': {
+      m.join(op.user);
+      const status = await engine.join(saleId, `u${op.user}`);
+      expect({ state: status.state, ticket: status.ticket }).toEqual(m.status(op.user, now()));
       return;
+    }
+    case 'status': {
+      const status = await engine.status(saleId, `u${op.user}`);
+      expect({ state: status.state, ticket: status.ticket }).toEqual(m.status(op.user, now()));
+      return;
+    }
   }
 }
 
@@ -196,7 +165,7 @@ export function describeEngineProperties(name: string, factory: EngineFactory, n
       await cleanup();
     });
 
-    it(`keeps total = available + held + sold and matches the model (${numRuns} sequences)`, async () => {
+    it(`matches the model of stock, holds, tickets and admission (${numRuns} sequences)`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
           const saleId = `p-${randomUUID().slice(0, 12)}`;
@@ -207,19 +176,30 @@ export function describeEngineProperties(name: string, factory: EngineFactory, n
             startsAt: clock.now(),
             endsAt: clock.now() + 1e9,
             holdSeconds: HOLD_MS / 1000,
-            admission: { perSecond: 2, maxActive: 2, sessionSeconds: 5 },
+            admission: ADMISSION,
           });
           const m = new Model();
           for (const op of ops) {
             await step(engine, clock, saleId, m, op);
             const s = await engine.stats(saleId);
             expect(s.available + s.held + s.sold).toBe(s.total);
-            expect({ available: s.available, held: s.held, sold: s.sold }).toEqual({
+            expect(s).toEqual({
+              total: TOTAL,
               available: m.available,
               held: m.held,
               sold: m.sold,
+              waiting: m.issued - m.serving,
+              admitted: m.serving,
+              active: m.active(clock.now()),
             });
           }
+          // Every hold ended (or not) as the model says, with the reason it says.
+          const holds = await Promise.all(m.holds.map((h) => engine.getHold(saleId, h.id)));
+          expect(
+            holds.map((h) => h && { status: h.status, releaseReason: h.releaseReason, quantity: h.quantity }),
+          ).toEqual(
+            m.holds.map((h) => ({ status: h.status, releaseReason: h.releaseReason, quantity: h.quantity })),
+          );
         }),
         { numRuns },
       );

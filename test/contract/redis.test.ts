@@ -66,7 +66,9 @@ return out`);
     it('keeps every key of a sale under its hash tag, with integers written in full', async () => {
       const t = 123_456_789_012_345; // tostring() in Lua would print 1.2345678901234e+14
       const clock = new TestClock(t);
-      const engine = new RedisEngine(redis, clock, { prefix });
+      // A prefix of its own: the other tests' sales share `prefix` and would show in the key listing.
+      const own = `${prefix}tagged:`;
+      const engine = new RedisEngine(redis, clock, { prefix: own });
       const sale = await engine.createSale({
         id: 'tagged',
         totalStock: 5,
@@ -83,10 +85,10 @@ return out`);
       expect((await engine.snapshot(sale.id)).windows).toEqual([
         { at: t, fromPlace: 1, toPlace: 1, count: 1, freed: 1 },
       ]);
-      const keys = await redis.keys(`${prefix}*`);
+      const keys = await redis.keys(`${own}*`);
       expect(keys.length).toBeGreaterThan(5);
-      for (const key of keys) expect(key.startsWith(`${prefix}{sale:tagged}:`)).toBe(true);
-      expect(await redis.hget(`${prefix}{sale:tagged}:meta`, 'lastStepAt')).toBe(String(t));
+      for (const key of keys) expect(key.startsWith(`${own}{sale:tagged}:`)).toBe(true);
+      expect(await redis.hget(`${own}{sale:tagged}:meta`, 'lastStepAt')).toBe(String(t));
     });
 
     it('sweeps only declared holds: a due hold missing from the candidates stops the script', async () => {

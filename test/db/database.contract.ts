@@ -310,6 +310,21 @@ export function describeDatabaseContract(
         expect(await store.chargeCount({ saleId: 's' })).toBe(2);
       });
 
+      it('keeps every charge attempt, so a repeat the ledger turned away still shows', async () => {
+        await withSale('s', 10);
+        await store.createPendingOrder(order('s', 'h1'));
+        await store.recordCharge('h1', 4999, 's');
+        await Promise.all(Array.from({ length: 3 }, () => store.recordCharge('h2', 100, 's')));
+        await store.recordCharge('h3', 100, 'other');
+        expect(await store.chargeCount({ saleId: 's' })).toBe(2);
+        // h2 has no order, and its two repeats left no trace in payment_charges: here they show.
+        expect(await store.chargeAttempts('s')).toEqual([
+          { idempotencyKey: 'h1', attempts: 1, hasOrder: true },
+          { idempotencyKey: 'h2', attempts: 3, hasOrder: false },
+        ]);
+        expect(await store.chargeAttempts('nothing')).toEqual([]);
+      });
+
       it('refunds a charge once', async () => {
         await migrate(db);
         await store.recordCharge('h1', 4999, 's');

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { onTestFinished } from 'vitest';
 import { type HttpHarness, startHttp } from '../http/harness.ts';
 import { embeddedShape } from '../pipeline/shapes.ts';
 import { launchBrowser } from '../support/browser.ts';
@@ -47,6 +48,12 @@ export const PHONE = {
 };
 export const DESKTOP = { viewport: { width: 1280, height: 900 } };
 
+/**
+ * Chromium logs every 4xx answer as a console error. The pages get refusals by design (a wrong admin
+ * key, no anonymous visitors) and the tests check what the page makes of them; a 5xx still counts.
+ */
+const EXPECTED_REFUSAL = /^Failed to load resource: the server responded with a status of 4\d\d /;
+
 /** A fresh browser profile (its own localStorage: a different buyer). */
 export async function newPage(
   e2e: E2e,
@@ -54,8 +61,17 @@ export async function newPage(
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await e2e.browser.newContext({ ...options, baseURL: e2e.baseUrl, locale: 'en-GB' });
   const page = await context.newPage();
-  // Anything the page logs as an error, or throws, fails loudly in the test output.
-  page.on('pageerror', (error) => console.error(`[browser] ${error.message}`));
+  // An exception the page throws, or an error it logs to the console, fails the test that opened it
+  // once the test is over — even if no element the test waits for broke.
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.stack ?? error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error' || EXPECTED_REFUSAL.test(message.text())) return;
+    errors.push(`console.error: ${message.text()} (${message.location().url})`);
+  });
+  onTestFinished(() => {
+    if (errors.length > 0) throw new Error(`the browser reported errors:\n${errors.join('\n')}`);
+  });
   return { context, page };
 }
 

@@ -34,8 +34,15 @@ export async function userToken(userId: string, secret = TEST_ENV.FLASHSALE_USER
     .sign(new TextEncoder().encode(secret));
 }
 
+/**
+ * Load shedding answers 503 OVERLOADED once the event loop lags past a wall-clock threshold (1 s by
+ * default): on a busy test machine any suite could meet it. Off unless a test sets its own threshold
+ * (protection.test.ts does, to test shedding itself).
+ */
+const NO_LOAD_SHEDDING = { FLASHSALE_MAX_EVENT_LOOP_DELAY_MS: '60000' };
+
 export async function startHttp(shape: Shape, env: Record<string, string> = {}): Promise<HttpHarness> {
-  const app = await shape.make({}, env);
+  const app = await shape.make({}, { ...NO_LOAD_SHEDDING, ...env });
   const ctx = await createHttpContext(app);
   const server = await buildServer(ctx);
   await server.ready();

@@ -10,6 +10,7 @@ import type { SaleInput } from '../../src/domain/sale.ts';
 import { RedisEngine } from '../../src/engine/redis/redisEngine.ts';
 import type { Clock } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
+import { raceConfirmAgainstRelease } from '../support/holdRace.ts';
 import { deleteKeys } from '../support/redisKeys.ts';
 import { hasRedis, REDIS_URL } from '../support/services.ts';
 
@@ -71,6 +72,9 @@ describe.skipIf(!(await hasRedis()))('engine races on real Redis', () => {
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    // Every other attempt is refused by the limit, not by anything else (a dropped connection…).
+    const refusals = results.flatMap((r) => (r.status === 'rejected' ? [codeOf(r.reason)] : []));
+    expect(refusals).toEqual(Array.from({ length: 47 }, () => 'LIMIT_EXCEEDED'));
     const sameKey = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         at(i).reserve({ saleId: sale.id, userId: 'retrier', quantity: 2, idempotencyKey: 'one-key' }),
@@ -80,7 +84,19 @@ describe.skipIf(!(await hasRedis()))('engine races on real Redis', () => {
     expect(await at(1).stats(sale.id)).toMatchObject({ available: 95, held: 5 });
   });
 
-  it('release, confirm and the sweeper racing on the same holds return units exactly once', async () => {
+  it('confirm against release on live holds, through 16 connections: each hold ends one way', async () => {
+    const sale = await create({ totalStock: 500, perUserLimit: 2 });
+    const holds = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        at(i).reserve({ saleId: sale.id, userId: `live${i}`, quantity: 1 + (i % 2), idempotencyKey: 'k' }),
+      ),
+    );
+    const { confirmed, released } = await raceConfirmAgainstRelease(at, sale.id, holds);
+    expect(confirmed + released).toBe(300);
+    expect(await at(5).stats(sale.id)).toMatchObject({ total: 500, held: 0 });
+  });
+
+  it('release, confirm and the sweeper racing on holds past their deadline return units exactly once', async () => {
     const sale = await create({ totalStock: 200, holdSeconds: 10 });
     const holds = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
@@ -89,16 +105,33 @@ describe.skipIf(!(await hasRedis()))('engine races on real Redis', () => {
     );
     clock.advance(10_000);
     const racers: Promise<unknown>[] = [];
+    const kinds: Array<'release' | 'confirm' | 'sweep'> = [];
+    const race = (kind: (typeof kinds)[number], call: Promise<unknown>) => {
+      kinds.push(kind);
+      racers.push(call);
+    };
     holds.forEach((hold, i) => {
-      racers.push(at(i).release(sale.id, hold.id, 'cancelled'));
-      racers.push(at(i + 1).release(sale.id, hold.id, 'payment_failed'));
-      racers.push(at(i + 2).confirm(sale.id, hold.id));
-      if (i % 10 === 0) racers.push(at(i + 3).sweepExpired(sale.id, 50));
+      race('release', at(i).release(sale.id, hold.id, 'cancelled'));
+      race('release', at(i + 1).release(sale.id, hold.id, 'payment_failed'));
+      race('confirm', at(i + 2).confirm(sale.id, hold.id));
+      if (i % 10 === 0) race('sweep', at(i + 3).sweepExpired(sale.id, 50));
     });
     const settled = await Promise.allSettled(racers);
     // Every confirm lost (past the deadline, or after a release won); nothing else may fail.
+    const confirms = settled.filter((_, k) => kinds[k] === 'confirm');
+    expect(confirms.every((r) => r.status === 'rejected')).toBe(true);
     const codes = new Set(settled.flatMap((r) => (r.status === 'rejected' ? [codeOf(r.reason)] : [])));
     for (const code of codes) expect(['HOLD_EXPIRED', 'HOLD_RELEASED']).toContain(code);
+    // Releases and sweeps never fail here, and together end each hold at most once (a confirm that
+    // found a hold expired ends it too, so the sum may be below 200, never above).
+    const releases = settled.filter((_, k) => kinds[k] === 'release');
+    const swept = settled.filter((_, k) => kinds[k] === 'sweep');
+    expect([...releases, ...swept].filter((r) => r.status === 'rejected')).toEqual([]);
+    const releasedHere = releases.filter(
+      (r) => r.status === 'fulfilled' && (r.value as { changed: boolean }).changed,
+    ).length;
+    const sweptHere = swept.reduce((n, r) => n + (r.status === 'fulfilled' ? (r.value as number) : 0), 0);
+    expect(releasedHere + sweptHere).toBeLessThanOrEqual(200);
     expect(await at(0).stats(sale.id)).toMatchObject({ total: 200, available: 200, held: 0, sold: 0 });
     const ended = await Promise.all(holds.map((h) => at(0).getHold(sale.id, h.id)));
     expect(ended.every((h) => h?.status === 'released')).toBe(true);

@@ -1,7 +1,7 @@
 /**
  * The monitoring plumbing on the embedded shape: who may read /metrics, request ids in headers and
- * logs, 5xx in the summary, one registry per app, and a scrape that answers in time when the engine
- * and the job queue do not.
+ * logs, 5xx in the summary, one registry per app, and a scrape that answers when the engine and the
+ * job queue never do.
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -147,17 +147,15 @@ describe('scrape-time reads are time-boxed', () => {
     await h?.close();
   });
 
-  it('answers in time without the series of a source that hangs, and has them again after', async () => {
+  it('answers without the series of a source that hangs, and has them again after', async () => {
     const sale = await liveSale(h.app);
     const never = () => new Promise<never>(() => {});
     vi.spyOn(h.app.engine, 'stats').mockImplementation(never);
     vi.spyOn(h.app.engine, 'getSale').mockImplementation(never);
     vi.spyOn(h.app.queues.orders, 'counts').mockImplementation(never);
-    const started = Date.now();
+    // Those reads never settle: an answer at all (not the test's timeout) is the time box at work.
     const res = await h.server.inject({ url: '/metrics' });
-    const took = Date.now() - started;
     expect(res.statusCode).toBe(200);
-    expect(took).toBeLessThan(4000);
     const m = parseExposition(res.body);
     expect(m.value('flashsale_metrics_source_up', { source: 'engine' })).toBe(0);
     expect(m.value('flashsale_metrics_source_up', { source: 'queues' })).toBe(0);

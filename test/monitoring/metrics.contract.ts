@@ -26,14 +26,16 @@ export function describeMetrics(makeShape: () => Shape) {
       await shape.cleanup();
     });
 
-    const scrape = async (): Promise<Exposition> => {
-      const res = await h.server.inject({ url: '/metrics' });
+    const scrape = async (on: HttpHarness = h): Promise<Exposition> => {
+      const res = await on.server.inject({ url: '/metrics' });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
       return parseExposition(res.body);
     };
     const CHECKOUT = { method: 'POST', route: '/api/v1/sales/:saleId/checkout' };
 
+    // Counters are per app and the tests share one: each test reads differences from its own start,
+    // so it passes alone and in any order.
     it('shows the sale move through join, admission, checkout and confirmation', async () => {
       const sale = await liveSale(h.app, { totalStock: 10, perUserLimit: 2 });
       const of = { sale: sale.id };
@@ -45,6 +47,11 @@ export function describeMetrics(makeShape: () => Shape) {
       expect(m0.value('flashsale_orders', { ...of, status: 'confirmed' })).toBe(0);
       expect(m0.value('flashsale_metrics_source_up', { source: 'engine' })).toBe(1);
       const requests0 = m0.sum('flashsale_http_requests_total');
+      const atStart = (name: string, labels: Record<string, string>) => m0.value(name, labels) ?? 0;
+      const JOIN = { method: 'POST', route: '/api/v1/sales/:saleId/queue', status: '200' };
+      const checkouts0 = atStart('flashsale_http_requests_total', { ...CHECKOUT, status: '202' });
+      const durations0 = atStart('flashsale_http_request_duration_seconds_count', CHECKOUT);
+      const completed0 = atStart('flashsale_queue_jobs', { queue: 'orders', state: 'completed' });
 
       // Three buyers join: they wait.
       const tokens = await Promise.all(['m-1', 'm-2', 'm-3'].map((u) => h.userToken(u)));
@@ -53,13 +60,9 @@ export function describeMetrics(makeShape: () => Shape) {
       }
       const m1 = await scrape();
       expect(m1.sum('flashsale_http_requests_total')).toBeGreaterThanOrEqual(requests0 + 4);
-      expect(
-        m1.value('flashsale_http_requests_total', {
-          method: 'POST',
-          route: '/api/v1/sales/:saleId/queue',
-          status: '200',
-        }),
-      ).toBe(3);
+      expect(m1.value('flashsale_http_requests_total', JOIN)).toBe(
+        atStart('flashsale_http_requests_total', JOIN) + 3,
+      );
       expect(m1.value('flashsale_sale_waiting', of)).toBe(3);
       expect(m1.value('flashsale_sale_admitted', of)).toBe(0);
 
@@ -80,8 +83,8 @@ export function describeMetrics(makeShape: () => Shape) {
       expect(m3.value('flashsale_sale_stock', { ...of, state: 'held' })).toBe(3);
       expect(m3.value('flashsale_sale_stock', { ...of, state: 'available' })).toBe(7);
       expect(m3.value('flashsale_sale_active', of)).toBe(1);
-      expect(m3.value('flashsale_http_requests_total', { ...CHECKOUT, status: '202' })).toBe(2);
-      expect(m3.value('flashsale_http_request_duration_seconds_count', CHECKOUT)).toBe(2);
+      expect(m3.value('flashsale_http_requests_total', { ...CHECKOUT, status: '202' })).toBe(checkouts0 + 2);
+      expect(m3.value('flashsale_http_request_duration_seconds_count', CHECKOUT)).toBe(durations0 + 2);
       const queued = m3.sum('flashsale_queue_jobs', { queue: 'orders', state: 'waiting' });
       expect(queued + m3.sum('flashsale_queue_jobs', { queue: 'orders', state: 'delayed' })).toBe(2);
 
@@ -93,7 +96,7 @@ export function describeMetrics(makeShape: () => Shape) {
       expect(m4.value('flashsale_sale_stock', { ...of, state: 'held' })).toBe(0);
       expect(m4.value('flashsale_orders', { ...of, status: 'confirmed' })).toBe(2);
       expect(m4.value('flashsale_orders', { ...of, status: 'pending' })).toBe(0);
-      expect(m4.value('flashsale_queue_jobs', { queue: 'orders', state: 'completed' })).toBe(2);
+      expect(m4.value('flashsale_queue_jobs', { queue: 'orders', state: 'completed' })).toBe(completed0 + 2);
       expect(m4.value('flashsale_queue_jobs', { queue: 'orders', state: 'failed' })).toBe(0);
       expect(m4.value('flashsale_db_oversell_refusals', of)).toBe(0);
       expect(m4.sum('flashsale_http_requests_total')).toBeGreaterThan(
@@ -102,6 +105,19 @@ export function describeMetrics(makeShape: () => Shape) {
     });
 
     it('counts an oversell PostgreSQL refuses, in the database gauge and the worker counter', async () => {
+      // An app of its own: this test runs the worker, which the test above must start itself.
+      const ownShape = makeShape();
+      const own = await startHttp(ownShape, NO_SHEDDING);
+      try {
+        await oversell(own);
+      } finally {
+        await own.close();
+        await ownShape.cleanup();
+      }
+    });
+
+    async function oversell(h: HttpHarness) {
+      const api = client(() => h);
       // The engine believes in 2 units, PostgreSQL knows 1: as after a Redis failover that lost writes.
       const now = h.app.clock.now();
       const settings = normalizeSale(
@@ -121,14 +137,15 @@ export function describeMetrics(makeShape: () => Shape) {
       const of = { sale: settings.id };
       const buyers = await api.admitted(settings.id, 'o-1', 'o-2');
       for (const who of buyers) expect((await api.buy(settings.id, who)).statusCode).toBe(202);
+      h.startWorker();
       await drain(h.app);
 
-      const m = await scrape();
+      const m = await scrape(h);
       expect(m.value('flashsale_db_oversell_refusals', of)).toBe(1);
       expect(m.value('flashsale_oversell_refused_total', of)).toBe(1);
       expect(m.value('flashsale_orders', { ...of, status: 'confirmed' })).toBe(1);
       expect(m.value('flashsale_orders', { ...of, status: 'rejected' })).toBe(1);
-    });
+    }
 
     it('summarizes requests and latencies for the admin console', async () => {
       const summary = async () => {
