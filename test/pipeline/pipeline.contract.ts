@@ -53,7 +53,9 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
         (m) => m.meta.saleId === sale.id && m.meta.kind === 'order_confirmed',
       );
       expect(new Set(confirmations.map((m) => m.meta.orderId)).size).toBe(n);
-    });
+      // Its duration is the machine's throughput, not a property of the pipeline: on a shared 2-core
+      // machine it passed the suite's 60 s default; the bound only catches a hang.
+    }, 600_000);
 
     it('declined payments put units back on sale and other buyers get them', async () => {
       const sale = await newSale(app, { totalStock: 10 });
