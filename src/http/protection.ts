@@ -65,7 +65,6 @@ async function registerRateLimits(server: FastifyInstance, ctx: HttpContext): Pr
   const { config, shape } = ctx.app;
   // Counters shared by every API process when the shape has a shared store; checks fail open
   // (skipOnError): a rate-limit store that is away must not take the buyer routes down with it.
-  const store = (nameSpace: string) => shape.rateLimitStore(nameSpace);
   const common = {
     global: true,
     timeWindow: WINDOW_MS,
@@ -76,13 +75,13 @@ async function registerRateLimits(server: FastifyInstance, ctx: HttpContext): Pr
   // Two registrations, two independent counters per request: the plugin runs one limit per route.
   await server.register(rateLimit, {
     ...common,
-    ...store('ip'),
+    ...(await shape.rateLimitStore('ip')),
     max: config.rateLimits.ipPerMinute,
     allowList: (request) => NOT_RATE_LIMITED.has(routeOf(request) ?? ''),
   });
   await server.register(rateLimit, {
     ...common,
-    ...store('user'),
+    ...(await shape.rateLimitStore('user')),
     max: config.rateLimits.userPerMinute,
     keyGenerator: userKey,
     allowList: (_request, key) => key === '',

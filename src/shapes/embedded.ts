@@ -37,7 +37,7 @@ export async function openEmbeddedShape(
     engine,
     db,
     queues,
-    rateLimitStore: () => ({}),
+    rateLimitStore: async () => ({}),
     sharedAdmissionKey: async () => null,
     readiness: () => ({ database: () => db.query('SELECT 1') }),
     async close() {

@@ -37,15 +37,19 @@ export async function openRedisShape(
   }
   const engine = new RedisEngine(redis, clock, { prefix: config.redisPrefix });
 
-  // Rate-limit checks get a connection of their own, opened on first use: a check must fail fast
-  // (the plugin then lets the request through) rather than queue behind the engine's commands.
-  let rateLimitRedis: Redis | null = null;
-  const rateLimitConnection = (): Redis => {
-    if (rateLimitRedis !== null) return rateLimitRedis;
-    rateLimitRedis = new Redis(redisUrl, { ...FAIL_FAST, connectTimeout: 1000, lazyConnect: false });
-    rateLimitRedis.on('error', (error) =>
-      log.warn({ err: error }, 'rate-limit store unavailable: limits not applied'),
-    );
+  // Rate-limit checks get a connection of their own, opened on first use (API processes only): a
+  // check must fail fast (the plugin then lets the request through) rather than queue behind the
+  // engine's commands or wait for a reconnect.
+  let rateLimitRedis: Promise<Redis> | null = null;
+  const rateLimitConnection = (): Promise<Redis> => {
+    rateLimitRedis ??= (async () => {
+      const connection = new Redis(redisUrl, { ...FAIL_FAST, connectTimeout: 1000 });
+      connection.on('error', (error) =>
+        log.warn({ err: error }, 'rate-limit store unavailable: limits not applied'),
+      );
+      await connection.connect().catch(() => undefined);
+      return connection;
+    })();
     return rateLimitRedis;
   };
 
@@ -69,8 +73,8 @@ export async function openRedisShape(
     engine,
     db,
     queues,
-    rateLimitStore: (nameSpace) => ({
-      redis: rateLimitConnection(),
+    rateLimitStore: async (nameSpace) => ({
+      redis: await rateLimitConnection(),
       nameSpace: `${config.redisPrefix}rl:${nameSpace}:`,
     }),
     async sharedAdmissionKey(generate) {
@@ -88,7 +92,7 @@ export async function openRedisShape(
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));
       await engine.close();
-      (rateLimitRedis as Redis | null)?.disconnect();
+      (await rateLimitRedis)?.disconnect();
       await redis.quit().catch(() => undefined);
       await db.close();
     },

@@ -45,8 +45,12 @@ export interface Shape {
   readonly engine: SaleEngine;
   readonly db: Database;
   readonly queues: Queues;
-  /** Where rate-limit counters live, per namespace (shared by every API process when possible). */
-  rateLimitStore(nameSpace: string): RateLimitStore;
+  /**
+   * Where rate-limit counters live, per namespace (shared by every API process when possible). The
+   * first call opens what the store needs; a store that cannot be reached is still returned (the
+   * checks then fail open).
+   */
+  rateLimitStore(nameSpace: string): Promise<RateLimitStore>;
   /**
    * The admission-token signing key every API process must share: stored once with `generate()`'s
    * PEM if none is stored yet, then read. Null when the shape has no shared store (one process).
