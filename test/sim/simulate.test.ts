@@ -149,7 +149,8 @@ describe('flashsale simulate against flashsale start', () => {
           'Sales per second',
           'Requests per second by route',
           'Latency by route: p50, p95, p99 (ms, log scale)',
-          expect.stringMatching(/^Fairness: join order vs purchase order \(Spearman 0\.\d+\)$/),
+          // A rank correlation, from -1 to 1 (whether it is high enough is the invariants' job).
+          expect.stringMatching(/^Fairness: join order vs purchase order \(Spearman -?[01](\.\d+)?\)$/),
         ]);
         for (const m of marks) {
           expect(m.marks, m.title).toBeGreaterThan(0);
