@@ -11,7 +11,7 @@ import { DEFAULT_TICKS, startTicks, type TickOptions } from '../sales/ticks.ts';
 import type { Queues } from '../shapes/types.ts';
 import { createOrderHandler } from './orderWorker.ts';
 import type { PaymentProvider } from './payments/port.ts';
-import { recoverEngineState } from './recovery.ts';
+import { recoverEngineState, resumePendingOrders } from './recovery.ts';
 import { analyticsHandler, type Mailer, notificationHandler } from './sideEffects.ts';
 
 export interface WorkerDeps {
@@ -34,7 +34,7 @@ export interface WorkerOptions {
 
 /** Recovery at a worker's start (see recovery.ts): safe to run on every start and in parallel. */
 export function recover(deps: WorkerDeps) {
-  return recoverEngineState({ ...deps, now: deps.clock.now() });
+  return recoverEngineState({ ...deps, orders: deps.queues.orders, now: deps.clock.now() });
 }
 
 /** Starts processing jobs and the ticks. Returns a stop function that lets jobs in flight finish. */
@@ -59,7 +59,19 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
     options.ticks === false
       ? async () => {}
       : startTicks(
-          { engine: deps.engine, store: deps.store, clock: deps.clock, log: deps.log },
+          {
+            engine: deps.engine,
+            store: deps.store,
+            clock: deps.clock,
+            log: deps.log,
+            onReset: async () => {
+              const resumed = await resumePendingOrders(
+                { ...deps, orders: deps.queues.orders },
+                deps.clock.now(),
+              );
+              deps.log.warn(resumed, 'pending orders resumed after an engine reset');
+            },
+          },
           options.ticks ?? DEFAULT_TICKS,
         );
   return async () => {

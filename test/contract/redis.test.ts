@@ -11,6 +11,7 @@ import { deleteKeys } from '../support/redisKeys.ts';
 import { hasRedis, REDIS_URL } from '../support/services.ts';
 import { describeEngineContract } from './engine.contract.ts';
 import { describeEngineProperties } from './engine.property.ts';
+import { describeEngineRestoreContract } from './engine.restore.contract.ts';
 import type { EngineFactory } from './engineFactory.ts';
 
 /** Each call: its own connection and key prefix, deleted afterwards. */
@@ -29,6 +30,7 @@ const factory: EngineFactory = async (clock: Clock) => {
 describe.skipIf(!(await hasRedis()))('redis engine', () => {
   describeEngineContract('redis', factory);
   describeEngineProperties('redis', factory);
+  describeEngineRestoreContract('redis', factory);
 
   describe('redis specifics', () => {
     let redis: Redis;

@@ -18,7 +18,17 @@ import {
 } from '../../domain/sale.ts';
 import { placeOf, shuffleKeys } from '../../domain/shuffle.ts';
 import { admissionStep, prequeueSizeAt, queueSnapshot } from '../../domain/waitingRoom.ts';
-import type { AdmitResult, Clock, CreateSaleOptions, SaleEngine, SaleStats, SaleView } from '../types.ts';
+import type {
+  AdmitResult,
+  Clock,
+  CreateSaleOptions,
+  EngineIncarnation,
+  RestoredHold,
+  RestoreOutcome,
+  SaleEngine,
+  SaleStats,
+  SaleView,
+} from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
 
 interface Shopper {
@@ -57,6 +67,10 @@ interface MemorySale {
 export class MemoryEngine implements SaleEngine {
   private readonly sales = new Map<string, MemorySale>();
 
+  /** A process's memory is lost with it: every engine object is an incarnation of its own. */
+  private readonly incarnationId = randomUUID();
+  private incarnationParent: string | null | undefined;
+
   constructor(private readonly clock: Clock) {}
 
   async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
@@ -65,7 +79,7 @@ export class MemoryEngine implements SaleEngine {
     if (this.sales.has(settings.id)) throw new FlashsaleError('SALE_EXISTS');
     this.sales.set(settings.id, {
       settings,
-      flags: { paused: false, ended: false },
+      flags: { paused: options.flags?.paused ?? false, ended: options.flags?.ended ?? false },
       available: settings.totalStock - sold,
       held: 0,
       sold,
@@ -263,7 +277,59 @@ export class MemoryEngine implements SaleEngine {
     };
   }
 
+  async restoreHold(saleId: string, restored: RestoredHold): Promise<RestoreOutcome> {
+    const sale = this.mustGet(saleId);
+    if (sale.holds.has(restored.id)) return 'exists';
+    if (sale.available < restored.quantity) return 'no_stock';
+    sale.available -= restored.quantity;
+    sale.held += restored.quantity;
+    const hold: Hold = {
+      id: restored.id,
+      saleId,
+      userId: restored.userId,
+      quantity: restored.quantity,
+      expiresAt: restored.expiresAt,
+      status: 'held',
+      releaseReason: null,
+    };
+    sale.holds.set(hold.id, hold);
+    this.addLive(sale, hold);
+    if (restored.idempotencyKey !== null)
+      sale.idempotency.set(`${hold.userId}\n${restored.idempotencyKey}`, hold.id);
+    this.addUnits(sale, hold.userId, hold.quantity);
+    return 'restored';
+  }
+
+  async restoreUnits(saleId: string, units: ReadonlyArray<readonly [string, number]>): Promise<void> {
+    const sale = this.mustGet(saleId);
+    for (const [userId, n] of units) this.addUnits(sale, userId, n);
+  }
+
+  async incarnation(parent: string | null): Promise<EngineIncarnation> {
+    const created = this.incarnationParent === undefined;
+    if (created) this.incarnationParent = parent;
+    return { id: this.incarnationId, parent: this.incarnationParent ?? null, created };
+  }
+
   async close(): Promise<void> {}
+
+  private addUnits(sale: MemorySale, userId: string, units: number): void {
+    const shopper = sale.shoppers.get(userId);
+    if (shopper) shopper.units += units;
+    else sale.shoppers.set(userId, { ticket: 0, units, slotFreed: true });
+  }
+
+  /** Keeps `live` in deadline order (the sweeper stops at the first hold not yet due). */
+  private addLive(sale: MemorySale, hold: Hold): void {
+    const last = [...sale.live].at(-1);
+    sale.live.add(hold.id);
+    if (last === undefined || (sale.holds.get(last) as Hold).expiresAt <= hold.expiresAt) return;
+    const ordered = [...sale.live].sort(
+      (a, b) => (sale.holds.get(a) as Hold).expiresAt - (sale.holds.get(b) as Hold).expiresAt,
+    );
+    sale.live.clear();
+    for (const id of ordered) sale.live.add(id);
+  }
 
   private endHold(sale: MemorySale, hold: Hold, reason: ReleaseReason): void {
     hold.status = 'released';
