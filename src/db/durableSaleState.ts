@@ -156,3 +156,24 @@ export async function recordIncarnation(
   );
   return updated.length > 0;
 }
+
+/** A secret shared by every process: the first caller stores `generate()`'s value, all read it back. */
+export async function sharedSecret(
+  db: Queryable,
+  name: string,
+  generate: () => Promise<string>,
+): Promise<string> {
+  const [existing] = await db.query<{ value: string }>('SELECT value FROM shared_secrets WHERE name = $1', [
+    name,
+  ]);
+  if (existing !== undefined) return existing.value;
+  await db.query('INSERT INTO shared_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+    name,
+    await generate(),
+  ]);
+  const [stored] = await db.query<{ value: string }>('SELECT value FROM shared_secrets WHERE name = $1', [
+    name,
+  ]);
+  if (stored === undefined) throw new Error(`shared secret ${name} vanished after it was written`);
+  return stored.value;
+}

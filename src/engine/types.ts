@@ -117,5 +117,7 @@ export interface SaleEngine {
    * the store belongs to another deployment.
    */
   incarnation(parent: string | null): Promise<EngineIncarnation>;
+  /** The incarnation id if one exists, without creating one (API processes watch it for resets). */
+  peekIncarnation(): Promise<string | null>;
   close(): Promise<void>;
 }

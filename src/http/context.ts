@@ -18,8 +18,8 @@ export interface HttpContext {
 
 /**
  * The admission key must be the same in every API process. FLASHSALE_ADMISSION_KEY gives it
- * explicitly; otherwise the shape shares one (the first process to start stores a fresh key), and a
- * shape without a shared store (one process) uses a fresh key per process.
+ * explicitly; otherwise the shape shares one through PostgreSQL (the first process to start stores a
+ * fresh key; never Redis, whose data may vanish), and a shape of one process uses a fresh key.
  */
 function admissionPem(app: App): Promise<string | null> {
   if (app.config.admissionKey !== null) return Promise.resolve(app.config.admissionKey);

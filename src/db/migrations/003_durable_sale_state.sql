@@ -30,3 +30,12 @@ CREATE TABLE engine_incarnation (
   incarnation text NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Secrets every process of a deployment must share and that must outlive Redis: the admission
+-- signing key when FLASHSALE_ADMISSION_KEY is not set (a key kept in Redis vanished with its data,
+-- and processes started afterwards signed with another one).
+CREATE TABLE shared_secrets (
+  name text PRIMARY KEY,
+  value text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);

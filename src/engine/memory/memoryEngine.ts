@@ -305,6 +305,10 @@ export class MemoryEngine implements SaleEngine {
     for (const [userId, n] of units) this.addUnits(sale, userId, n);
   }
 
+  async peekIncarnation(): Promise<string | null> {
+    return this.incarnationParent === undefined ? null : this.incarnationId;
+  }
+
   async incarnation(parent: string | null): Promise<EngineIncarnation> {
     const created = this.incarnationParent === undefined;
     if (created) this.incarnationParent = parent;

@@ -231,8 +231,13 @@ export class RedisEngine implements SaleEngine {
     }
   }
 
+  async peekIncarnation(): Promise<string | null> {
+    const value = await onRedis(() => this.redis.get(this.incarnationKey));
+    return value === null ? null : (value.split(' ')[0] ?? null);
+  }
+
   async incarnation(parent: string | null): Promise<EngineIncarnation> {
-    const key = `${this.prefix}engine:incarnation`;
+    const key = this.incarnationKey;
     // "<id> <parent>" in one string, so one SET NX creates both; ids and parents never hold spaces.
     const fresh = `${randomUUID()} ${parent ?? ''}`;
     const set = await onRedis(() => this.redis.set(key, fresh, 'NX'));
@@ -246,6 +251,11 @@ export class RedisEngine implements SaleEngine {
   /** Quits the connection only if this engine owns it (see `ownsConnection`). */
   async close(): Promise<void> {
     if (this.ownsConnection) await onRedis(() => this.redis.quit());
+  }
+
+  /** Outside every sale's hash tag: one key for the whole store. */
+  private get incarnationKey(): string {
+    return `${this.prefix}engine:incarnation`;
   }
 
   private keys(saleId: string): SaleKeys {
