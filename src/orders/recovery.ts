@@ -36,10 +36,10 @@ export async function recoverEngineState(
   const requeued = resumed.requeued;
   if (engine.status === 'reset') {
     await engine.recorded();
-    deps.log.warn(
-      { incarnation: engine.id, loaded, restored, requeued },
-      'sale engine reloaded from PostgreSQL',
-    );
+    const summary = { incarnation: engine.id, loaded, restored, requeued };
+    // A first start on an empty Redis is routine; anything reloaded means Redis had lost data.
+    if (loaded + restored + requeued > 0) deps.log.warn(summary, 'sale engine reloaded from PostgreSQL');
+    else deps.log.info(summary, 'sale engine incarnation recorded');
   }
   return { loaded, restored, requeued };
 }
