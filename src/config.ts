@@ -25,6 +25,8 @@ export interface Config {
   userSecret: string | null;
   /** PKCS#8 PEM of the ES256 key that signs admission tokens; null: shared via Redis or generated. */
   admissionKey: string | null;
+  /** The key being rotated out: tokens it signed are still accepted, and the JWKS publishes it. */
+  admissionKeyPrevious: string | null;
   visitors: boolean;
   rateLimits: { enabled: boolean; ipPerMinute: number; userPerMinute: number };
   bodyLimitBytes: number;
@@ -70,6 +72,7 @@ export const ENV_DEFAULTS = {
   FLASHSALE_METRICS_KEY: null,
   FLASHSALE_USER_SECRET: null,
   FLASHSALE_ADMISSION_KEY: null,
+  FLASHSALE_ADMISSION_KEY_PREVIOUS: null,
   FLASHSALE_VISITORS: { embedded: 'on', redis: 'off' },
   FLASHSALE_RATE_LIMITS: 'on',
   FLASHSALE_RATE_LIMIT_IP_PER_MINUTE: 1200,
@@ -150,6 +153,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError('FLASHSALE_USER_SECRET must be at least 16 characters');
   }
   const admissionKey = optional(env, 'FLASHSALE_ADMISSION_KEY');
+  const admissionKeyPrevious = optional(env, 'FLASHSALE_ADMISSION_KEY_PREVIOUS');
+  if (admissionKeyPrevious !== null && admissionKey === null) {
+    throw new ConfigError('FLASHSALE_ADMISSION_KEY_PREVIOUS needs FLASHSALE_ADMISSION_KEY (the new key)');
+  }
   return Object.freeze({
     shape,
     redisUrl,
@@ -163,6 +170,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     metricsKey: optional(env, 'FLASHSALE_METRICS_KEY'),
     userSecret: secret,
     admissionKey: admissionKey === null ? null : admissionKey.replace(/\\n/g, '\n'),
+    admissionKeyPrevious: admissionKeyPrevious === null ? null : admissionKeyPrevious.replace(/\\n/g, '\n'),
     rateLimits: Object.freeze({
       enabled: oneOf(env, 'FLASHSALE_RATE_LIMITS', ON_OFF, shape) === 'on',
       ipPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_IP_PER_MINUTE', 1, 10_000_000),
