@@ -36,6 +36,8 @@ export interface Config {
   mailFrom: string;
   outboxPath: string;
   workerConcurrency: number;
+  /** Seconds a sale's Redis keys are kept after it ends (then they expire). */
+  saleRetentionSeconds: number;
   orderAttempts: number;
   /** Which payment provider charges orders (src/orders/payments/registry.ts). */
   paymentProvider: PaymentProviderName;
@@ -83,6 +85,7 @@ export const ENV_DEFAULTS = {
   FLASHSALE_MAIL_FROM: 'flashsale <no-reply@localhost>',
   FLASHSALE_OUTBOX: '.data/outbox.jsonl',
   FLASHSALE_WORKER_CONCURRENCY: 16,
+  FLASHSALE_SALE_RETENTION_SECONDS: 86_400,
   FLASHSALE_ORDER_ATTEMPTS: 5,
   FLASHSALE_PAYMENT_PROVIDER: 'simulated',
   FLASHSALE_PAYMENT_LATENCY_MS: 20,
@@ -183,6 +186,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     mailFrom: text(env, 'FLASHSALE_MAIL_FROM'),
     outboxPath: text(env, 'FLASHSALE_OUTBOX'),
     workerConcurrency: int(env, 'FLASHSALE_WORKER_CONCURRENCY', 1, 1000),
+    // At least an hour: sales ended less than an hour ago are still loaded after a loss (reload.ts).
+    saleRetentionSeconds: int(env, 'FLASHSALE_SALE_RETENTION_SECONDS', 3600, 365 * 86_400),
     orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 1, 100),
     paymentProvider: oneOf(env, 'FLASHSALE_PAYMENT_PROVIDER', PAYMENT_PROVIDER_NAMES, shape),
     paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 0, 60_000),

@@ -24,7 +24,8 @@ export async function setSaleSwitch(
   value: boolean,
 ): Promise<SaleRow | null> {
   // The column name comes from the type above, never from input.
-  const [row] = await db.query<SaleRow>(`UPDATE sales SET ${flag} = $2 WHERE id = $1 RETURNING *`, [
+  const endedAt = flag === 'ended' ? ', ended_at = coalesce(ended_at, now())' : '';
+  const [row] = await db.query<SaleRow>(`UPDATE sales SET ${flag} = $2${endedAt} WHERE id = $1 RETURNING *`, [
     saleId,
     value,
   ]);

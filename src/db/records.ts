@@ -24,6 +24,8 @@ export interface SaleRecord extends SaleSettings {
   currency: string;
   /** The operator's switches: PostgreSQL holds them first, the engine is loaded from them. */
   flags: SaleFlags;
+  /** When an operator ended it; null if none did. */
+  endedAt: number | null;
   createdAt: number;
 }
 
@@ -83,6 +85,7 @@ export interface SaleRow {
   hold_seconds: number;
   paused: boolean;
   ended: boolean;
+  ended_at: Date | null;
   created_at: Date;
 }
 
@@ -136,6 +139,7 @@ export const toSale = (r: SaleRow): SaleRecord => ({
   },
   holdSeconds: r.hold_seconds,
   flags: { paused: r.paused, ended: r.ended },
+  endedAt: r.ended_at === null ? null : ms(r.ended_at),
   createdAt: ms(r.created_at),
 });
 

@@ -117,6 +117,13 @@ export interface SaleEngine {
    * the store belongs to another deployment.
    */
   incarnation(parent: string | null): Promise<EngineIncarnation>;
+  /**
+   * Makes everything the store keeps for a sale disappear at `at` (epoch ms): called once a sale has
+   * ended, with its retention added. A sale loaded again afterwards starts a new retention.
+   */
+  expireSale(saleId: string, at: number): Promise<void>;
+  /** Removes everything the store keeps for a sale now; returns how many keys (or records) went. */
+  purgeSale(saleId: string): Promise<number>;
   /** The incarnation id if one exists, without creating one (API processes watch it for resets). */
   peekIncarnation(): Promise<string | null>;
   close(): Promise<void>;

@@ -24,7 +24,7 @@ export interface WorkerDeps {
   log: Logger;
   /** Tries per order job: checkout enqueues with it, the handler knows its last try by it. */
   orderAttempts: number;
-  config: { workerConcurrency: number };
+  config: { workerConcurrency: number; saleRetentionSeconds: number };
 }
 
 export interface WorkerOptions {
@@ -72,7 +72,7 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
               deps.log.warn(resumed, 'pending orders resumed after an engine reset');
             },
           },
-          options.ticks ?? DEFAULT_TICKS,
+          options.ticks ?? { ...DEFAULT_TICKS, retentionMs: deps.config.saleRetentionSeconds * 1000 },
         );
   return async () => {
     await stopTicks();

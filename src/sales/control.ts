@@ -62,3 +62,18 @@ export async function controlSale(deps: SaleDeps, saleId: string, action: SaleAc
   deps.catalog.forget(saleId);
   return onLoadedSale(deps, saleId, () => deps.engine[action](saleId));
 }
+
+/**
+ * Removes everything the engine keeps for an ended sale now, rather than at the end of its retention.
+ * PostgreSQL keeps the record (orders, sold units). A sale that has not ended is refused with INVALID_REQUEST, since its buyers still depend on those keys.
+ */
+export async function purgeSale(deps: SaleDeps, saleId: string): Promise<number> {
+  const record = await saleRecord(deps, saleId);
+  const view = await deps.engine.getSale(saleId);
+  const ended =
+    view === null
+      ? Math.min(record.endsAt, record.endedAt ?? Number.POSITIVE_INFINITY) <= deps.clock.now()
+      : view.state === 'ended';
+  if (!ended) throw new FlashsaleError('INVALID_REQUEST', `sale ${saleId} has not ended: end it first`);
+  return deps.engine.purgeSale(saleId);
+}

@@ -9,6 +9,8 @@ export interface TickOptions {
   sweepEveryMs: number;
   syncEveryMs: number;
   sweepBatch: number;
+  /** A sale's keys expire this long after it ends (FLASHSALE_SALE_RETENTION_SECONDS; default a day). */
+  retentionMs?: number;
 }
 
 export const DEFAULT_TICKS: TickOptions = {
@@ -17,6 +19,12 @@ export const DEFAULT_TICKS: TickOptions = {
   syncEveryMs: 5000,
   sweepBatch: 500,
 };
+
+const DAY_MS = 86_400_000;
+
+/** When a sale ended: its end time, or earlier if an operator ended it. */
+export const endedAt = (sale: SaleRecord): number =>
+  Math.min(sale.endsAt, sale.endedAt ?? Number.POSITIVE_INFINITY);
 
 /**
  * The periodic work of a `flashsale worker` (and of the embedded process): the waiting room's
@@ -47,6 +55,8 @@ export function startTicks(
 
   // Until the sync tick has checked the engine, and while it is another deployment's, nothing acts on it.
   let checked = false;
+  // Sales whose expiry this process has set (once per engine incarnation).
+  const expiring = new Set<string>();
   const sync = async () => {
     const engine = await checkEngine(deps).catch((error: unknown) => {
       checked = false;
@@ -59,9 +69,16 @@ export function startTicks(
       }
     }
     if (engine.status === 'reset') {
+      expiring.clear();
       await deps.onReset?.();
       await engine.recorded();
       deps.log.warn({ incarnation: engine.id }, 'sale engine was reset: sales and pending orders reloaded');
+    }
+    for (const sale of sales) {
+      const ended = endedAt(sale);
+      if (ended > deps.clock.now() || expiring.has(sale.id)) continue;
+      await deps.engine.expireSale(sale.id, ended + (options.retentionMs ?? DAY_MS));
+      expiring.add(sale.id);
     }
     checked = true;
   };

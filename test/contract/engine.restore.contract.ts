@@ -133,6 +133,22 @@ export function describeEngineRestoreContract(name: string, factory: EngineFacto
       expect(other.status).toBe('held');
     });
 
+    it('an expiry already past removes the sale; a purge removes it and its holds at once', async () => {
+      const expired = await engine.createSale(input());
+      await engine.reserve({ saleId: expired.id, userId: 'u', quantity: 1, idempotencyKey: 'k' });
+      await engine.expireSale(expired.id, clock.now() - 1);
+      expect(await engine.getSale(expired.id)).toBeNull();
+
+      const purged = await engine.createSale(input());
+      const hold = await engine.reserve({ saleId: purged.id, userId: 'u', quantity: 1, idempotencyKey: 'k' });
+      expect(await engine.purgeSale(purged.id)).toBeGreaterThan(0);
+      expect(await engine.getSale(purged.id)).toBeNull();
+      await expectCode(engine.getHold(purged.id, hold.id), 'SALE_NOT_FOUND');
+      expect(await engine.purgeSale(purged.id)).toBe(0);
+      // The id can be loaded again, from nothing.
+      expect((await engine.createSale(input({ id: purged.id }))).stock.held).toBe(0);
+    });
+
     it('keeps one incarnation while it keeps its data, created once with its parent', async () => {
       const first = await engine.incarnation('before');
       expect(first).toMatchObject({ parent: 'before', created: true });

@@ -98,6 +98,7 @@ describe('database schema vs the domain rules', () => {
     expect(stored).toEqual({
       ...sale,
       flags: { paused: false, ended: false },
+      endedAt: null,
       createdAt: expect.any(Number),
     });
   });

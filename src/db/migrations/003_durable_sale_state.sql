@@ -5,6 +5,8 @@
 -- Operator switches. start-now moves starts_at/prequeue_at in this row, so the schedule is the record too.
 ALTER TABLE sales ADD COLUMN paused boolean NOT NULL DEFAULT false;
 ALTER TABLE sales ADD COLUMN ended boolean NOT NULL DEFAULT false;
+-- When the operator ended it (the first time): the sale's Redis keys expire a retention after.
+ALTER TABLE sales ADD COLUMN ended_at timestamptz;
 
 -- Checkout writes the pending order itself (before the job runs), with the buyer's idempotency key
 -- and the hold's deadline. Orders written before this migration have no key.

@@ -66,6 +66,8 @@ interface MemorySale {
  */
 export class MemoryEngine implements SaleEngine {
   private readonly sales = new Map<string, MemorySale>();
+  /** Sale id → when its state goes (expireSale); checked on every lookup. */
+  private readonly expiries = new Map<string, number>();
 
   /** A process's memory is lost with it: every engine object is an incarnation of its own. */
   private readonly incarnationId = randomUUID();
@@ -76,7 +78,8 @@ export class MemoryEngine implements SaleEngine {
   async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
     const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
     const sold = checkSold(options.sold, settings.totalStock);
-    if (this.sales.has(settings.id)) throw new FlashsaleError('SALE_EXISTS');
+    if (this.lookup(settings.id) !== undefined) throw new FlashsaleError('SALE_EXISTS');
+    this.expiries.delete(settings.id);
     this.sales.set(settings.id, {
       settings,
       flags: { paused: options.flags?.paused ?? false, ended: options.flags?.ended ?? false },
@@ -99,7 +102,7 @@ export class MemoryEngine implements SaleEngine {
   }
 
   async getSale(saleId: string): Promise<SaleView | null> {
-    const sale = this.sales.get(saleId);
+    const sale = this.lookup(saleId);
     return sale ? this.view(sale) : null;
   }
 
@@ -305,6 +308,16 @@ export class MemoryEngine implements SaleEngine {
     for (const [userId, n] of units) this.addUnits(sale, userId, n);
   }
 
+  async expireSale(saleId: string, at: number): Promise<void> {
+    if (at <= this.clock.now()) this.sales.delete(saleId);
+    else this.expiries.set(saleId, at);
+  }
+
+  async purgeSale(saleId: string): Promise<number> {
+    this.expiries.delete(saleId);
+    return this.sales.delete(saleId) ? 1 : 0;
+  }
+
   async peekIncarnation(): Promise<string | null> {
     return this.incarnationParent === undefined ? null : this.incarnationId;
   }
@@ -385,8 +398,17 @@ export class MemoryEngine implements SaleEngine {
     };
   }
 
+  private lookup(saleId: string): MemorySale | undefined {
+    const at = this.expiries.get(saleId);
+    if (at !== undefined && at <= this.clock.now()) {
+      this.expiries.delete(saleId);
+      this.sales.delete(saleId);
+    }
+    return this.sales.get(saleId);
+  }
+
   private mustGet(saleId: string): MemorySale {
-    const sale = this.sales.get(saleId);
+    const sale = this.lookup(saleId);
     if (!sale) throw new FlashsaleError('SALE_NOT_FOUND');
     return sale;
   }

@@ -231,6 +231,51 @@ export class RedisEngine implements SaleEngine {
     }
   }
 
+  async expireSale(saleId: string, at: number): Promise<void> {
+    await this.forEachSaleKeyBatch(saleId, (keys) =>
+      onRedis(() => {
+        const pipeline = this.redis.pipeline();
+        for (const key of keys) pipeline.pexpireat(key, at);
+        return pipeline.exec();
+      }),
+    );
+  }
+
+  async purgeSale(saleId: string): Promise<number> {
+    let removed = 0;
+    await this.forEachSaleKeyBatch(saleId, async (keys) => {
+      removed += await onRedis(() => this.redis.del(...keys));
+    });
+    return removed;
+  }
+
+  /**
+   * Every key of a sale, in batches: the fixed ones, then each hold's (hold ids are read from the
+   * idempotency hash and the deadlines set with HSCAN/ZSCAN, never in one blocking call). Hold keys
+   * come before the hashes that name them, so an interrupted purge can run again.
+   */
+  private async forEachSaleKeyBatch(saleId: string, fn: (keys: string[]) => Promise<unknown>): Promise<void> {
+    const k = this.keys(saleId);
+    const holdKeys = async (
+      key: string,
+      scan: 'hscan' | 'zscan',
+      holdIdOf: (field: string, value: string) => string,
+    ) => {
+      let cursor = '0';
+      do {
+        const [next, flat] = await onRedis(() => this.redis[scan](key, cursor, 'COUNT', 500));
+        cursor = next;
+        const batch: string[] = [];
+        for (let i = 0; i + 1 < flat.length; i += 2)
+          batch.push(k.hold(holdIdOf(flat[i] as string, flat[i + 1] as string)));
+        if (batch.length > 0) await fn(batch);
+      } while (cursor !== '0');
+    };
+    await holdKeys(k.idem, 'hscan', (_field, holdId) => holdId);
+    await holdKeys(k.deadlines, 'zscan', (member) => holdIdOfMember(member));
+    await fn([k.tickets, k.units, k.freed, k.idem, k.deadlines, k.windows, k.meta]);
+  }
+
   async peekIncarnation(): Promise<string | null> {
     const value = await onRedis(() => this.redis.get(this.incarnationKey));
     return value === null ? null : (value.split(' ')[0] ?? null);
