@@ -44,6 +44,7 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
   });
   const deps = {
     engine: app.engine,
+    store: app.store,
     catalog: app.catalog,
     orders: app.queues.orders,
     orderAttempts: app.orderAttempts,

@@ -25,6 +25,8 @@ export interface Config {
   userSecret: string | null;
   /** PKCS#8 PEM of the ES256 key that signs admission tokens; null: shared via Redis or generated. */
   admissionKey: string | null;
+  /** The key being rotated out: tokens it signed are still accepted, and the JWKS publishes it. */
+  admissionKeyPrevious: string | null;
   visitors: boolean;
   rateLimits: { enabled: boolean; ipPerMinute: number; userPerMinute: number };
   bodyLimitBytes: number;
@@ -34,6 +36,8 @@ export interface Config {
   mailFrom: string;
   outboxPath: string;
   workerConcurrency: number;
+  /** Seconds a sale's Redis keys are kept after it ends (then they expire). */
+  saleRetentionSeconds: number;
   orderAttempts: number;
   /** Which payment provider charges orders (src/orders/payments/registry.ts). */
   paymentProvider: PaymentProviderName;
@@ -70,6 +74,7 @@ export const ENV_DEFAULTS = {
   FLASHSALE_METRICS_KEY: null,
   FLASHSALE_USER_SECRET: null,
   FLASHSALE_ADMISSION_KEY: null,
+  FLASHSALE_ADMISSION_KEY_PREVIOUS: null,
   FLASHSALE_VISITORS: { embedded: 'on', redis: 'off' },
   FLASHSALE_RATE_LIMITS: 'on',
   FLASHSALE_RATE_LIMIT_IP_PER_MINUTE: 1200,
@@ -80,6 +85,7 @@ export const ENV_DEFAULTS = {
   FLASHSALE_MAIL_FROM: 'flashsale <no-reply@localhost>',
   FLASHSALE_OUTBOX: '.data/outbox.jsonl',
   FLASHSALE_WORKER_CONCURRENCY: 16,
+  FLASHSALE_SALE_RETENTION_SECONDS: 86_400,
   FLASHSALE_ORDER_ATTEMPTS: 5,
   FLASHSALE_PAYMENT_PROVIDER: 'simulated',
   FLASHSALE_PAYMENT_LATENCY_MS: 20,
@@ -158,6 +164,10 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     throw new ConfigError('FLASHSALE_USER_SECRET must be at least 16 characters');
   }
   const admissionKey = optional(env, 'FLASHSALE_ADMISSION_KEY');
+  const admissionKeyPrevious = optional(env, 'FLASHSALE_ADMISSION_KEY_PREVIOUS');
+  if (admissionKeyPrevious !== null && admissionKey === null) {
+    throw new ConfigError('FLASHSALE_ADMISSION_KEY_PREVIOUS needs FLASHSALE_ADMISSION_KEY (the new key)');
+  }
   return Object.freeze({
     shape,
     redisUrl,
@@ -171,6 +181,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     metricsKey: optional(env, 'FLASHSALE_METRICS_KEY'),
     userSecret: secret,
     admissionKey: admissionKey === null ? null : admissionKey.replace(/\\n/g, '\n'),
+    admissionKeyPrevious: admissionKeyPrevious === null ? null : admissionKeyPrevious.replace(/\\n/g, '\n'),
     rateLimits: Object.freeze({
       enabled: oneOf(env, 'FLASHSALE_RATE_LIMITS', ON_OFF, shape) === 'on',
       ipPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_IP_PER_MINUTE', 1, 10_000_000),
@@ -183,6 +194,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     mailFrom: text(env, 'FLASHSALE_MAIL_FROM'),
     outboxPath: text(env, 'FLASHSALE_OUTBOX'),
     workerConcurrency: int(env, 'FLASHSALE_WORKER_CONCURRENCY', 1, 1000),
+    // At least an hour: sales ended less than an hour ago are still loaded after a loss (reload.ts).
+    saleRetentionSeconds: int(env, 'FLASHSALE_SALE_RETENTION_SECONDS', 3600, 365 * 86_400),
     orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 1, 100),
     paymentProvider: oneOf(env, 'FLASHSALE_PAYMENT_PROVIDER', PAYMENT_PROVIDER_NAMES, shape),
     paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 0, 60_000),

@@ -1,11 +1,12 @@
 /** `flashsale sale`: create a sale, or move one through its states (start, pause, resume, end). */
 import { type Queueing, SALE_DEFAULTS } from '../domain/sale.ts';
-import { controlSale, SALE_ACTIONS, type SaleAction } from '../sales/control.ts';
+import { controlSale, purgeSale, SALE_ACTIONS, type SaleAction } from '../sales/control.ts';
 import { publishSale } from '../sales/publish.ts';
 import { type Command, parseCommandArgs, STORES_ENVIRONMENT, UsageError, withApp } from './command.ts';
 
 const HELP = `usage: flashsale sale create --id ID --name NAME --stock N --price-cents N [options]
        flashsale sale start|pause|resume|end ID
+       flashsale sale purge ID
 
 create                   publishes a sale (catalog row, then the engine) and prints it as JSON
   --id ID                the sale's id
@@ -20,6 +21,9 @@ create                   publishes a sale (catalog row, then the engine) and pri
   --per-second N         admissions per second (default ${SALE_DEFAULTS.admission.perSecond})
   --max-active N         admitted shoppers at once (default ${SALE_DEFAULTS.admission.maxActive})
 start|pause|resume|end ID  moves sale ID to that state and prints the new one
+purge ID                 removes an ended sale's Redis keys now (they expire
+                         FLASHSALE_SALE_RETENTION_SECONDS after the end anyway);
+                         PostgreSQL keeps its record
 
 Meant for the production shape: in the embedded shape the engine lives inside the \`start\` or
 \`serve\` process (use its admin API or console instead).
@@ -66,16 +70,23 @@ const isAction = (action: string | undefined): action is SaleAction =>
 
 export const saleCommand: Command = {
   name: 'sale',
-  summary: 'create a sale; start, pause, resume or end one',
+  summary: 'create a sale; start, pause, resume, end or purge one',
   help: HELP,
   async run(args) {
     const [action, ...rest] = args;
     if (action === 'create') return createSale(rest);
-    if (!isAction(action)) throw new UsageError('expected create, start, pause, resume or end');
+    if (!isAction(action) && action !== 'purge') {
+      throw new UsageError('expected create, start, pause, resume, end or purge');
+    }
     const { positionals } = parseCommandArgs(rest, {}, true);
     const [id] = positionals;
     if (id === undefined || positionals.length > 1)
       throw new UsageError(`expected one sale id after ${action}`);
+    if (action === 'purge') {
+      const removed = await withApp((app) => purgeSale(app, id));
+      console.log(`sale ${id}: ${removed} keys removed from the engine`);
+      return 0;
+    }
     // The same use case as the admin API: a sale the engine lost is loaded from the catalog first.
     const sale = await withApp((app) => controlSale(app, id, action));
     console.log(`sale ${id}: ${sale.state}`);

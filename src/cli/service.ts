@@ -68,7 +68,7 @@ export async function runService(
   try {
     if (options.withWorker) {
       const recovered = await recover(app);
-      if (recovered.loaded + recovered.settled > 0) app.log.info(recovered, 'engine state recovered');
+      if (recovered.loaded + recovered.requeued > 0) app.log.info(recovered, 'engine state recovered');
       stopWorker = startWorker(app);
     }
     const ctx = await createHttpContext(app);

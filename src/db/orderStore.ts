@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ORDER_STATUSES, type OrderStatus } from '../domain/order.ts';
 import { SALE_DEFAULTS } from '../domain/sale.ts';
 import type { Database } from './database.ts';
+import * as durable from './durableSaleState.ts';
 import {
   type ChargeRecord,
   type ChargeRow,
@@ -10,6 +11,7 @@ import {
   type NewOrder,
   type OrderRecord,
   type OrderRow,
+  type PlacedOrder,
   type SaleCatalog,
   type SaleRecord,
   type SaleRow,
@@ -104,6 +106,43 @@ export class OrderStore {
     return rows.map(toSale);
   }
 
+  /** Pauses/resumes (`paused`) or ends (`ended`) a sale in the record; null for an unknown sale. */
+  async setSaleSwitch(saleId: string, flag: 'paused' | 'ended', value: boolean): Promise<SaleRecord | null> {
+    const row = await durable.setSaleSwitch(this.db, saleId, flag, value);
+    return row === null ? null : toSale(row);
+  }
+
+  /** Opens a sale now in the record (see durableSaleState.startSaleNow); null for an unknown sale. */
+  async startSaleNow(saleId: string, now: number): Promise<SaleRecord | null> {
+    const row = await durable.startSaleNow(this.db, saleId, now);
+    return row === null ? null : toSale(row);
+  }
+
+  /** Checkout's durable step: the pending order, under the per-buyer guard (see durableSaleState.ts). */
+  placeOrder(order: PlacedOrder, perUserLimit: number): Promise<durable.PlaceOutcome> {
+    return durable.placeOrder(this.db, order, perUserLimit);
+  }
+
+  orderByIdempotencyKey(saleId: string, userId: string, key: string): Promise<OrderRecord | null> {
+    return durable.orderByIdempotencyKey(this.db, saleId, userId, key);
+  }
+
+  pendingOrdersOfSale(saleId: string): Promise<OrderRecord[]> {
+    return durable.pendingOrdersOfSale(this.db, saleId);
+  }
+
+  confirmedUnitsByBuyer(saleId: string): Promise<[string, number][]> {
+    return durable.confirmedUnitsByBuyer(this.db, saleId);
+  }
+
+  recordedIncarnation(): Promise<string | null> {
+    return durable.recordedIncarnation(this.db);
+  }
+
+  recordIncarnation(expected: string | null, next: string): Promise<boolean> {
+    return durable.recordIncarnation(this.db, expected, next);
+  }
+
   /** Pending orders, oldest first: recovery looks for ones whose hold the engine lost. */
   async pendingOrders(limit = 1000, offset = 0): Promise<OrderRecord[]> {
     const rows = await this.db.query<OrderRow>(
@@ -113,8 +152,13 @@ export class OrderStore {
     return rows.map(toOrder);
   }
 
-  /** Writes a pending order for a hold, or returns the one a previous attempt wrote (same id). */
+  /**
+   * Writes a pending order for a hold, or returns the one already written (by checkout, or by a
+   * previous attempt). Read first: checkout has written it in the common case.
+   */
   async createPendingOrder(order: NewOrder): Promise<OrderRecord> {
+    const existing = await this.getOrderByHold(order.holdId);
+    if (existing !== null) return existing;
     await this.db.query(
       `INSERT INTO orders (id, hold_id, sale_id, user_id, quantity, amount_cents, currency, payment_method)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (hold_id) DO NOTHING`,

@@ -1,5 +1,5 @@
 import type { OrderStatus } from '../domain/order.ts';
-import type { Queueing, SaleSettings } from '../domain/sale.ts';
+import type { Queueing, SaleFlags, SaleSettings } from '../domain/sale.ts';
 
 /**
  * The plain camelCase shapes the database layer returns, and the row mappers that build them.
@@ -22,6 +22,10 @@ export interface SaleRecord extends SaleSettings {
   description: string;
   priceCents: number;
   currency: string;
+  /** The operator's switches: PostgreSQL holds them first, the engine is loaded from them. */
+  flags: SaleFlags;
+  /** When an operator ended it; null if none did. */
+  endedAt: number | null;
   createdAt: number;
 }
 
@@ -35,8 +39,17 @@ export interface NewOrder {
   paymentMethod: string;
 }
 
+/** An order as checkout writes it: with the buyer's idempotency key and the hold's deadline. */
+export interface PlacedOrder extends NewOrder {
+  idempotencyKey: string;
+  holdExpiresAt: number;
+}
+
 export interface OrderRecord extends NewOrder {
   id: string;
+  /** Null for orders written before checkout recorded keys. */
+  idempotencyKey: string | null;
+  holdExpiresAt: number | null;
   status: OrderStatus;
   failureReason: string | null;
   chargeId: string | null;
@@ -70,6 +83,9 @@ export interface SaleRow {
   admission_max_active: number;
   session_seconds: number;
   hold_seconds: number;
+  paused: boolean;
+  ended: boolean;
+  ended_at: Date | null;
   created_at: Date;
 }
 
@@ -85,6 +101,8 @@ export interface OrderRow {
   status: OrderStatus;
   failure_reason: string | null;
   charge_id: string | null;
+  idempotency_key: string | null;
+  hold_expires_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -120,6 +138,8 @@ export const toSale = (r: SaleRow): SaleRecord => ({
     sessionSeconds: r.session_seconds,
   },
   holdSeconds: r.hold_seconds,
+  flags: { paused: r.paused, ended: r.ended },
+  endedAt: r.ended_at === null ? null : ms(r.ended_at),
   createdAt: ms(r.created_at),
 });
 
@@ -135,6 +155,8 @@ export const toOrder = (r: OrderRow): OrderRecord => ({
   status: r.status,
   failureReason: r.failure_reason,
   chargeId: r.charge_id,
+  idempotencyKey: r.idempotency_key,
+  holdExpiresAt: r.hold_expires_at === null ? null : ms(r.hold_expires_at),
   createdAt: ms(r.created_at),
   updatedAt: ms(r.updated_at),
 });

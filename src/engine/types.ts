@@ -26,7 +26,33 @@ export interface SaleStats extends StockCounts {
 
 export interface CreateSaleOptions {
   sold?: number;
+  /** The operator's switches as PostgreSQL records them (a reload restores them); default both off. */
+  flags?: SaleFlags;
 }
+
+/**
+ * A hold put back after the engine lost it: a pending order PostgreSQL recorded. Its units move from
+ * available to held, count against the user's limit, and its idempotency key names it again.
+ */
+export interface RestoredHold {
+  id: string;
+  userId: string;
+  quantity: number;
+  expiresAt: number;
+  /** Null for orders written before idempotency keys were recorded. */
+  idempotencyKey: string | null;
+}
+
+export interface EngineIncarnation {
+  id: string;
+  /** The incarnation PostgreSQL had recorded when this one was created (null: none). */
+  parent: string | null;
+  /** This call created it. */
+  created: boolean;
+}
+
+/** restored: this call put it back. exists: the engine has this hold already. no_stock: not enough available. */
+export type RestoreOutcome = 'restored' | 'exists' | 'no_stock';
 
 export interface AdmitResult {
   admitted: number;
@@ -73,5 +99,32 @@ export interface SaleEngine {
   /** Releases up to `limit` holds past their deadline; returns how many. */
   sweepExpired(saleId: string, limit?: number): Promise<number>;
   stats(saleId: string): Promise<SaleStats>;
+
+  /**
+   * After a loss: puts back a pending order's hold (see RestoredHold). Idempotent by hold id.
+   * Refused with SALE_NOT_FOUND when the sale is not loaded.
+   */
+  restoreHold(saleId: string, hold: RestoredHold): Promise<RestoreOutcome>;
+  /**
+   * After a loss: adds units a user already bought (confirmed in PostgreSQL) to their per-user count.
+   * Not idempotent: call it once, right after the sale was loaded by this caller.
+   */
+  restoreUnits(saleId: string, units: ReadonlyArray<readonly [userId: string, units: number]>): Promise<void>;
+  /**
+   * The engine's incarnation: a random id the store keeps for as long as it keeps its data, created
+   * on first use with `parent` (the incarnation PostgreSQL recorded then) stored beside it. A new id
+   * whose parent is the recorded one means the store lost its data (or is new); any other id means
+   * the store belongs to another deployment.
+   */
+  incarnation(parent: string | null): Promise<EngineIncarnation>;
+  /**
+   * Makes everything the store keeps for a sale disappear at `at` (epoch ms): called once a sale has
+   * ended, with its retention added. A sale loaded again afterwards starts a new retention.
+   */
+  expireSale(saleId: string, at: number): Promise<void>;
+  /** Removes everything the store keeps for a sale now; returns how many keys (or records) went. */
+  purgeSale(saleId: string): Promise<number>;
+  /** The incarnation id if one exists, without creating one (API processes watch it for resets). */
+  peekIncarnation(): Promise<string | null>;
   close(): Promise<void>;
 }

@@ -97,24 +97,58 @@ export interface AdmissionClaims {
   expiresAt: number;
 }
 
-/** Signs and verifies admission tokens with one ES256 key, shared by every API process. */
-export class AdmissionTokens {
-  private constructor(
-    private readonly privateKey: KeyObject | CryptoKey,
-    private readonly publicKey: KeyObject | CryptoKey,
-    readonly jwk: JWK,
-  ) {}
+/** One ES256 key: its `kid` is derived from the public key, so every process names it alike. */
+interface AdmissionKey {
+  privateKey: KeyObject | CryptoKey;
+  publicKey: KeyObject | CryptoKey;
+  jwk: JWK;
+}
 
-  /** From a PKCS#8 PEM (FLASHSALE_ADMISSION_KEY, or the one shared through Redis), or a fresh key. */
-  static async create(pem: string | null): Promise<AdmissionTokens> {
-    const privateKey = pem
-      ? await importPKCS8(pem, 'ES256', { extractable: true })
-      : (await generateKeyPair('ES256', { extractable: true })).privateKey;
-    const { d: _private, ...publicJwk } = await exportJWK(privateKey);
-    const kid = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
-    const jwk: JWK = { ...publicJwk, kid, alg: 'ES256', use: 'sig' };
-    const publicKey = (await importJWK(jwk, 'ES256')) as KeyObject | CryptoKey;
-    return new AdmissionTokens(privateKey, publicKey, jwk);
+async function admissionKey(pem: string | null): Promise<AdmissionKey> {
+  const privateKey = pem
+    ? await importPKCS8(pem, 'ES256', { extractable: true })
+    : (await generateKeyPair('ES256', { extractable: true })).privateKey;
+  const { d: _private, ...publicJwk } = await exportJWK(privateKey);
+  const kid = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
+  const jwk: JWK = { ...publicJwk, kid, alg: 'ES256', use: 'sig' };
+  const publicKey = (await importJWK(jwk, 'ES256')) as KeyObject | CryptoKey;
+  return { privateKey, publicKey, jwk };
+}
+
+/**
+ * Signs admission tokens with the current ES256 key, shared by every API process, and verifies them
+ * with the current or the previous key, chosen by the token's `kid`. Rotation: the new key becomes
+ * FLASHSALE_ADMISSION_KEY and the old one FLASHSALE_ADMISSION_KEY_PREVIOUS until the old key's tokens
+ * have expired (a session at most); the JWKS publishes both meanwhile.
+ */
+export class AdmissionTokens {
+  private readonly byKid: Map<string, AdmissionKey>;
+
+  private constructor(
+    private readonly current: AdmissionKey,
+    previous: AdmissionKey | null,
+  ) {
+    this.byKid = new Map([[current.jwk.kid as string, current]]);
+    if (previous !== null) this.byKid.set(previous.jwk.kid as string, previous);
+  }
+
+  /**
+   * From a PKCS#8 PEM (FLASHSALE_ADMISSION_KEY, or the one kept in PostgreSQL), or a fresh key; and
+   * the previous key still accepted during a rotation (FLASHSALE_ADMISSION_KEY_PREVIOUS).
+   */
+  static async create(pem: string | null, previousPem: string | null = null): Promise<AdmissionTokens> {
+    const previous = previousPem === null ? null : await admissionKey(previousPem);
+    return new AdmissionTokens(await admissionKey(pem), previous);
+  }
+
+  /** The current key's public JWK. */
+  get jwk(): JWK {
+    return this.current.jwk;
+  }
+
+  /** The public keys tokens are verified with: the current one first, then the previous one. */
+  get jwks(): JWK[] {
+    return [...this.byKid.values()].map((key) => key.jwk);
   }
 
   static async generatePem(): Promise<string> {
@@ -124,13 +158,13 @@ export class AdmissionTokens {
 
   sign(claims: AdmissionClaims): Promise<string> {
     return new SignJWT({ sale: claims.saleId })
-      .setProtectedHeader({ alg: 'ES256', kid: this.jwk.kid as string })
+      .setProtectedHeader({ alg: 'ES256', kid: this.current.jwk.kid as string })
       .setSubject(claims.userId)
       .setIssuer(ISSUER)
       .setAudience(ADMISSION_AUDIENCE)
       .setIssuedAt()
       .setExpirationTime(Math.floor(claims.expiresAt / 1000))
-      .sign(this.privateKey);
+      .sign(this.current.privateKey);
   }
 
   /** Refuses (NOT_ADMITTED) a token that is missing, forged, expired, or for another sale or user. */
@@ -139,7 +173,10 @@ export class AdmissionTokens {
       throw new FlashsaleError('NOT_ADMITTED');
     }
     try {
-      const { payload } = await jwtVerify(token, this.publicKey, {
+      // A token without a kid, or with one no key here has, is tried with the current key (and fails).
+      const keyOf = (header: { kid?: string }) =>
+        (this.byKid.get(header.kid ?? '') ?? this.current).publicKey;
+      const { payload } = await jwtVerify(token, keyOf, {
         algorithms: ['ES256'],
         issuer: ISSUER,
         audience: ADMISSION_AUDIENCE,

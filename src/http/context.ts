@@ -18,8 +18,8 @@ export interface HttpContext {
 
 /**
  * The admission key must be the same in every API process. FLASHSALE_ADMISSION_KEY gives it
- * explicitly; otherwise the shape shares one (the first process to start stores a fresh key), and a
- * shape without a shared store (one process) uses a fresh key per process.
+ * explicitly; otherwise the shape shares one through PostgreSQL (the first process to start stores a
+ * fresh key; never Redis, whose data may vanish), and a shape of one process uses a fresh key.
  */
 function admissionPem(app: App): Promise<string | null> {
   if (app.config.admissionKey !== null) return Promise.resolve(app.config.admissionKey);
@@ -31,7 +31,7 @@ export async function createHttpContext(app: App): Promise<HttpContext> {
   return {
     app,
     users: new UserTokens(secret),
-    admission: await AdmissionTokens.create(await admissionPem(app)),
+    admission: await AdmissionTokens.create(await admissionPem(app), app.config.admissionKeyPrevious),
     queue: new QueueView(app.engine, app.clock),
     adminKey: app.config.adminKey ?? randomBytes(24).toString('base64url'),
   };

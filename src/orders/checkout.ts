@@ -1,10 +1,13 @@
-import { FlashsaleError } from '../domain/errors.ts';
+import type { OrderStore } from '../db/orderStore.ts';
+import type { OrderRecord } from '../db/records.ts';
+import { type ErrorCode, FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
+import type { Hold } from '../domain/hold.ts';
 import { PAYMENT_METHOD_PATTERN } from '../domain/order.ts';
 import { SALE_ID_PATTERN } from '../domain/sale.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import type { Catalog } from '../sales/catalog.ts';
 import type { JobQueue } from './jobs/types.ts';
-import type { OrderJob } from './orderJobs.ts';
+import { type OrderJob, orderJobOf } from './orderJobs.ts';
 
 export interface CheckoutRequest {
   saleId: string;
@@ -22,6 +25,9 @@ export interface CheckoutAccepted {
   status: 'pending';
   holdExpiresAt: number;
 }
+
+/** Engine refusals a repeated idempotency key may meet after a loss, while PostgreSQL has its order. */
+const ENGINE_REFUSALS: ErrorCode[] = ['LIMIT_EXCEEDED', 'SOLD_OUT', 'INSUFFICIENT_STOCK', 'NOT_LIVE'];
 
 /** Hold ids are `crypto.randomUUID()`: lowercase. */
 const HOLD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -42,12 +48,25 @@ export function parseOrderId(orderId: string): { saleId: string; holdId: string 
 }
 
 /**
- * Checkout = reserve + enqueue. Answers at once; the order worker does the slow part. If the process
- * dies between the two steps, the hold's deadline returns the units. A retry with the same
- * idempotency key finds the same hold and re-adds the same job id, which BullMQ ignores.
+ * Checkout = reserve + record + enqueue. Answers at once; the order worker does the slow part.
+ *  1. The engine reserves (limit, stock and idempotency checked in one atomic step). If it refuses,
+ *     an order PostgreSQL already has for this idempotency key is still the answer: a Redis that
+ *     lost its keys but was reloaded with the buyer's units says LIMIT_EXCEEDED to a plain retry.
+ *  2. PostgreSQL records the pending order under the per-buyer guard (durableSaleState.placeOrder):
+ *     the buyer's limit and the idempotency key hold there even when Redis forgot them. A refusal
+ *     there, or an earlier order for the key, gives the new hold back.
+ *  3. The order job is enqueued (its id is the hold id, so a retry re-adds the same job, ignored).
+ * If the process dies between steps, the hold's deadline returns the units and recovery finishes the
+ * pending order (see recovery.ts).
  */
 export async function checkout(
-  deps: { engine: SaleEngine; catalog: Catalog; orders: JobQueue<OrderJob>; orderAttempts: number },
+  deps: {
+    engine: SaleEngine;
+    store: OrderStore;
+    catalog: Catalog;
+    orders: JobQueue<OrderJob>;
+    orderAttempts: number;
+  },
   request: CheckoutRequest,
 ): Promise<CheckoutAccepted> {
   if (typeof request.paymentMethod !== 'string' || !PAYMENT_METHOD_PATTERN.test(request.paymentMethod)) {
@@ -55,27 +74,91 @@ export async function checkout(
   }
   const sale = await deps.catalog.get(request.saleId);
   if (sale === null) throw new FlashsaleError('SALE_NOT_FOUND');
-  const hold = await deps.engine.reserve(request);
-  const job: OrderJob = {
-    holdId: hold.id,
-    saleId: hold.saleId,
-    userId: hold.userId,
-    quantity: hold.quantity,
-    amountCents: sale.priceCents * hold.quantity,
-    currency: sale.currency,
-    paymentMethod: request.paymentMethod,
-  };
+  let hold: Hold;
   try {
-    await deps.orders.add('place-order', job, { jobId: hold.id, attempts: deps.orderAttempts });
+    hold = await deps.engine.reserve(request);
+  } catch (error) {
+    if (!isFlashsaleError(error, ...ENGINE_REFUSALS)) throw error;
+    const earlier = await deps.store.orderByIdempotencyKey(
+      request.saleId,
+      request.userId,
+      request.idempotencyKey,
+    );
+    if (earlier === null) throw error;
+    return answerWith(deps, earlier, request.quantity);
+  }
+  const giveBack = (reason: 'cancelled' | 'rejected') =>
+    deps.engine.release(hold.saleId, hold.id, reason).catch(() => undefined);
+  const placed = await deps.store
+    .placeOrder(
+      {
+        holdId: hold.id,
+        saleId: hold.saleId,
+        userId: hold.userId,
+        quantity: hold.quantity,
+        amountCents: sale.priceCents * hold.quantity,
+        currency: sale.currency,
+        paymentMethod: request.paymentMethod,
+        idempotencyKey: request.idempotencyKey,
+        holdExpiresAt: hold.expiresAt,
+      },
+      sale.perUserLimit,
+    )
+    .catch(async (error: unknown) => {
+      await giveBack('cancelled');
+      throw error;
+    });
+  if (placed.outcome === 'limit') {
+    await giveBack('rejected');
+    throw new FlashsaleError('LIMIT_EXCEEDED');
+  }
+  if (placed.order.holdId !== hold.id) {
+    // The engine forgot this key (a Redis that lost data) and made a second hold: PostgreSQL's order stands.
+    await giveBack('cancelled');
+    return answerWith(deps, placed.order, request.quantity);
+  }
+  try {
+    await enqueue(deps, placed.order);
   } catch {
     // Without a job nobody would end this hold before its deadline: give the units back now.
-    await deps.engine.release(hold.saleId, hold.id, 'cancelled').catch(() => undefined);
+    await giveBack('cancelled');
+    await deps.store.failOrder(hold.id, 'failed', 'queue_unavailable').catch(() => undefined);
     throw new FlashsaleError('UNAVAILABLE', 'The order queue is unavailable; nothing was reserved.');
   }
+  return accepted(placed.order, hold.expiresAt);
+}
+
+function enqueue(deps: { orders: JobQueue<OrderJob>; orderAttempts: number }, order: OrderRecord) {
+  return deps.orders.add('place-order', orderJobOf(order), {
+    jobId: order.holdId,
+    attempts: deps.orderAttempts,
+  });
+}
+
+/**
+ * A repeated idempotency key: the same order. A pending one has its job added again (ignored when it
+ * is still queued; run again when the queue lost it).
+ */
+async function answerWith(
+  deps: { engine: SaleEngine; orders: JobQueue<OrderJob>; orderAttempts: number },
+  order: OrderRecord,
+  quantity: number,
+): Promise<CheckoutAccepted> {
+  if (order.quantity !== quantity) throw new FlashsaleError('IDEMPOTENCY_CONFLICT');
+  const hold = await deps.engine.getHold(order.saleId, order.holdId).catch(() => null);
+  if (order.status === 'pending') {
+    await enqueue(deps, order).catch(() => {
+      throw new FlashsaleError('UNAVAILABLE', 'The order queue is unavailable.');
+    });
+  }
+  return accepted(order, hold?.expiresAt ?? order.holdExpiresAt ?? order.createdAt);
+}
+
+function accepted(order: OrderRecord, holdExpiresAt: number): CheckoutAccepted {
   return {
-    orderId: orderIdOf(hold.saleId, hold.id),
-    holdId: hold.id,
+    orderId: orderIdOf(order.saleId, order.holdId),
+    holdId: order.holdId,
     status: 'pending',
-    holdExpiresAt: hold.expiresAt,
+    holdExpiresAt,
   };
 }

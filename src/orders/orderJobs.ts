@@ -7,6 +7,17 @@ import type { JobQueue } from './jobs/types.ts';
  */
 export type OrderJob = NewOrder;
 
+/** The order job of a recorded order (checkout, a retried key, recovery after a loss). */
+export const orderJobOf = (order: NewOrder): OrderJob => ({
+  holdId: order.holdId,
+  saleId: order.saleId,
+  userId: order.userId,
+  quantity: order.quantity,
+  amountCents: order.amountCents,
+  currency: order.currency,
+  paymentMethod: order.paymentMethod,
+});
+
 export interface NotificationJob {
   kind: 'order_confirmed' | 'order_failed';
   orderId: string;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
-import { isFlashsaleError } from '../domain/errors.ts';
+import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 import type { Hold, ReleaseReason } from '../domain/hold.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import { orderIdOf } from './checkout.ts';
@@ -74,6 +74,11 @@ export function createOrderHandler(deps: OrderWorkerDeps) {
     const order = await store.createPendingOrder(job);
     const hold = await engine.getHold(job.saleId, job.holdId);
     if (hold === null) {
+      // Checkout recorded this order while its hold existed, so the engine lost it (a Redis reset):
+      // retry until recovery has put it back (src/sales/reload.ts) rather than fail the order.
+      if (order.status === 'pending' && order.idempotencyKey !== null) {
+        throw new FlashsaleError('UNAVAILABLE', 'the hold of this order is not restored yet');
+      }
       await store.failOrder(job.holdId, 'failed', 'hold_not_found');
       return;
     }

@@ -10,7 +10,7 @@ import { DEFAULT_TICKS, startTicks, type TickOptions } from '../sales/ticks.ts';
 import type { Queues } from './orderJobs.ts';
 import { createOrderHandler } from './orderWorker.ts';
 import type { PaymentProvider } from './payments/port.ts';
-import { recoverEngineState } from './recovery.ts';
+import { recoverEngineState, resumePendingOrders } from './recovery.ts';
 import { analyticsHandler, type Mailer, notificationHandler } from './sideEffects.ts';
 
 export interface WorkerDeps {
@@ -23,7 +23,7 @@ export interface WorkerDeps {
   log: Logger;
   /** Tries per order job: checkout enqueues with it, the handler knows its last try by it. */
   orderAttempts: number;
-  config: { workerConcurrency: number };
+  config: { workerConcurrency: number; saleRetentionSeconds: number };
   /** Told of every confirmation PostgreSQL refused as an oversell (the composition root counts them). */
   onOversellRefused?: (saleId: string) => void;
 }
@@ -35,7 +35,7 @@ export interface WorkerOptions {
 
 /** Recovery at a worker's start (see recovery.ts): safe to run on every start and in parallel. */
 export function recover(deps: WorkerDeps) {
-  return recoverEngineState({ ...deps, now: deps.clock.now() });
+  return recoverEngineState({ ...deps, orders: deps.queues.orders, now: deps.clock.now() });
 }
 
 /** Starts processing jobs and the ticks. Returns a stop function that lets jobs in flight finish. */
@@ -60,8 +60,20 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
     options.ticks === false
       ? async () => {}
       : startTicks(
-          { engine: deps.engine, store: deps.store, clock: deps.clock, log: deps.log },
-          options.ticks ?? DEFAULT_TICKS,
+          {
+            engine: deps.engine,
+            store: deps.store,
+            clock: deps.clock,
+            log: deps.log,
+            onReset: async () => {
+              const resumed = await resumePendingOrders(
+                { ...deps, orders: deps.queues.orders },
+                deps.clock.now(),
+              );
+              deps.log.warn(resumed, 'pending orders resumed after an engine reset');
+            },
+          },
+          options.ticks ?? { ...DEFAULT_TICKS, retentionMs: deps.config.saleRetentionSeconds * 1000 },
         );
   return async () => {
     await stopTicks();

@@ -1,7 +1,9 @@
 /**
  * An operator steering a sale: start (now), pause, resume, end. The admin API and the CLI both call
- * these, so both load a sale the engine lost (a restarted embedded process, a Redis that lost data)
- * before acting on it.
+ * these. Each action is written to PostgreSQL first, then applied to the engine, which is a cache of
+ * the catalog: a Redis that loses its data is loaded again with the recorded switches, so an ended
+ * sale stays ended and a paused one paused (see docs/architecture.md, Redis may lose everything).
+ * A sale the engine lost is loaded from the catalog before acting on it.
  */
 import type { SaleRecord } from '../db/records.ts';
 import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
@@ -37,11 +39,41 @@ export async function onLoadedSale<T>(deps: SaleDeps, saleId: string, fn: () => 
     if (!isFlashsaleError(error, 'SALE_NOT_FOUND')) throw error;
     const record = await saleRecord(deps, saleId);
     if (!isCurrent(record, deps.clock.now())) throw error;
-    await loadMissingSale(deps.engine, deps.store, record);
+    await loadMissingSale(deps.engine, deps.store, record, deps.clock.now());
     return fn();
   }
 }
 
-export function controlSale(deps: SaleDeps, saleId: string, action: SaleAction): Promise<SaleView> {
+/** The record's change for each action; null when the sale does not exist. */
+const RECORD: Record<SaleAction, (deps: SaleDeps, saleId: string) => Promise<SaleRecord | null>> = {
+  start: (deps, saleId) => deps.store.startSaleNow(saleId, deps.clock.now()),
+  pause: (deps, saleId) => deps.store.setSaleSwitch(saleId, 'paused', true),
+  resume: (deps, saleId) => deps.store.setSaleSwitch(saleId, 'paused', false),
+  end: (deps, saleId) => deps.store.setSaleSwitch(saleId, 'ended', true),
+};
+
+/**
+ * Records the action, then applies it to the engine. If the engine step fails (Redis unavailable),
+ * the record already holds the operator's intent: the next load of the sale applies it.
+ */
+export async function controlSale(deps: SaleDeps, saleId: string, action: SaleAction): Promise<SaleView> {
+  const record = await RECORD[action](deps, saleId);
+  if (record === null) throw new FlashsaleError('SALE_NOT_FOUND');
+  deps.catalog.forget(saleId);
   return onLoadedSale(deps, saleId, () => deps.engine[action](saleId));
+}
+
+/**
+ * Removes everything the engine keeps for an ended sale now, rather than at the end of its retention.
+ * PostgreSQL keeps the record (orders, sold units). A sale that has not ended is refused with INVALID_REQUEST, since its buyers still depend on those keys.
+ */
+export async function purgeSale(deps: SaleDeps, saleId: string): Promise<number> {
+  const record = await saleRecord(deps, saleId);
+  const view = await deps.engine.getSale(saleId);
+  const ended =
+    view === null
+      ? Math.min(record.endsAt, record.endedAt ?? Number.POSITIVE_INFINITY) <= deps.clock.now()
+      : view.state === 'ended';
+  if (!ended) throw new FlashsaleError('INVALID_REQUEST', `sale ${saleId} has not ended: end it first`);
+  return deps.engine.purgeSale(saleId);
 }

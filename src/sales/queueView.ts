@@ -3,6 +3,11 @@
  * keeps, per sale, a snapshot of the waiting room refreshed a few times a second, and remembers the
  * tickets it has seen (a ticket never changes). A poll is then `statusFromSnapshot(snapshot, ticket)`: pure arithmetic. Only a
  * user this process has never seen costs one read.
+ *
+ * A ticket never changes while the engine keeps its data. When it loses it (a new engine incarnation,
+ * see src/sales/reload.ts) every ticket is gone with it: this view notices within `incarnationCheckMs`
+ * and forgets every ticket and snapshot, so a waiter is told NOT_IN_QUEUE and joins again at the back
+ * of the new line, rather than being answered from a ticket that now belongs to someone else.
  */
 import { type QueueSnapshot, type QueueStatus, statusFromSnapshot } from '../domain/queue.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
@@ -16,23 +21,31 @@ interface CachedSnapshot {
 export class QueueView {
   private readonly snapshots = new Map<string, CachedSnapshot>();
   private readonly tickets = new Map<string, number>();
+  private incarnation: { id: string | null; checkedAt: number; checking: Promise<void> | null } = {
+    id: null,
+    checkedAt: Number.NEGATIVE_INFINITY,
+    checking: null,
+  };
 
   constructor(
     private readonly engine: SaleEngine,
     private readonly clock: Clock,
-    private readonly options: { refreshMs: number; maxTickets: number } = {
+    private readonly options: { refreshMs: number; maxTickets: number; incarnationCheckMs: number } = {
       refreshMs: 250,
       maxTickets: 500_000,
+      incarnationCheckMs: 1000,
     },
   ) {}
 
   async join(saleId: string, userId: string): Promise<QueueStatus> {
+    await this.checkIncarnation();
     const status = await this.engine.join(saleId, userId);
     this.remember(saleId, userId, status.ticket);
     return status;
   }
 
   async status(saleId: string, userId: string): Promise<QueueStatus> {
+    await this.checkIncarnation();
     const ticket = this.tickets.get(`${saleId}\n${userId}`);
     if (ticket === undefined) {
       const status = await this.engine.status(saleId, userId);
@@ -69,6 +82,27 @@ export class QueueView {
       });
     }
     return entry.refreshing;
+  }
+
+  /** At most once per `incarnationCheckMs`, one read in flight: forgets everything after a reset. */
+  private async checkIncarnation(): Promise<void> {
+    const now = Date.now();
+    const state = this.incarnation;
+    if (now - state.checkedAt < this.options.incarnationCheckMs) return;
+    state.checking ??= this.engine
+      .peekIncarnation()
+      .then((id) => {
+        if (id !== state.id) {
+          this.tickets.clear();
+          this.snapshots.clear();
+          state.id = id;
+        }
+        state.checkedAt = Date.now();
+      })
+      .finally(() => {
+        state.checking = null;
+      });
+    await state.checking;
   }
 
   private remember(saleId: string, userId: string, ticket: number | null): void {

@@ -2,13 +2,15 @@ import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { SaleRecord } from '../db/records.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
-import { isCurrent, loadMissingSale } from './reload.ts';
+import { checkEngine, isCurrent, loadMissingSale } from './reload.ts';
 
 export interface TickOptions {
   admitEveryMs: number;
   sweepEveryMs: number;
   syncEveryMs: number;
   sweepBatch: number;
+  /** A sale's keys expire this long after it ends (FLASHSALE_SALE_RETENTION_SECONDS; default a day). */
+  retentionMs?: number;
 }
 
 export const DEFAULT_TICKS: TickOptions = {
@@ -18,15 +20,31 @@ export const DEFAULT_TICKS: TickOptions = {
   sweepBatch: 500,
 };
 
+const DAY_MS = 86_400_000;
+
+/** When a sale ended: its end time, or earlier if an operator ended it. */
+export const endedAt = (sale: SaleRecord): number =>
+  Math.min(sale.endsAt, sale.endedAt ?? Number.POSITIVE_INFINITY);
+
 /**
  * The periodic work of a `flashsale worker` (and of the embedded process): the waiting room's
- * admission steps, the hold sweeper, and loading sales from the catalog into the engine. Every step is atomic in the engine, so any number of workers can
+ * admission steps, the hold sweeper, and loading sales from the catalog into the engine. The sync
+ * tick also notices an engine that lost its data (a new incarnation, see reload.ts): it reloads every
+ * current sale and calls `onReset` (the worker adds the pending orders' jobs again); an engine of
+ * another deployment stops admission and sweeping until it is fixed. Every step is atomic in the engine, so any number of workers can
  * run these at once: a duplicated tick admits nothing extra (the rate is a token bucket in the store)
  * and a hold is released once. A sale's start and end need no timer: its state follows the clock,
  * and the first admission step after the start fixes the pre-queue order.
  */
 export function startTicks(
-  deps: { engine: SaleEngine; store: OrderStore; clock: Clock; log: Logger },
+  deps: {
+    engine: SaleEngine;
+    store: OrderStore;
+    clock: Clock;
+    log: Logger;
+    /** After the engine was found reset and its sales reloaded. */
+    onReset?: () => Promise<void>;
+  },
   options: TickOptions = DEFAULT_TICKS,
 ): () => Promise<void> {
   let sales: SaleRecord[] = [];
@@ -35,18 +53,41 @@ export function startTicks(
 
   const current = () => sales.filter((s) => isCurrent(s, deps.clock.now()));
 
+  // Until the sync tick has checked the engine, and while it is another deployment's, nothing acts on it.
+  let checked = false;
+  // Sales whose expiry this process has set (once per engine incarnation).
+  const expiring = new Set<string>();
   const sync = async () => {
+    const engine = await checkEngine(deps).catch((error: unknown) => {
+      checked = false;
+      throw error;
+    });
     sales = await deps.store.listSales();
     for (const sale of current()) {
-      if (await loadMissingSale(deps.engine, deps.store, sale)) {
+      if ((await loadMissingSale(deps.engine, deps.store, sale, deps.clock.now())).loaded) {
         deps.log.info({ saleId: sale.id }, 'sale loaded into the engine from the catalog');
       }
     }
+    if (engine.status === 'reset') {
+      expiring.clear();
+      await deps.onReset?.();
+      await engine.recorded();
+      deps.log.warn({ incarnation: engine.id }, 'sale engine was reset: sales and pending orders reloaded');
+    }
+    for (const sale of sales) {
+      const ended = endedAt(sale);
+      if (ended > deps.clock.now() || expiring.has(sale.id)) continue;
+      await deps.engine.expireSale(sale.id, ended + (options.retentionMs ?? DAY_MS));
+      expiring.add(sale.id);
+    }
+    checked = true;
   };
   const admit = async () => {
+    if (!checked) return;
     for (const sale of current()) await deps.engine.admit(sale.id);
   };
   const sweep = async () => {
+    if (!checked) return;
     for (const sale of current()) {
       let released = 0;
       do {

@@ -3,9 +3,11 @@
  * PGlite, for a single-node trial with durable jobs) for the record. Any number of API and worker
  * processes share it.
  */
+
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { sharedSecret } from '../db/durableSaleState.ts';
 import { RedisEngine } from '../engine/redis/redisEngine.ts';
 import type { Clock } from '../engine/types.ts';
 import { createBullQueue } from '../orders/jobs/bullmqQueue.ts';
@@ -77,11 +79,8 @@ export async function openRedisShape(
       redis: await rateLimitConnection(),
       nameSpace: `${config.redisPrefix}rl:${nameSpace}:`,
     }),
-    async sharedAdmissionKey(generate) {
-      const key = `${config.redisPrefix}admission-key`;
-      await redis.set(key, await generate(), 'NX');
-      return redis.get(key);
-    },
+    // In PostgreSQL, not Redis: a key that vanished with Redis's data split the API processes in two.
+    sharedAdmissionKey: (generate) => sharedSecret(db, 'admission-key', generate),
     readiness: () => ({
       database: () => db.query('SELECT 1'),
       // A read of an unknown sale: one script call on the engine's own Redis connection.

@@ -11,6 +11,7 @@ import { deleteKeys } from '../support/redisKeys.ts';
 import { hasRedis, REDIS_URL } from '../support/services.ts';
 import { describeEngineContract } from './engine.contract.ts';
 import { describeEngineProperties } from './engine.property.ts';
+import { describeEngineRestoreContract } from './engine.restore.contract.ts';
 import type { EngineFactory } from './engineFactory.ts';
 
 /** Each call: its own connection and key prefix, deleted afterwards. */
@@ -29,6 +30,7 @@ const factory: EngineFactory = async (clock: Clock) => {
 describe.skipIf(!(await hasRedis()))('redis engine', () => {
   describeEngineContract('redis', factory);
   describeEngineProperties('redis', factory);
+  describeEngineRestoreContract('redis', factory);
 
   describe('redis specifics', () => {
     let redis: Redis;
@@ -89,6 +91,40 @@ return out`);
       expect(keys.length).toBeGreaterThan(5);
       for (const key of keys) expect(key.startsWith(`${own}{sale:tagged}:`)).toBe(true);
       expect(await redis.hget(`${own}{sale:tagged}:meta`, 'lastStepAt')).toBe(String(t));
+    });
+
+    it('expireSale gives every key of a sale, holds included, the same deadline', async () => {
+      const clock = new TestClock(Date.now());
+      const engine = new RedisEngine(redis, clock, { prefix });
+      const sale = await engine.createSale({
+        id: 'expiring',
+        totalStock: 1000,
+        perUserLimit: 1,
+        startsAt: clock.now(),
+        endsAt: clock.now() + 3_600_000,
+        holdSeconds: 60,
+      });
+      // More holds than one HSCAN page, some released (their keys stay until the sale expires).
+      for (let i = 0; i < 700; i++) {
+        await engine.join(sale.id, `u${i}`);
+        const hold = await engine.reserve({
+          saleId: sale.id,
+          userId: `u${i}`,
+          quantity: 1,
+          idempotencyKey: 'k',
+        });
+        if (i % 3 === 0) await engine.release(sale.id, hold.id, 'cancelled');
+      }
+      const at = Date.now() + 600_000;
+      await engine.expireSale(sale.id, at);
+      const keys = await redis.keys(`${prefix}{sale:expiring}:*`);
+      expect(keys.length).toBeGreaterThan(700);
+      for (const key of keys) {
+        const deadline = await redis.pexpiretime(key);
+        expect(deadline, key).toBe(at);
+      }
+      expect(await engine.purgeSale(sale.id)).toBe(keys.length);
+      expect(await redis.keys(`${prefix}{sale:expiring}:*`)).toEqual([]);
     });
 
     it('sweeps only declared holds: a due hold missing from the candidates stops the script', async () => {

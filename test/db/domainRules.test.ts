@@ -95,6 +95,11 @@ describe('database schema vs the domain rules', () => {
     const store = new OrderStore(db);
     const { sale: stored, created } = await store.upsertSale(sale);
     expect(created).toBe(true);
-    expect(stored).toEqual({ ...sale, createdAt: expect.any(Number) });
+    expect(stored).toEqual({
+      ...sale,
+      flags: { paused: false, ended: false },
+      endedAt: null,
+      createdAt: expect.any(Number),
+    });
   });
 });

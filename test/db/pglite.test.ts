@@ -2,6 +2,7 @@ import { afterAll } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { describeDatabaseContract } from './database.contract.ts';
+import { describeDurableStateContract } from './durableSaleState.contract.ts';
 
 // Starting PGlite takes seconds, so the file shares one in-memory instance and each test isolates
 // itself in a fresh schema, as the PostgreSQL tests do. PGlite has one session, so `another` hands back
@@ -13,7 +14,7 @@ afterAll(async () => {
   if (shared !== undefined) await (await shared).close();
 });
 
-describeDatabaseContract('PGlite', async () => {
+const openSchema = async () => {
   shared ??= openPglite();
   const instance = await shared;
   const schema = `t_${++n}`;
@@ -25,4 +26,7 @@ describeDatabaseContract('PGlite', async () => {
     another: async () => db,
     cleanup: () => instance.query(`SET search_path TO public; DROP SCHEMA ${schema} CASCADE`).then(() => {}),
   };
-});
+};
+
+describeDatabaseContract('PGlite', openSchema);
+describeDurableStateContract('PGlite', openSchema);

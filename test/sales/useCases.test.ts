@@ -10,7 +10,7 @@ import { openPglite } from '../../src/db/pglite.ts';
 import { FlashsaleError } from '../../src/domain/errors.ts';
 import { MemoryEngine } from '../../src/engine/memory/memoryEngine.ts';
 import { Catalog } from '../../src/sales/catalog.ts';
-import { controlSale } from '../../src/sales/control.ts';
+import { controlSale, purgeSale } from '../../src/sales/control.ts';
 import type { SaleDeps } from '../../src/sales/deps.ts';
 import { publishSale } from '../../src/sales/publish.ts';
 import { saleCounters } from '../../src/sales/read.ts';
@@ -73,6 +73,30 @@ describe('sale use cases', () => {
     expect(refusal).toBeInstanceOf(FlashsaleError);
     expect((refusal as FlashsaleError).code).toBe('SALE_NOT_FOUND');
     expect(await fresh.engine.getSale('s3')).toBeNull();
+  });
+
+  it('end is recorded in PostgreSQL first: an engine that lost the sale loads it ended', async () => {
+    await publishSale(deps, saleInput('s4'));
+    await controlSale(deps, 's4', 'pause');
+    await controlSale(deps, 's4', 'end');
+    const record = await deps.store.getSale('s4');
+    expect(record?.flags).toEqual({ paused: true, ended: true });
+    expect(record?.endedAt).toEqual(expect.any(Number));
+    const fresh = { ...deps, engine: new MemoryEngine(clock) };
+    const resumed = await controlSale(fresh, 's4', 'resume');
+    expect(resumed.state).toBe('ended');
+    expect(resumed.flags).toEqual({ paused: false, ended: true });
+  });
+
+  it('purge refuses a sale that has not ended, then drops an ended one from the engine only', async () => {
+    await publishSale(deps, saleInput('s5'));
+    await expect(purgeSale(deps, 's5')).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(await deps.engine.getSale('s5')).not.toBeNull();
+    await controlSale(deps, 's5', 'end');
+    expect(await purgeSale(deps, 's5')).toBe(1);
+    expect(await deps.engine.getSale('s5')).toBeNull();
+    expect((await deps.store.getSale('s5'))?.flags.ended).toBe(true);
+    await expect(purgeSale(deps, 'nope')).rejects.toMatchObject({ code: 'SALE_NOT_FOUND' });
   });
 
   it('an unknown sale is SALE_NOT_FOUND for every action', async () => {

@@ -20,12 +20,14 @@ export async function freePort(): Promise<number> {
 
 export interface OwnRedis {
   url: string;
+  port: number;
   /** SIGKILL: the server vanishes as in a crash, its clients see their sockets close. */
   kill(): Promise<void>;
 }
 
-export async function startOwnRedis(): Promise<OwnRedis> {
-  const port = await freePort();
+/** On a free port, or on `port` again: a restart of a server without persistence comes back empty. */
+export async function startOwnRedis(port?: number): Promise<OwnRedis> {
+  port ??= await freePort();
   const server: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -42,6 +44,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   }
   return {
     url,
+    port,
     async kill() {
       if (server.exitCode !== null || server.signalCode !== null) return;
       const exited = once(server, 'exit');

@@ -26,6 +26,10 @@ describe('config', () => {
     [{ FLASHSALE_USER_SECRET: 'short' }, /FLASHSALE_USER_SECRET/],
     [{ FLASHSALE_WORKER_CONCURRENCY: '0' }, /FLASHSALE_WORKER_CONCURRENCY/],
     [{ FLASHSALE_PAYMENT_PROVIDER: 'stripe' }, /FLASHSALE_PAYMENT_PROVIDER must be one of simulated/],
+    [
+      { FLASHSALE_ADMISSION_KEY_PREVIOUS: 'pem' },
+      /FLASHSALE_ADMISSION_KEY_PREVIOUS needs FLASHSALE_ADMISSION_KEY/,
+    ],
   ])('refuses %o with a message naming the variable', (env, pattern) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(pattern);

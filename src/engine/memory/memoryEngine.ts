@@ -18,7 +18,17 @@ import {
 } from '../../domain/sale.ts';
 import { placeOf, shuffleKeys } from '../../domain/shuffle.ts';
 import { admissionStep, prequeueSizeAt, queueSnapshot } from '../../domain/waitingRoom.ts';
-import type { AdmitResult, Clock, CreateSaleOptions, SaleEngine, SaleStats, SaleView } from '../types.ts';
+import type {
+  AdmitResult,
+  Clock,
+  CreateSaleOptions,
+  EngineIncarnation,
+  RestoredHold,
+  RestoreOutcome,
+  SaleEngine,
+  SaleStats,
+  SaleView,
+} from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
 
 interface Shopper {
@@ -56,16 +66,23 @@ interface MemorySale {
  */
 export class MemoryEngine implements SaleEngine {
   private readonly sales = new Map<string, MemorySale>();
+  /** Sale id → when its state goes (expireSale); checked on every lookup. */
+  private readonly expiries = new Map<string, number>();
+
+  /** A process's memory is lost with it: every engine object is an incarnation of its own. */
+  private readonly incarnationId = randomUUID();
+  private incarnationParent: string | null | undefined;
 
   constructor(private readonly clock: Clock) {}
 
   async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
     const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
     const sold = checkSold(options.sold, settings.totalStock);
-    if (this.sales.has(settings.id)) throw new FlashsaleError('SALE_EXISTS');
+    if (this.lookup(settings.id) !== undefined) throw new FlashsaleError('SALE_EXISTS');
+    this.expiries.delete(settings.id);
     this.sales.set(settings.id, {
       settings,
-      flags: { paused: false, ended: false },
+      flags: { paused: options.flags?.paused ?? false, ended: options.flags?.ended ?? false },
       available: settings.totalStock - sold,
       held: 0,
       sold,
@@ -85,7 +102,7 @@ export class MemoryEngine implements SaleEngine {
   }
 
   async getSale(saleId: string): Promise<SaleView | null> {
-    const sale = this.sales.get(saleId);
+    const sale = this.lookup(saleId);
     return sale ? this.view(sale) : null;
   }
 
@@ -263,7 +280,73 @@ export class MemoryEngine implements SaleEngine {
     };
   }
 
+  async restoreHold(saleId: string, restored: RestoredHold): Promise<RestoreOutcome> {
+    const sale = this.mustGet(saleId);
+    if (sale.holds.has(restored.id)) return 'exists';
+    if (sale.available < restored.quantity) return 'no_stock';
+    sale.available -= restored.quantity;
+    sale.held += restored.quantity;
+    const hold: Hold = {
+      id: restored.id,
+      saleId,
+      userId: restored.userId,
+      quantity: restored.quantity,
+      expiresAt: restored.expiresAt,
+      status: 'held',
+      releaseReason: null,
+    };
+    sale.holds.set(hold.id, hold);
+    this.addLive(sale, hold);
+    if (restored.idempotencyKey !== null)
+      sale.idempotency.set(`${hold.userId}\n${restored.idempotencyKey}`, hold.id);
+    this.addUnits(sale, hold.userId, hold.quantity);
+    return 'restored';
+  }
+
+  async restoreUnits(saleId: string, units: ReadonlyArray<readonly [string, number]>): Promise<void> {
+    const sale = this.mustGet(saleId);
+    for (const [userId, n] of units) this.addUnits(sale, userId, n);
+  }
+
+  async expireSale(saleId: string, at: number): Promise<void> {
+    if (at <= this.clock.now()) this.sales.delete(saleId);
+    else this.expiries.set(saleId, at);
+  }
+
+  async purgeSale(saleId: string): Promise<number> {
+    this.expiries.delete(saleId);
+    return this.sales.delete(saleId) ? 1 : 0;
+  }
+
+  async peekIncarnation(): Promise<string | null> {
+    return this.incarnationParent === undefined ? null : this.incarnationId;
+  }
+
+  async incarnation(parent: string | null): Promise<EngineIncarnation> {
+    const created = this.incarnationParent === undefined;
+    if (created) this.incarnationParent = parent;
+    return { id: this.incarnationId, parent: this.incarnationParent ?? null, created };
+  }
+
   async close(): Promise<void> {}
+
+  private addUnits(sale: MemorySale, userId: string, units: number): void {
+    const shopper = sale.shoppers.get(userId);
+    if (shopper) shopper.units += units;
+    else sale.shoppers.set(userId, { ticket: 0, units, slotFreed: true });
+  }
+
+  /** Keeps `live` in deadline order (the sweeper stops at the first hold not yet due). */
+  private addLive(sale: MemorySale, hold: Hold): void {
+    const last = [...sale.live].at(-1);
+    sale.live.add(hold.id);
+    if (last === undefined || (sale.holds.get(last) as Hold).expiresAt <= hold.expiresAt) return;
+    const ordered = [...sale.live].sort(
+      (a, b) => (sale.holds.get(a) as Hold).expiresAt - (sale.holds.get(b) as Hold).expiresAt,
+    );
+    sale.live.clear();
+    for (const id of ordered) sale.live.add(id);
+  }
 
   private endHold(sale: MemorySale, hold: Hold, reason: ReleaseReason): void {
     hold.status = 'released';
@@ -315,8 +398,17 @@ export class MemoryEngine implements SaleEngine {
     };
   }
 
+  private lookup(saleId: string): MemorySale | undefined {
+    const at = this.expiries.get(saleId);
+    if (at !== undefined && at <= this.clock.now()) {
+      this.expiries.delete(saleId);
+      this.sales.delete(saleId);
+    }
+    return this.sales.get(saleId);
+  }
+
   private mustGet(saleId: string): MemorySale {
-    const sale = this.sales.get(saleId);
+    const sale = this.lookup(saleId);
     if (!sale) throw new FlashsaleError('SALE_NOT_FOUND');
     return sale;
   }

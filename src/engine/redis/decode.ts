@@ -41,7 +41,12 @@ export interface StoredSale {
 }
 
 /** The meta hash of a new sale (`sold` units already sold), as HSET field/value arguments. */
-export function encodeNewSale(s: SaleSettings, keys: readonly number[] | null, sold: number): string[] {
+export function encodeNewSale(
+  s: SaleSettings,
+  keys: readonly number[] | null,
+  sold: number,
+  flags: SaleFlags = { paused: false, ended: false },
+): string[] {
   const record: Record<string, string | number> = {
     id: s.id,
     totalStock: s.totalStock,
@@ -56,8 +61,8 @@ export function encodeNewSale(s: SaleSettings, keys: readonly number[] | null, s
     maxActive: s.admission.maxActive,
     sessionSeconds: s.admission.sessionSeconds,
     holdSeconds: s.holdSeconds,
-    paused: 0,
-    ended: 0,
+    paused: flags.paused ? 1 : 0,
+    ended: flags.ended ? 1 : 0,
     available: s.totalStock - sold,
     held: 0,
     sold,

@@ -11,7 +11,17 @@ import {
 import { normalizeSale, type SaleInput } from '../../domain/sale.ts';
 import { shuffleKeys } from '../../domain/shuffle.ts';
 import { onRedis } from '../../failures/redis.ts';
-import type { AdmitResult, Clock, CreateSaleOptions, SaleEngine, SaleStats, SaleView } from '../types.ts';
+import type {
+  AdmitResult,
+  Clock,
+  CreateSaleOptions,
+  EngineIncarnation,
+  RestoredHold,
+  RestoreOutcome,
+  SaleEngine,
+  SaleStats,
+  SaleView,
+} from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
 import { checkReply, IDEM_REPEAT, SWEEP_INCOMPLETE } from './codes.ts';
 import {
@@ -39,6 +49,7 @@ export interface RedisEngineOptions {
 /** Reading a few more sweep candidates than the limit absorbs holds ended concurrently. */
 const SWEEP_SLACK = 32;
 const SWEEP_ATTEMPTS = 5;
+const RESTORE_BATCH = 500;
 
 /**
  * The sale engine on Redis or Redis Cluster. Each mutating method is one Lua script (`lua/*.lua`),
@@ -71,7 +82,8 @@ export class RedisEngine implements SaleEngine {
     const sold = checkSold(options.sold, settings.totalStock);
     const keys = settings.queueing === 'shuffle' ? shuffleKeys(settings.shuffleSeed) : null;
     const k = this.keys(settings.id);
-    const { payload } = await this.run('createSale', [k.meta], encodeNewSale(settings, keys, sold));
+    const args = encodeNewSale(settings, keys, sold, options.flags);
+    const { payload } = await this.run('createSale', [k.meta], args);
     return saleView(decodeSale(payload[0]), this.clock.now());
   }
 
@@ -199,9 +211,96 @@ export class RedisEngine implements SaleEngine {
     };
   }
 
+  async restoreHold(saleId: string, hold: RestoredHold): Promise<RestoreOutcome> {
+    const k = this.keys(saleId);
+    const idemField = hold.idempotencyKey === null ? '' : `${hold.userId}\n${hold.idempotencyKey}`;
+    const { payload } = await this.run(
+      'restoreHold',
+      [k.meta, k.units, k.idem, k.deadlines, k.hold(hold.id)],
+      [hold.id, hold.userId, hold.quantity, hold.expiresAt, idemField],
+    );
+    return payload[0] as RestoreOutcome;
+  }
+
+  async restoreUnits(saleId: string, units: ReadonlyArray<readonly [string, number]>): Promise<void> {
+    const k = this.keys(saleId);
+    // Batches keep each script's argument list (and its time blocking Redis) small.
+    for (let i = 0; i < units.length; i += RESTORE_BATCH) {
+      const args = units.slice(i, i + RESTORE_BATCH).flat();
+      await this.run('restoreUnits', [k.meta, k.units], args);
+    }
+  }
+
+  async expireSale(saleId: string, at: number): Promise<void> {
+    await this.forEachSaleKeyBatch(saleId, (keys) =>
+      onRedis(() => {
+        const pipeline = this.redis.pipeline();
+        for (const key of keys) pipeline.pexpireat(key, at);
+        return pipeline.exec();
+      }),
+    );
+  }
+
+  async purgeSale(saleId: string): Promise<number> {
+    let removed = 0;
+    await this.forEachSaleKeyBatch(saleId, async (keys) => {
+      removed += await onRedis(() => this.redis.del(...keys));
+    });
+    return removed;
+  }
+
+  /**
+   * Every key of a sale, in batches: the fixed ones, then each hold's (hold ids are read from the
+   * idempotency hash and the deadlines set with HSCAN/ZSCAN, never in one blocking call). Hold keys
+   * come before the hashes that name them, so an interrupted purge can run again.
+   */
+  private async forEachSaleKeyBatch(saleId: string, fn: (keys: string[]) => Promise<unknown>): Promise<void> {
+    const k = this.keys(saleId);
+    const holdKeys = async (
+      key: string,
+      scan: 'hscan' | 'zscan',
+      holdIdOf: (field: string, value: string) => string,
+    ) => {
+      let cursor = '0';
+      do {
+        const [next, flat] = await onRedis(() => this.redis[scan](key, cursor, 'COUNT', 500));
+        cursor = next;
+        const batch: string[] = [];
+        for (let i = 0; i + 1 < flat.length; i += 2)
+          batch.push(k.hold(holdIdOf(flat[i] as string, flat[i + 1] as string)));
+        if (batch.length > 0) await fn(batch);
+      } while (cursor !== '0');
+    };
+    await holdKeys(k.idem, 'hscan', (_field, holdId) => holdId);
+    await holdKeys(k.deadlines, 'zscan', (member) => holdIdOfMember(member));
+    await fn([k.tickets, k.units, k.freed, k.idem, k.deadlines, k.windows, k.meta]);
+  }
+
+  async peekIncarnation(): Promise<string | null> {
+    const value = await onRedis(() => this.redis.get(this.incarnationKey));
+    return value === null ? null : (value.split(' ')[0] ?? null);
+  }
+
+  async incarnation(parent: string | null): Promise<EngineIncarnation> {
+    const key = this.incarnationKey;
+    // "<id> <parent>" in one string, so one SET NX creates both; ids and parents never hold spaces.
+    const fresh = `${randomUUID()} ${parent ?? ''}`;
+    const set = await onRedis(() => this.redis.set(key, fresh, 'NX'));
+    const value = set === 'OK' ? fresh : await onRedis(() => this.redis.get(key));
+    // Deleted between the two calls: the store is being reset right now; ask again.
+    if (value === null) return this.incarnation(parent);
+    const [id = '', stored = ''] = value.split(' ');
+    return { id, parent: stored === '' ? null : stored, created: set === 'OK' };
+  }
+
   /** Quits the connection only if this engine owns it (see `ownsConnection`). */
   async close(): Promise<void> {
     if (this.ownsConnection) await onRedis(() => this.redis.quit());
+  }
+
+  /** Outside every sale's hash tag: one key for the whole store. */
+  private get incarnationKey(): string {
+    return `${this.prefix}engine:incarnation`;
   }
 
   private keys(saleId: string): SaleKeys {

@@ -18,6 +18,8 @@ export const SCRIPT_NAMES = [
   'sweep',
   'readSale',
   'readHold',
+  'restoreHold',
+  'restoreUnits',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -128,9 +128,9 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
       },
     },
     async (_request, reply) => {
-      // The key changes only when FLASHSALE_ADMISSION_KEY (or the one shared through Redis) does.
+      // The keys change only with FLASHSALE_ADMISSION_KEY(_PREVIOUS) or the one kept in PostgreSQL.
       reply.header('cache-control', 'public, max-age=300');
-      return { keys: [ctx.admission.jwk] };
+      return { keys: ctx.admission.jwks };
     },
   );
 };

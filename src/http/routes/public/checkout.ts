@@ -52,6 +52,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       const accepted = await checkout(
         {
           engine: app.engine,
+          store: app.store,
           catalog: app.catalog,
           orders: app.queues.orders,
           orderAttempts: app.orderAttempts,

@@ -1,0 +1,180 @@
+/**
+ * What Redis may forget and PostgreSQL keeps (see docs/architecture.md, Redis may lose everything):
+ * the operator's switches and schedule, the per-buyer guard with each accepted idempotency key, and
+ * the engine incarnation last seen. OrderStore exposes these; the SQL lives here to keep files small.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database, Queryable } from './database.ts';
+import { iso, type OrderRecord, type OrderRow, type PlacedOrder, type SaleRow, toOrder } from './records.ts';
+
+/**
+ * placed: this call wrote the order. existing: the buyer's idempotency key (or this hold) already has
+ * an order, returned. limit: the buyer's pending and confirmed units plus this order would pass the
+ * sale's per-user limit; nothing was written.
+ */
+export type PlaceOutcome =
+  | { outcome: 'placed'; order: OrderRecord }
+  | { outcome: 'existing'; order: OrderRecord }
+  | { outcome: 'limit'; order: null };
+
+export async function setSaleSwitch(
+  db: Queryable,
+  saleId: string,
+  flag: 'paused' | 'ended',
+  value: boolean,
+): Promise<SaleRow | null> {
+  // The column name comes from the type above, never from input.
+  const endedAt = flag === 'ended' ? ', ended_at = coalesce(ended_at, now())' : '';
+  const [row] = await db.query<SaleRow>(`UPDATE sales SET ${flag} = $2${endedAt} WHERE id = $1 RETURNING *`, [
+    saleId,
+    value,
+  ]);
+  return row ?? null;
+}
+
+/** Start-now: moves starts_at (and prequeue_at) back to `now` if they are later, as the engine does. */
+export async function startSaleNow(db: Queryable, saleId: string, now: number): Promise<SaleRow | null> {
+  const [row] = await db.query<SaleRow>(
+    `UPDATE sales SET starts_at = least(starts_at, $2::timestamptz),
+       prequeue_at = least(prequeue_at, $2::timestamptz)
+     WHERE id = $1 AND ends_at > $2::timestamptz RETURNING *`,
+    [saleId, iso(now)],
+  );
+  if (row !== undefined) return row;
+  const [unchanged] = await db.query<SaleRow>('SELECT * FROM sales WHERE id = $1', [saleId]);
+  return unchanged ?? null;
+}
+
+/**
+ * Writes a pending order under the buyer's guard, in one transaction of two statements. The first
+ * locks the (sale, buyer) row, so a buyer's checkouts run one after the other across every API
+ * process. The second starts after the lock is granted, so it sees every order the buyer committed:
+ * an order with the same idempotency key (or hold) is returned as it is; otherwise the order is
+ * inserted only if the buyer's pending and confirmed units plus this one stay within `perUserLimit`.
+ * Redis checks the same limit first; this is what still holds when Redis forgot.
+ */
+export function placeOrder(db: Database, order: PlacedOrder, perUserLimit: number): Promise<PlaceOutcome> {
+  return db.transaction(async (tx): Promise<PlaceOutcome> => {
+    await tx.query(
+      `INSERT INTO sale_buyers (sale_id, user_id) VALUES ($1, $2)
+       ON CONFLICT (sale_id, user_id) DO UPDATE SET user_id = EXCLUDED.user_id`,
+      [order.saleId, order.userId],
+    );
+    const rows = await tx.query<OrderRow & { placed: boolean }>(
+      `WITH earlier AS (
+         SELECT * FROM orders
+         WHERE (sale_id = $3::text AND user_id = $4::text AND idempotency_key = $9::text) OR hold_id = $2::text
+         ORDER BY created_at LIMIT 1
+       ), owned AS (
+         SELECT coalesce(sum(quantity), 0) AS n FROM orders
+         WHERE sale_id = $3 AND user_id = $4 AND status IN ('pending', 'confirmed')
+       ), inserted AS (
+         INSERT INTO orders (id, hold_id, sale_id, user_id, quantity, amount_cents, currency,
+           payment_method, idempotency_key, hold_expires_at)
+         SELECT $1::uuid, $2::text, $3::text, $4::text, $5::int, $6::bigint, $7::text, $8::text, $9::text,
+           $10::timestamptz
+         WHERE NOT EXISTS (SELECT 1 FROM earlier) AND (SELECT n FROM owned) + $5::int <= $11::int
+         RETURNING *
+       )
+       SELECT *, true AS placed FROM inserted
+       UNION ALL SELECT *, false AS placed FROM earlier`,
+      [
+        randomUUID(),
+        order.holdId,
+        order.saleId,
+        order.userId,
+        order.quantity,
+        order.amountCents,
+        order.currency,
+        order.paymentMethod,
+        order.idempotencyKey,
+        iso(order.holdExpiresAt),
+        perUserLimit,
+      ],
+    );
+    const [row] = rows;
+    if (row === undefined) return { outcome: 'limit', order: null };
+    return { outcome: row.placed ? 'placed' : 'existing', order: toOrder(row) };
+  });
+}
+
+export async function orderByIdempotencyKey(
+  db: Queryable,
+  saleId: string,
+  userId: string,
+  idempotencyKey: string,
+): Promise<OrderRecord | null> {
+  const [row] = await db.query<OrderRow>(
+    'SELECT * FROM orders WHERE sale_id = $1 AND user_id = $2 AND idempotency_key = $3',
+    [saleId, userId, idempotencyKey],
+  );
+  return row === undefined ? null : toOrder(row);
+}
+
+/** A sale's pending orders, oldest first: after a loss, their holds are put back. */
+export async function pendingOrdersOfSale(db: Queryable, saleId: string): Promise<OrderRecord[]> {
+  const rows = await db.query<OrderRow>(
+    "SELECT * FROM orders WHERE sale_id = $1 AND status = 'pending' ORDER BY created_at, id",
+    [saleId],
+  );
+  return rows.map(toOrder);
+}
+
+/** Units each buyer of a sale bought (confirmed orders): their per-user counts after a loss. */
+export async function confirmedUnitsByBuyer(db: Queryable, saleId: string): Promise<[string, number][]> {
+  const rows = await db.query<{ user_id: string; n: number }>(
+    `SELECT user_id, sum(quantity)::int AS n FROM orders WHERE sale_id = $1 AND status = 'confirmed'
+     GROUP BY user_id ORDER BY user_id`,
+    [saleId],
+  );
+  return rows.map((r) => [r.user_id, Number(r.n)]);
+}
+
+export async function recordedIncarnation(db: Queryable): Promise<string | null> {
+  const [row] = await db.query<{ incarnation: string }>('SELECT incarnation FROM engine_incarnation');
+  return row?.incarnation ?? null;
+}
+
+/**
+ * Records the engine incarnation, moving only from `expected` (null: none recorded yet). Returns
+ * false when another process recorded something else in between.
+ */
+export async function recordIncarnation(
+  db: Queryable,
+  expected: string | null,
+  next: string,
+): Promise<boolean> {
+  if (expected === null) {
+    const inserted = await db.query(
+      'INSERT INTO engine_incarnation (incarnation) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id',
+      [next],
+    );
+    return inserted.length > 0;
+  }
+  const updated = await db.query(
+    'UPDATE engine_incarnation SET incarnation = $2, updated_at = now() WHERE incarnation = $1 RETURNING id',
+    [expected, next],
+  );
+  return updated.length > 0;
+}
+
+/** A secret shared by every process: the first caller stores `generate()`'s value, all read it back. */
+export async function sharedSecret(
+  db: Queryable,
+  name: string,
+  generate: () => Promise<string>,
+): Promise<string> {
+  const [existing] = await db.query<{ value: string }>('SELECT value FROM shared_secrets WHERE name = $1', [
+    name,
+  ]);
+  if (existing !== undefined) return existing.value;
+  await db.query('INSERT INTO shared_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+    name,
+    await generate(),
+  ]);
+  const [stored] = await db.query<{ value: string }>('SELECT value FROM shared_secrets WHERE name = $1', [
+    name,
+  ]);
+  if (stored === undefined) throw new Error(`shared secret ${name} vanished after it was written`);
+  return stored.value;
+}
