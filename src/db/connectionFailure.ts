@@ -12,6 +12,9 @@ import { FlashsaleError, unavailable } from '../domain/errors.ts';
  */
 const SHUTDOWN_STATES = new Set(['57P01', '57P02', '57P03']);
 
+/** 57014 query_canceled: statement_timeout ended a statement (this process never cancels its own). */
+const TIMEOUT_STATES = new Set(['57014']);
+
 /** Socket errors of the connection itself, as Node reports them. */
 const SOCKET_CODES = new Set([
   'ECONNREFUSED',
@@ -33,13 +36,21 @@ const DRIVER_MESSAGES = new Set([
   'Connection terminated due to connection timeout',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error and is not queryable',
+  // query_timeout: the server did not answer in time (a partition, or a server stuck).
+  'Query read timeout',
 ]);
 
 export function isDatabaseConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (code.startsWith('08') || SHUTDOWN_STATES.has(code) || SOCKET_CODES.has(code)) return true;
+    if (
+      code.startsWith('08') ||
+      SHUTDOWN_STATES.has(code) ||
+      TIMEOUT_STATES.has(code) ||
+      SOCKET_CODES.has(code)
+    )
+      return true;
   }
   return DRIVER_MESSAGES.has(error.message);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ORDER_STATUSES, type OrderStatus } from '../domain/order.ts';
 import { SALE_DEFAULTS } from '../domain/sale.ts';
 import type { Database } from './database.ts';
+import { type ConfirmItem, type ConfirmResult, confirmOrdersIn } from './groupConfirm.ts';
 import {
   type ChargeRecord,
   type ChargeRow,
@@ -18,19 +19,7 @@ import {
   toSale,
 } from './records.ts';
 
-/**
- * confirmed: this call sold the units. already: an earlier call did (a retry). oversell: PostgreSQL
- * refused the units because the sale's stock is used up (now or by an earlier call for this hold).
- * not_pending: the order had already failed or expired; nothing changed. not_found: no order has
- * this hold id.
- */
-export type ConfirmOutcome = 'confirmed' | 'already' | 'oversell' | 'not_pending' | 'not_found';
-
-export interface ConfirmResult {
-  outcome: ConfirmOutcome;
-  /** The order after the call; null only for not_found. */
-  order: OrderRecord | null;
-}
+export type { ConfirmItem, ConfirmOutcome, ConfirmResult } from './groupConfirm.ts';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -140,44 +129,22 @@ export class OrderStore {
   }
 
   /**
-   * Counts a paid order against the sale's stock, in one transaction. The order row is locked first,
-   * so two workers confirming the same hold run one after the other and the second sees 'already'.
-   * The stock update only matches while `sold + quantity <= total`; concurrent confirmations of
-   * different holds queue on the sale_stock row and each re-checks the condition against the latest
-   * `sold`. The CHECK on sale_stock would refuse an oversell even if this condition were wrong.
+   * Counts a paid order against the sale's stock, in one transaction: a batch of one (see
+   * confirmOrders). The CHECK on sale_stock would refuse an oversell even if the guard were wrong.
    */
   async confirmOrder(holdId: string, chargeId: string): Promise<ConfirmResult> {
-    return this.db.transaction(async (tx): Promise<ConfirmResult> => {
-      const [row] = await tx.query<OrderRow>('SELECT * FROM orders WHERE hold_id = $1 FOR UPDATE', [holdId]);
-      if (row === undefined) return { outcome: 'not_found', order: null };
-      if (row.status === 'confirmed') return { outcome: 'already', order: toOrder(row) };
-      if (row.status === 'rejected') return { outcome: 'oversell', order: toOrder(row) };
-      if (row.status !== 'pending') return { outcome: 'not_pending', order: toOrder(row) };
+    const results = await this.confirmOrders([{ holdId, chargeId }]);
+    return results.get(holdId) ?? { outcome: 'not_found', order: null };
+  }
 
-      const counted = await tx.query(
-        `UPDATE sale_stock SET sold = sold + $2 WHERE sale_id = $1 AND sold + $2 <= total RETURNING sold`,
-        [row.sale_id, row.quantity],
-      );
-      if (counted.length === 0) {
-        const rejected = await tx.query<OrderRow>(
-          `UPDATE orders SET status = 'rejected', failure_reason = 'oversell', updated_at = now()
-           WHERE id = $1 RETURNING *`,
-          [row.id],
-        );
-        await tx.query('INSERT INTO oversell_refusals (sale_id, hold_id, quantity) VALUES ($1, $2, $3)', [
-          row.sale_id,
-          holdId,
-          row.quantity,
-        ]);
-        return { outcome: 'oversell', order: toOrder(one(rejected, 'orders')) };
-      }
-      const confirmed = await tx.query<OrderRow>(
-        `UPDATE orders SET status = 'confirmed', charge_id = $2, updated_at = now()
-         WHERE id = $1 RETURNING *`,
-        [row.id, chargeId],
-      );
-      return { outcome: 'confirmed', order: toOrder(one(confirmed, 'orders')) };
-    });
+  /**
+   * Group commit: confirms many paid orders in one transaction (groupConfirm.ts), with one
+   * `sale_stock` update per sale under `sold + n <= total` and the analytics rows of the confirmed
+   * orders in the same transaction. One result per hold id.
+   */
+  async confirmOrders(items: readonly ConfirmItem[]): Promise<Map<string, ConfirmResult>> {
+    if (items.length === 0) return new Map();
+    return this.db.transaction((tx) => confirmOrdersIn(tx, items));
   }
 
   /**

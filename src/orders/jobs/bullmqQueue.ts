@@ -46,6 +46,11 @@ export interface BullQueueOptions {
   stalledIntervalMs?: number;
   /** Stalls tolerated before the job is failed instead of re-run (BullMQ default 1). */
   maxStalledCount?: number;
+  /**
+   * Longest a producer command (add, counts, failed) may wait for Redis; beyond it the call fails as
+   * UNAVAILABLE. The worker's connections get none: they block on Redis by design.
+   */
+  commandTimeoutMs?: number;
   /** Connection and worker errors; BullMQ reconnects by itself, so these are for logs. */
   onError?: (err: Error) => void;
 }
@@ -82,7 +87,13 @@ class BullJobQueue<T> implements JobQueue<T> {
     checkAttempts(this.attempts, this.backoffMs);
     this.onError = options.onError ?? ((err) => console.error(`[jobs:${name}]`, err));
     this.queue = new Queue(name, {
-      connection: { enableOfflineQueue: false, ...this.connection },
+      connection: {
+        enableOfflineQueue: false,
+        ...(options.commandTimeoutMs === undefined
+          ? {}
+          : { commandTimeout: options.commandTimeoutMs, connectTimeout: options.commandTimeoutMs }),
+        ...this.connection,
+      },
       prefix: this.prefix,
       defaultJobOptions: {
         attempts: this.attempts,
