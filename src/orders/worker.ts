@@ -4,6 +4,7 @@
  * runs it inside the API process. Recovery runs first, at every start.
  */
 import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
 import { metricsOf } from '../monitoring/metrics.ts';
@@ -24,7 +25,7 @@ export interface WorkerDeps {
   log: Logger;
   /** Tries per order job: checkout enqueues with it, the handler knows its last try by it. */
   orderAttempts: number;
-  config: { workerConcurrency: number };
+  config: Pick<Config, 'workerConcurrency' | 'outageRetry' | 'reconcile'>;
 }
 
 export interface WorkerOptions {
@@ -48,6 +49,7 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
       notifications: deps.queues.notifications,
       analytics: deps.queues.analytics,
       orderAttempts: deps.orderAttempts,
+      outageRetry: deps.config.outageRetry,
       log: deps.log,
       onOversellRefused: (job) => metricsOf(deps).oversellRefused.inc({ sale: job.saleId }),
     }),

@@ -111,6 +111,19 @@ class BullJobQueue<T> implements JobQueue<T> {
   }
 
   async add(name: string, data: T, options: JobOptions = {}): Promise<string> {
+    // With a jobId already present, BullMQ adds nothing (it emits 'duplicated') and returns that id.
+    const job = await onRedis(() => this.queue.add(name, data, this.jobsOptions(options)));
+    return job.id as string;
+  }
+
+  async addBulk(jobs: ReadonlyArray<{ name: string; data: T; options?: JobOptions }>): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const bulk = jobs.map((job) => ({ name: job.name, data: job.data, opts: this.jobsOptions(job.options) }));
+    const added = await onRedis(() => this.queue.addBulk(bulk));
+    return added.map((job) => job.id as string);
+  }
+
+  private jobsOptions(options: JobOptions = {}): JobsOptions {
     const opts: JobsOptions = {};
     if (options.jobId !== undefined) {
       checkJobId(options.jobId);
@@ -123,9 +136,7 @@ class BullJobQueue<T> implements JobQueue<T> {
       opts.attempts = attempts;
       opts.backoff = { type: 'exponential', delay: backoffMs };
     }
-    // With a jobId already present, BullMQ adds nothing (it emits 'duplicated') and returns that id.
-    const job = await onRedis(() => this.queue.add(name, data, opts));
-    return job.id as string;
+    return opts;
   }
 
   process(handler: JobHandler<T>, options: { concurrency?: number } = {}): void {

@@ -47,6 +47,11 @@ export interface JobQueue<T> {
   readonly name: string;
   /** Enqueues a job and returns its id. The same jobId twice adds no second job and returns the id. */
   add(name: string, data: T, options?: JobOptions): Promise<string>;
+  /**
+   * Enqueues several jobs in one round trip (BullMQ: one MULTI), same rules as `add` for each; the
+   * ids come back in the same order.
+   */
+  addBulk(jobs: ReadonlyArray<{ name: string; data: T; options?: JobOptions }>): Promise<string[]>;
   /** Starts consuming with this handler. Call at most once per queue object. */
   process(handler: JobHandler<T>, options?: { concurrency?: number }): void;
   counts(): Promise<JobCounts>;
