@@ -79,7 +79,12 @@ describe('retryThroughOutage', () => {
   it('gives up once the outage lasted longer than the budget, and never retries other errors', async () => {
     let now = 0;
     let calls = 0;
-    const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+      },
+    };
     const outage = retryThroughOutage(
       async () => {
         calls += 1;
