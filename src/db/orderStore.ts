@@ -277,6 +277,80 @@ export class OrderStore {
     );
   }
 
+  /** Pending orders written more than `olderThanMs` ago (database clock), oldest first. */
+  async stalePendingOrders(olderThanMs: number, limit = 500): Promise<OrderRecord[]> {
+    const rows = await this.db.query<OrderRow>(
+      `SELECT * FROM orders WHERE status = 'pending' AND created_at < now() - $1 * interval '1 millisecond'
+       ORDER BY created_at, id LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map(toOrder);
+  }
+
+  /**
+   * Captured charges, older than `olderThanMs`, whose hold has no order or an order that ended unsold
+   * (failed, expired, refused): each must be refunded. A pending order's charge is not among them:
+   * its job (or the reconciler) still decides.
+   */
+  async unsettledCharges(olderThanMs: number, limit = 500): Promise<ChargeRecord[]> {
+    const rows = await this.db.query<ChargeRow>(
+      `SELECT c.* FROM payment_charges c LEFT JOIN orders o ON o.hold_id = c.idempotency_key
+       WHERE c.status = 'succeeded' AND c.created_at < now() - $1 * interval '1 millisecond'
+         AND (o.id IS NULL OR o.status IN ('failed', 'expired', 'rejected'))
+       ORDER BY c.created_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map(toCharge);
+  }
+
+  /**
+   * Charges against orders, for the audit: one captured charge per confirmed order and none for any
+   * other. `confirmedUncharged`: confirmed orders without a captured charge; `chargedUnconfirmed`:
+   * captured charges whose order is not confirmed (or missing).
+   */
+  async chargeAudit(saleId: string): Promise<{
+    captured: number;
+    confirmed: number;
+    confirmedUncharged: number;
+    chargedUnconfirmed: number;
+  }> {
+    const [row] = await this.db.query<Record<string, number>>(
+      `SELECT
+         (SELECT count(*) FROM payment_charges WHERE sale_id = $1 AND status = 'succeeded')::int AS captured,
+         (SELECT count(*) FROM orders WHERE sale_id = $1 AND status = 'confirmed')::int AS confirmed,
+         (SELECT count(*) FROM orders o LEFT JOIN payment_charges c
+            ON c.idempotency_key = o.hold_id AND c.status = 'succeeded'
+          WHERE o.sale_id = $1 AND o.status = 'confirmed' AND c.idempotency_key IS NULL)::int AS confirmed_uncharged,
+         (SELECT count(*) FROM payment_charges c LEFT JOIN orders o ON o.hold_id = c.idempotency_key
+          WHERE c.sale_id = $1 AND c.status = 'succeeded'
+            AND (o.id IS NULL OR o.status <> 'confirmed'))::int AS charged_unconfirmed`,
+      [saleId],
+    );
+    return {
+      captured: Number(row?.captured ?? 0),
+      confirmed: Number(row?.confirmed ?? 0),
+      confirmedUncharged: Number(row?.confirmed_uncharged ?? 0),
+      chargedUnconfirmed: Number(row?.charged_unconfirmed ?? 0),
+    };
+  }
+
+  /** Logs one reconciler action (the durable count behind its metric and alert). */
+  async recordReconcilerAction(action: string, holdId: string, saleId: string | null): Promise<void> {
+    await this.db.query('INSERT INTO reconciler_actions (action, sale_id, hold_id) VALUES ($1, $2, $3)', [
+      action,
+      saleId,
+      holdId,
+    ]);
+  }
+
+  /** Reconciler actions so far, by action. */
+  async reconcilerActionCounts(): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ action: string; n: number }>(
+      'SELECT action, count(*)::int AS n FROM reconciler_actions GROUP BY action',
+    );
+    return Object.fromEntries(rows.map((r) => [r.action, Number(r.n)]));
+  }
+
   private async count(sql: string, params: unknown[]): Promise<number> {
     const [row] = await this.db.query<{ n: number }>(sql, params);
     return Number(row?.n ?? 0);

@@ -86,6 +86,20 @@ export function describeJobQueueContract(name: string, makeQueue: MakeQueue): vo
       expect(handled.sort()).toEqual([0, 1, 3]);
     });
 
+    it('tells the state of a job by id, null for one it never had', async () => {
+      const queue = await make<null>({ attempts: 1 });
+      expect(await queue.state('never-added')).toBeNull();
+      await queue.add('order', null, { jobId: 'job-ok' });
+      expect(await queue.state('job-ok')).toBe('waiting');
+      await queue.add('bad', null, { jobId: 'job-bad' });
+      queue.process(async (job) => {
+        if (job.name === 'bad') throw new Error('no');
+      });
+      await queue.drained();
+      expect(await queue.state('job-ok')).toBe('completed');
+      expect(await queue.state('job-bad')).toBe('failed');
+    });
+
     it('retries a failing handler until it succeeds', async () => {
       const queue = await make<null>();
       const attemptsSeen: number[] = [];

@@ -27,6 +27,7 @@ import {
   type JobInfo,
   type JobOptions,
   type JobQueue,
+  type JobState,
   PermanentJobError,
   waitUntilDrained,
 } from './types.ts';
@@ -193,6 +194,22 @@ class BullJobQueue<T> implements JobQueue<T> {
       completed: n('completed'),
       failed: n('failed'),
     };
+  }
+
+  async state(jobId: string): Promise<JobState | null> {
+    const state = await onRedis(() => this.queue.getJobState(jobId));
+    switch (state) {
+      case 'unknown':
+        return null;
+      case 'completed':
+      case 'failed':
+      case 'active':
+      case 'delayed':
+        return state;
+      default:
+        // waiting, paused, prioritized, waiting-children: not yet started.
+        return 'waiting';
+    }
   }
 
   async failed(limit: number = JOB_DEFAULTS.failedLimit): Promise<JobInfo<T>[]> {

@@ -55,6 +55,8 @@ export interface JobQueue<T> {
   /** Starts consuming with this handler. Call at most once per queue object. */
   process(handler: JobHandler<T>, options?: { concurrency?: number }): void;
   counts(): Promise<JobCounts>;
+  /** The state of the job with this id, or null when no such job is kept (never added, or trimmed). */
+  state(jobId: string): Promise<JobState | null>;
   /** Failed jobs, newest first (default limit 100). They are kept for inspection. */
   failed(limit?: number): Promise<JobInfo<T>[]>;
   /** Resolves once nothing is waiting, delayed or active; rejects after timeoutMs (default 30 s). */
