@@ -12,6 +12,7 @@ import type { OrderStatus } from '../domain/order.ts';
 import { SALE_STATES, type SaleState } from '../domain/sale.ts';
 import type { SaleStats } from '../engine/types.ts';
 import type { JobCounts, JobQueue } from '../orders/jobs/types.ts';
+import { RECONCILER_ACTIONS } from '../orders/reconciler.ts';
 import { isCurrent } from '../sales/reload.ts';
 import type { AppMetrics } from './metrics.ts';
 
@@ -37,6 +38,7 @@ export interface Snapshot {
   sources: Record<Source, boolean>;
   sales: SaleFigures[];
   queues: Array<{ name: string; counts: Outcome<JobCounts> }>;
+  reconciler: Outcome<Record<string, number>>;
   seconds: number;
 }
 
@@ -70,6 +72,7 @@ export async function readSnapshot(app: App, timeoutMs = COLLECT_TIMEOUT_MS): Pr
     name: q.name,
     counts: await until(deadline, () => q.counts()),
   }));
+  const reconcilerRead = until(deadline, () => app.store.reconcilerActionCounts());
   const catalog = await until(deadline, () => app.catalog.list());
   const now = app.clock.now();
   const current = catalog.ok ? catalog.value.filter((s) => isCurrent(s, now)).slice(-MAX_SALES) : [];
@@ -85,15 +88,17 @@ export async function readSnapshot(app: App, timeoutMs = COLLECT_TIMEOUT_MS): Pr
     }),
   );
   const queues = await Promise.all(queueReads);
+  const reconciler = await reconcilerRead;
   return {
     sources: {
       catalog: catalog.ok,
       engine: catalog.ok && !sales.some((s) => failed(s.state) || failed(s.stats)),
-      database: catalog.ok && !sales.some((s) => failed(s.orders) || failed(s.oversell)),
+      database: catalog.ok && reconciler.ok && !sales.some((s) => failed(s.orders) || failed(s.oversell)),
       queues: queues.every((q) => q.counts.ok),
     },
     sales,
     queues,
+    reconciler,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -103,6 +108,7 @@ export function applySnapshot(m: AppMetrics, snap: Snapshot): void {
   for (const g of [m.waiting, m.admitted, m.active, m.stock, m.stockTotal, m.saleState, m.orders]) g.reset();
   m.dbOversell.reset();
   m.jobs.reset();
+  m.reconcilerActions.reset();
   for (const source of SOURCES) m.sourceUp.set({ source }, snap.sources[source] ? 1 : 0);
   m.collectSeconds.set(snap.seconds);
 
@@ -124,6 +130,12 @@ export function applySnapshot(m: AppMetrics, snap: Snapshot): void {
       for (const [status, n] of Object.entries(sale.orders.value)) m.orders.set({ ...labels, status }, n);
     }
     if (sale.oversell.ok) m.dbOversell.set(labels, sale.oversell.value);
+  }
+  if (snap.reconciler.ok) {
+    // Every action appears, at 0 until taken, so the alert's delta() has a series from the start.
+    for (const action of RECONCILER_ACTIONS) {
+      m.reconcilerActions.set({ action }, snap.reconciler.value[action] ?? 0);
+    }
   }
   for (const q of snap.queues) {
     if (!q.counts.ok) continue;
