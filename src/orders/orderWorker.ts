@@ -24,6 +24,8 @@ export interface OrderWorkerDeps {
   onOversellRefused?: (job: OrderJob) => void;
   /** Called each time a job waits out an outage (metrics hook). */
   onOutageRetry?: () => void;
+  /** Largest group commit (default 500); 1 confirms order by order (the bench's baseline). */
+  maxBatch?: number;
 }
 
 /** Largest group commit: one transaction, one multi-row statement per table. */
@@ -42,19 +44,20 @@ const MAX_BATCH = 500;
  */
 export function createOrderPipeline(deps: OrderWorkerDeps) {
   const { engine, store, payments, log } = deps;
+  const maxBatch = deps.maxBatch ?? MAX_BATCH;
 
   // Group commit: the confirmations of concurrent jobs share one transaction; their confirmation
   // mails share one enqueue.
   const confirm = coalesce<ConfirmItem, ConfirmResult>(async (items) => {
     const results = await store.confirmOrders(items);
     return items.map((item) => results.get(item.holdId) ?? { outcome: 'not_found', order: null });
-  }, MAX_BATCH);
+  }, maxBatch);
   const mail = coalesce<NotificationJob, void>(async (jobs) => {
     await deps.notifications.addBulk(
       jobs.map((data) => ({ name: data.kind, data, options: { jobId: `${data.kind}-${holdOf(data)}` } })),
     );
     return jobs.map(() => undefined);
-  }, MAX_BATCH);
+  }, maxBatch);
 
   const message = (job: OrderJob, kind: NotificationJob['kind'], reason: string | null): NotificationJob => ({
     ...job,

@@ -32,6 +32,8 @@ export interface WorkerDeps {
 export interface WorkerOptions {
   concurrency?: number;
   ticks?: TickOptions | false;
+  /** Largest group commit of order confirmations (default 500; 1: order by order). */
+  maxBatch?: number;
   /** The reconciler's period and grace (default: the configuration's); false: no reconciler. */
   reconcile?: { intervalMs: number; graceMs: number } | false;
 }
