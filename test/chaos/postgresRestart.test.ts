@@ -22,23 +22,17 @@ import { TEST_ENV } from '../pipeline/shapes.ts';
 import { hasOwnPostgres, type OwnPostgres, startOwnPostgres } from '../support/ownPostgres.ts';
 import { deleteKeys } from '../support/redisKeys.ts';
 import { hasRedis, REDIS_URL } from '../support/services.ts';
-
-const ORDERS = 1000;
-const OUTAGE_MS = Number(process.env.CHAOS_OUTAGE_MS ?? 30_000);
-/** A bound for the wait, not a figure under test: the measured time to settle is printed. */
-const SETTLE_BOUND_MS = 120_000;
+import {
+  expectBooksBalanced,
+  ORDERS,
+  OUTAGE_MS,
+  readyz as readyzOf,
+  settled,
+  sleep,
+  until,
+} from './support.ts';
 
 const ready = hasOwnPostgres() && (await hasRedis());
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, boundMs: number, condition: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await condition().catch(() => false)) return Date.now() - started;
-    if (Date.now() - started > boundMs) throw new Error(`${what}: not reached after ${boundMs} ms`);
-    await sleep(200);
-  }
-}
 
 describe.skipIf(!ready)('chaos: PostgreSQL stopped and started with paid orders in flight', () => {
   const id = randomUUID().slice(0, 8);
@@ -86,14 +80,7 @@ describe.skipIf(!ready)('chaos: PostgreSQL stopped and started with paid orders 
     processes.push(worker, serve);
     await worker.waitFor(/worker running/);
     const apiUrl = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1] as string;
-    const readyz = async () => {
-      const response = await fetch(`${apiUrl}/readyz`);
-      const body = (await response.json()) as {
-        checks?: unknown;
-        error?: { details?: { checks?: unknown } };
-      };
-      return { status: response.status, checks: body.checks ?? body.error?.details?.checks };
-    };
+    const readyz = () => readyzOf(apiUrl);
     expect((await readyz()).status).toBe(200);
 
     const store = app.store;
@@ -121,11 +108,7 @@ describe.skipIf(!ready)('chaos: PostgreSQL stopped and started with paid orders 
     await pgServer.start();
     const outageMs = Date.now() - stoppedAt;
 
-    const settleMs = await until('every order settled', SETTLE_BOUND_MS, async () => {
-      const counts = await store.orderCounts(sale.id);
-      const jobs = await app?.queues.orders.counts();
-      return counts.pending === 0 && jobs !== undefined && jobs.waiting + jobs.active + jobs.delayed === 0;
-    });
+    const settleMs = await settled(app, sale.id);
     const counts = await store.orderCounts(sale.id);
     console.log(
       `[chaos/postgres] ${ORDERS} paid orders, ${inFlight} in flight when PostgreSQL stopped; ` +
@@ -133,22 +116,8 @@ describe.skipIf(!ready)('chaos: PostgreSQL stopped and started with paid orders 
         `after recovery: ${JSON.stringify(counts)}`,
     );
 
-    expect(counts.pending).toBe(0);
-    expect(counts.confirmed + counts.failed + counts.expired + counts.rejected).toBe(ORDERS);
-    const charges = await store.chargeAudit(sale.id);
-    expect(charges).toEqual({
-      captured: counts.confirmed,
-      confirmed: counts.confirmed,
-      confirmedUncharged: 0,
-      chargedUnconfirmed: 0,
-    });
-    const stats = await app.engine.stats(sale.id);
-    expect(stats.sold).toBe(await store.soldUnits(sale.id));
-    expect(stats.held).toBe(0);
+    await expectBooksBalanced(app, sale.id, ORDERS, env);
     expect((await readyz()).status).toBe(200);
-
-    const audit = runCli(['audit', sale.id], env);
-    expect(await audit.exited, audit.output).toBe(0);
     expect(worker.child.exitCode).toBeNull();
     expect(serve.child.exitCode).toBeNull();
   }, 300_000);
