@@ -1,8 +1,11 @@
 /**
- * Orders persisted per second through the whole pipeline (checkout → order job → payment → engine
- * confirm → PostgreSQL confirm), on the embedded shape and, when reachable, on Redis + BullMQ +
- * PostgreSQL. Payment latency 0: this measures flashsale, not the provider.
- *   npx tsx bench/pipeline.ts [--n 10000] [--concurrency 32]
+ * Orders persisted per second by the order workers (order job → payment → engine confirm →
+ * PostgreSQL confirm), on the embedded shape and, when reachable, on Redis + BullMQ + PostgreSQL.
+ * The checkouts are taken first (their rate is in the notes), then the workers start and the clock
+ * runs until every order is confirmed in the database. Baseline: the same run with group commit off
+ * (confirmations one transaction each), so the ratio is what group commit buys on this machine.
+ * Payment latency 0: this measures flashsale, not the provider.
+ *   npx tsx bench/pipeline.ts [--n 10000] [--concurrency 64]
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -18,19 +21,18 @@ import { deleteKeys } from '../test/support/redisKeys.ts';
 import { appendResults, measure, printTable, type Row } from './lib.ts';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '32' } },
+  options: { n: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '64' } },
 });
 const N = Number(values.n);
 const CONCURRENCY = Number(values.concurrency);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-async function run(label: string, env: Record<string, string>, options: AppOptions): Promise<Row> {
-  const app = await createApp(loadConfig({ ...env, FLASHSALE_PAYMENT_LATENCY_MS: '0' }), {
-    log: pino({ level: 'silent' }),
-    ...options,
-  });
-  const stop = startWorker(app, { concurrency: CONCURRENCY, ticks: false });
+async function run(label: string, env: Record<string, string>, options: AppOptions, maxBatch: number) {
+  const app = await createApp(
+    loadConfig({ ...env, FLASHSALE_PAYMENT_LATENCY_MS: '0', FLASHSALE_LOG_LEVEL: 'silent' }),
+    { log: pino({ level: 'silent' }), ...options },
+  );
   const now = Date.now();
   const sale = await publishSale(app, {
     id: `bench-${randomUUID().slice(0, 8)}`,
@@ -40,7 +42,7 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
     perUserLimit: 1,
     startsAt: now,
     endsAt: now + 3_600_000,
-    holdSeconds: 600,
+    holdSeconds: 3600,
   });
   const deps = {
     engine: app.engine,
@@ -49,56 +51,76 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
     orders: app.queues.orders,
     orderAttempts: app.orderAttempts,
   };
-  const row = await measure(`${label}: checkout → confirmed order`, N, 200, async (i) => {
-    await checkout(deps, {
+  const checkouts = await measure(`${label}: checkouts`, N, 200, (i) =>
+    checkout(deps, {
       saleId: sale.id,
       userId: `u${i}`,
       quantity: 1,
       idempotencyKey: 'k',
       paymentMethod: 'pm_ok',
-    });
-  });
-  const started = performance.now() - row.seconds * 1000;
+    }),
+  );
+  const started = performance.now();
+  const stop = startWorker(app, { concurrency: CONCURRENCY, ticks: false, reconcile: false, maxBatch });
   await app.queues.orders.drained(600_000);
   const seconds = (performance.now() - started) / 1000;
   const confirmed = (await app.store.orderCounts(sale.id)).confirmed;
-  if (confirmed !== N) throw new Error(`expected ${N} confirmed orders, got ${confirmed}`);
   await stop();
   await app.close();
+  if (confirmed !== N) throw new Error(`${label}: expected ${N} confirmed orders, got ${confirmed}`);
+  const mode = maxBatch === 1 ? 'order by order (baseline)' : 'group commit';
   return {
-    name: row.name,
+    name: `${label}: orders persisted, ${mode}`,
     ops: N,
     seconds,
     perSecond: N / seconds,
-    note: `checkouts alone: ${Math.round(row.perSecond)}/s`,
-  };
+    note: `checkouts before the workers started: ${Math.round(checkouts.perSecond)}/s`,
+  } satisfies Row;
 }
 
-const rows: Row[] = [
-  await run('embedded (memory + in-process jobs + PGlite)', { FLASHSALE_DATA_DIR: 'memory' }, {}),
-];
+/** Baseline and group commit on one shape; the ratio is group commit over the baseline. */
+async function shapeRows(label: string, fresh: () => { env: Record<string, string>; options: AppOptions }) {
+  const a = fresh();
+  const baseline = await run(label, a.env, a.options, 1);
+  const b = fresh();
+  const grouped = await run(label, b.env, b.options, 500);
+  return [
+    { ...baseline, ratio: 1 },
+    { ...grouped, ratio: grouped.perSecond / baseline.perSecond },
+  ];
+}
 
-const id = randomUUID().slice(0, 8);
-const schema = `bench_${id}`;
+const rows: Row[] = [];
+rows.push(
+  ...(await shapeRows('embedded (memory + in-process jobs + PGlite)', () => ({
+    env: { FLASHSALE_DATA_DIR: 'memory' },
+    options: {},
+  }))),
+);
+
+const ids: string[] = [];
 try {
   rows.push(
-    await run(
-      'production (Redis + BullMQ + PostgreSQL)',
-      { REDIS_URL, DATABASE_URL, FLASHSALE_REDIS_PREFIX: `bench-${id}:` },
-      { pgSchema: schema, queuePrefix: `{bench-${id}}` },
-    ),
+    ...(await shapeRows('production (Redis + BullMQ + PostgreSQL)', () => {
+      const id = randomUUID().slice(0, 8);
+      ids.push(id);
+      return {
+        env: { REDIS_URL, DATABASE_URL, FLASHSALE_REDIS_PREFIX: `bench-${id}:` },
+        options: { pgSchema: `bench_${id}`, queuePrefix: `{bench-${id}}` },
+      };
+    })),
   );
 } catch (error) {
   console.warn(`production shape skipped: ${String(error)}`);
 } finally {
   const redis = new Redis(REDIS_URL);
-  for (const pattern of [`bench-${id}:*`, `{bench-${id}}*`]) await deleteKeys(redis, pattern);
-  redis.disconnect();
   const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client
-    .connect()
-    .then(() => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`))
-    .catch(() => undefined);
+  await client.connect().catch(() => undefined);
+  for (const id of ids) {
+    for (const pattern of [`bench-${id}:*`, `{bench-${id}}*`]) await deleteKeys(redis, pattern);
+    await client.query(`DROP SCHEMA IF EXISTS bench_${id} CASCADE`).catch(() => undefined);
+  }
+  redis.disconnect();
   await client.end().catch(() => undefined);
 }
 

@@ -13,6 +13,7 @@ import { metricsOf } from './monitoring/metrics.ts';
 import type { JobDefaults } from './orders/jobs/types.ts';
 import type { PaymentProvider } from './orders/payments/port.ts';
 import { createPaymentProvider } from './orders/payments/registry.ts';
+import { withPaymentTimeout } from './orders/payments/timeout.ts';
 import { type Mailer, OutboxMailer, SmtpMailer } from './orders/sideEffects.ts';
 import { Catalog } from './sales/catalog.ts';
 import { openShape, type Queues, type Shape } from './shapes/index.ts';
@@ -68,7 +69,11 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
     throw error;
   }
   const store = new OrderStore(shape.db);
-  const payments = options.payments ?? createPaymentProvider(config, { ledger: store });
+  // Every payment call is time-boxed, the injected providers of tests included.
+  const payments = withPaymentTimeout(
+    options.payments ?? createPaymentProvider(config, { ledger: store }),
+    config.timeouts.paymentMs,
+  );
   const mailer =
     options.mailer ??
     (config.smtpUrl !== null

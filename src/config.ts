@@ -42,6 +42,19 @@ export interface Config {
   /** Which payment provider charges orders (src/orders/payments/registry.ts). */
   paymentProvider: PaymentProviderName;
   paymentLatencyMs: number;
+  /**
+   * Upper bounds on one call to each backing service, so that a partition answers 503 UNAVAILABLE
+   * instead of hanging: a PostgreSQL statement (client side and server side), a Redis command, a
+   * payment call (a timed-out charge is retried with the same idempotency key).
+   */
+  timeouts: { databaseMs: number; redisMs: number; paymentMs: number };
+  /**
+   * How an order job rides out an outage: it retries UNAVAILABLE failures with exponential backoff
+   * (capped at `maxDelayMs`) for up to `outageMs` before the job's own attempt counts.
+   */
+  outageRetry: { outageMs: number; maxDelayMs: number };
+  /** The reconciler inside `flashsale worker`: how often it runs, and how old a state must be to act. */
+  reconcile: { intervalMs: number; graceMs: number };
   logLevel: LogLevel;
 }
 
@@ -89,6 +102,13 @@ export const ENV_DEFAULTS = {
   FLASHSALE_ORDER_ATTEMPTS: 5,
   FLASHSALE_PAYMENT_PROVIDER: 'simulated',
   FLASHSALE_PAYMENT_LATENCY_MS: 20,
+  FLASHSALE_DB_TIMEOUT_MS: 5000,
+  FLASHSALE_REDIS_TIMEOUT_MS: 2000,
+  FLASHSALE_PAYMENT_TIMEOUT_MS: 10_000,
+  FLASHSALE_OUTAGE_RETRY_MS: 600_000,
+  FLASHSALE_RETRY_MAX_DELAY_MS: 5000,
+  FLASHSALE_RECONCILE_INTERVAL_MS: 10_000,
+  FLASHSALE_RECONCILE_GRACE_MS: 60_000,
   FLASHSALE_LOG_LEVEL: 'info',
 } as const satisfies Record<string, string | number | null | Record<Shape, string>>;
 
@@ -199,6 +219,19 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 1, 100),
     paymentProvider: oneOf(env, 'FLASHSALE_PAYMENT_PROVIDER', PAYMENT_PROVIDER_NAMES, shape),
     paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 0, 60_000),
+    timeouts: Object.freeze({
+      databaseMs: int(env, 'FLASHSALE_DB_TIMEOUT_MS', 50, 600_000),
+      redisMs: int(env, 'FLASHSALE_REDIS_TIMEOUT_MS', 50, 600_000),
+      paymentMs: int(env, 'FLASHSALE_PAYMENT_TIMEOUT_MS', 50, 600_000),
+    }),
+    outageRetry: Object.freeze({
+      outageMs: int(env, 'FLASHSALE_OUTAGE_RETRY_MS', 0, 86_400_000),
+      maxDelayMs: int(env, 'FLASHSALE_RETRY_MAX_DELAY_MS', 10, 600_000),
+    }),
+    reconcile: Object.freeze({
+      intervalMs: int(env, 'FLASHSALE_RECONCILE_INTERVAL_MS', 100, 3_600_000),
+      graceMs: int(env, 'FLASHSALE_RECONCILE_GRACE_MS', 0, 86_400_000),
+    }),
     logLevel:
       read(env, 'FLASHSALE_LOG_LEVEL') === undefined && options.logLevel !== undefined
         ? options.logLevel

@@ -9,8 +9,9 @@ import { type Command, expectNoArgs, STORES_ENVIRONMENT } from './command.ts';
 
 const HELP = `usage: flashsale worker
 
-Runs the order jobs, the hold sweeper, the admission steps and the loading of sales from the catalog,
-after recovering the engine's state (safe on every start). Meant for the production shape (REDIS_URL):
+Runs the order jobs, the reconciler, the hold sweeper, the admission steps and the loading of sales
+from the catalog, after recovering the engine's state (safe on every start). Order jobs ride out
+PostgreSQL and Redis outages; the reconciler finishes orders that crashes and outages left behind. Meant for the production shape (REDIS_URL):
 run any number of them next to \`flashsale serve\`. In the embedded shape the engine lives inside the
 \`start\` or \`serve\` process, which runs its own worker.
 
@@ -19,6 +20,8 @@ On SIGTERM or SIGINT it finishes the jobs in flight, closes the stores and exits
 Options: none. Environment (README.md, Configuration, has every variable):
 ${STORES_ENVIRONMENT}
   FLASHSALE_WORKER_CONCURRENCY   order jobs run at once (default 16)
+  FLASHSALE_OUTAGE_RETRY_MS      how long a job retries through an outage (default 600000)
+  FLASHSALE_RECONCILE_INTERVAL_MS / FLASHSALE_RECONCILE_GRACE_MS   reconciler period and grace
   FLASHSALE_LOG_LEVEL    fatal, error, warn, info (default), debug, silent`;
 
 export const workerCommand: Command = {

@@ -3,6 +3,7 @@ import { ORDER_STATUSES, type OrderStatus } from '../domain/order.ts';
 import { SALE_DEFAULTS } from '../domain/sale.ts';
 import type { Database } from './database.ts';
 import * as durable from './durableSaleState.ts';
+import { type ConfirmItem, type ConfirmResult, confirmOrdersIn } from './groupConfirm.ts';
 import {
   type ChargeRecord,
   type ChargeRow,
@@ -20,19 +21,7 @@ import {
   toSale,
 } from './records.ts';
 
-/**
- * confirmed: this call sold the units. already: an earlier call did (a retry). oversell: PostgreSQL
- * refused the units because the sale's stock is used up (now or by an earlier call for this hold).
- * not_pending: the order had already failed or expired; nothing changed. not_found: no order has
- * this hold id.
- */
-export type ConfirmOutcome = 'confirmed' | 'already' | 'oversell' | 'not_pending' | 'not_found';
-
-export interface ConfirmResult {
-  outcome: ConfirmOutcome;
-  /** The order after the call; null only for not_found. */
-  order: OrderRecord | null;
-}
+export type { ConfirmItem, ConfirmOutcome, ConfirmResult } from './groupConfirm.ts';
 
 export interface ChargeAttempts {
   idempotencyKey: string;
@@ -190,44 +179,22 @@ export class OrderStore {
   }
 
   /**
-   * Counts a paid order against the sale's stock, in one transaction. The order row is locked first,
-   * so two workers confirming the same hold run one after the other and the second sees 'already'.
-   * The stock update only matches while `sold + quantity <= total`; concurrent confirmations of
-   * different holds queue on the sale_stock row and each re-checks the condition against the latest
-   * `sold`. The CHECK on sale_stock would refuse an oversell even if this condition were wrong.
+   * Counts a paid order against the sale's stock, in one transaction: a batch of one (see
+   * confirmOrders). The CHECK on sale_stock would refuse an oversell even if the guard were wrong.
    */
   async confirmOrder(holdId: string, chargeId: string): Promise<ConfirmResult> {
-    return this.db.transaction(async (tx): Promise<ConfirmResult> => {
-      const [row] = await tx.query<OrderRow>('SELECT * FROM orders WHERE hold_id = $1 FOR UPDATE', [holdId]);
-      if (row === undefined) return { outcome: 'not_found', order: null };
-      if (row.status === 'confirmed') return { outcome: 'already', order: toOrder(row) };
-      if (row.status === 'rejected') return { outcome: 'oversell', order: toOrder(row) };
-      if (row.status !== 'pending') return { outcome: 'not_pending', order: toOrder(row) };
+    const results = await this.confirmOrders([{ holdId, chargeId }]);
+    return results.get(holdId) ?? { outcome: 'not_found', order: null };
+  }
 
-      const counted = await tx.query(
-        `UPDATE sale_stock SET sold = sold + $2 WHERE sale_id = $1 AND sold + $2 <= total RETURNING sold`,
-        [row.sale_id, row.quantity],
-      );
-      if (counted.length === 0) {
-        const rejected = await tx.query<OrderRow>(
-          `UPDATE orders SET status = 'rejected', failure_reason = 'oversell', updated_at = now()
-           WHERE id = $1 RETURNING *`,
-          [row.id],
-        );
-        await tx.query('INSERT INTO oversell_refusals (sale_id, hold_id, quantity) VALUES ($1, $2, $3)', [
-          row.sale_id,
-          holdId,
-          row.quantity,
-        ]);
-        return { outcome: 'oversell', order: toOrder(one(rejected, 'orders')) };
-      }
-      const confirmed = await tx.query<OrderRow>(
-        `UPDATE orders SET status = 'confirmed', charge_id = $2, updated_at = now()
-         WHERE id = $1 RETURNING *`,
-        [row.id, chargeId],
-      );
-      return { outcome: 'confirmed', order: toOrder(one(confirmed, 'orders')) };
-    });
+  /**
+   * Group commit: confirms many paid orders in one transaction (groupConfirm.ts), with one
+   * `sale_stock` update per sale under `sold + n <= total` and the analytics rows of the confirmed
+   * orders in the same transaction. One result per hold id.
+   */
+  async confirmOrders(items: readonly ConfirmItem[]): Promise<Map<string, ConfirmResult>> {
+    if (items.length === 0) return new Map();
+    return this.db.transaction((tx) => confirmOrdersIn(tx, items));
   }
 
   /**
@@ -382,6 +349,80 @@ export class OrderStore {
        WHERE ($1::text IS NULL OR sale_id = $1) AND ($2::text IS NULL OR status = $2)`,
       [filter.saleId ?? null, filter.status ?? null],
     );
+  }
+
+  /** Pending orders written more than `olderThanMs` ago (database clock), oldest first. */
+  async stalePendingOrders(olderThanMs: number, limit = 500): Promise<OrderRecord[]> {
+    const rows = await this.db.query<OrderRow>(
+      `SELECT * FROM orders WHERE status = 'pending' AND created_at < now() - $1 * interval '1 millisecond'
+       ORDER BY created_at, id LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map(toOrder);
+  }
+
+  /**
+   * Captured charges, older than `olderThanMs`, whose hold has no order or an order that ended unsold
+   * (failed, expired, refused): each must be refunded. A pending order's charge is not among them:
+   * its job (or the reconciler) still decides.
+   */
+  async unsettledCharges(olderThanMs: number, limit = 500): Promise<ChargeRecord[]> {
+    const rows = await this.db.query<ChargeRow>(
+      `SELECT c.* FROM payment_charges c LEFT JOIN orders o ON o.hold_id = c.idempotency_key
+       WHERE c.status = 'succeeded' AND c.created_at < now() - $1 * interval '1 millisecond'
+         AND (o.id IS NULL OR o.status IN ('failed', 'expired', 'rejected'))
+       ORDER BY c.created_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map(toCharge);
+  }
+
+  /**
+   * Charges against orders, for the audit: one captured charge per confirmed order and none for any
+   * other. `confirmedUncharged`: confirmed orders without a captured charge; `chargedUnconfirmed`:
+   * captured charges whose order is not confirmed (or missing).
+   */
+  async chargeAudit(saleId: string): Promise<{
+    captured: number;
+    confirmed: number;
+    confirmedUncharged: number;
+    chargedUnconfirmed: number;
+  }> {
+    const [row] = await this.db.query<Record<string, number>>(
+      `SELECT
+         (SELECT count(*) FROM payment_charges WHERE sale_id = $1 AND status = 'succeeded')::int AS captured,
+         (SELECT count(*) FROM orders WHERE sale_id = $1 AND status = 'confirmed')::int AS confirmed,
+         (SELECT count(*) FROM orders o LEFT JOIN payment_charges c
+            ON c.idempotency_key = o.hold_id AND c.status = 'succeeded'
+          WHERE o.sale_id = $1 AND o.status = 'confirmed' AND c.idempotency_key IS NULL)::int AS confirmed_uncharged,
+         (SELECT count(*) FROM payment_charges c LEFT JOIN orders o ON o.hold_id = c.idempotency_key
+          WHERE c.sale_id = $1 AND c.status = 'succeeded'
+            AND (o.id IS NULL OR o.status <> 'confirmed'))::int AS charged_unconfirmed`,
+      [saleId],
+    );
+    return {
+      captured: Number(row?.captured ?? 0),
+      confirmed: Number(row?.confirmed ?? 0),
+      confirmedUncharged: Number(row?.confirmed_uncharged ?? 0),
+      chargedUnconfirmed: Number(row?.charged_unconfirmed ?? 0),
+    };
+  }
+
+  /** Logs one reconciler action (the durable count behind its metric and alert). */
+  async recordReconcilerAction(action: string, holdId: string, saleId: string | null): Promise<void> {
+    await this.db.query('INSERT INTO reconciler_actions (action, sale_id, hold_id) VALUES ($1, $2, $3)', [
+      action,
+      saleId,
+      holdId,
+    ]);
+  }
+
+  /** Reconciler actions so far, by action. */
+  async reconcilerActionCounts(): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ action: string; n: number }>(
+      'SELECT action, count(*)::int AS n FROM reconciler_actions GROUP BY action',
+    );
+    return Object.fromEntries(rows.map((r) => [r.action, Number(r.n)]));
   }
 
   private async count(sql: string, params: unknown[]): Promise<number> {

@@ -11,6 +11,13 @@ export interface PostgresOptions {
   schema?: string;
   /** Pool size. Default 10. */
   max?: number;
+  /**
+   * Longest a statement, or getting a connection, may take; beyond it the call fails as UNAVAILABLE
+   * (a silent partition answers instead of hanging). Enforced twice: by the client (the reply must
+   * arrive in time; the connection is then discarded) and by the server (statement_timeout, so a
+   * statement whose client gave up does not keep running). Default: no limit.
+   */
+  timeoutMs?: number;
 }
 
 type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>;
@@ -38,6 +45,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
+    ...(options.timeoutMs === undefined
+      ? {}
+      : {
+          query_timeout: options.timeoutMs,
+          statement_timeout: options.timeoutMs,
+          connectionTimeoutMillis: options.timeoutMs,
+        }),
     // A startup parameter rather than a SET after connect: it holds for every pooled connection,
     // including ones the pool opens later, with no extra round trip.
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),

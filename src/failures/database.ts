@@ -12,6 +12,9 @@ import { failureTranslator, isSocketError } from './translate.ts';
  */
 const SHUTDOWN_STATES = new Set(['57P01', '57P02', '57P03']);
 
+/** 57014 query_canceled: statement_timeout ended a statement (this process never cancels its own). */
+const TIMEOUT_STATES = new Set(['57014']);
+
 /**
  * node-postgres reports these without a code. Deliberately absent: "Client was closed" and "Cannot use
  * a pool after calling end on the pool", which mean this process closed its own database.
@@ -21,13 +24,15 @@ const DRIVER_MESSAGES = new Set([
   'Connection terminated due to connection timeout',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error and is not queryable',
+  // query_timeout: the server did not answer in time (a partition, or a server stuck).
+  'Query read timeout',
 ]);
 
 export function isDatabaseConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (code.startsWith('08') || SHUTDOWN_STATES.has(code)) return true;
+    if (code.startsWith('08') || SHUTDOWN_STATES.has(code) || TIMEOUT_STATES.has(code)) return true;
   }
   return isSocketError(error) || DRIVER_MESSAGES.has(error.message);
 }

@@ -16,10 +16,11 @@ const FAILURE_NAMES = new Set([
  * Messages of the plain Errors ioredis rejects commands with when the connection is down or gone:
  * closed ("Connection is closed."), no offline queue ("Stream isn't writeable and enableOfflineQueue
  * options is false", "Cluster isn't ready and enableOfflineQueue options is false"), the connection
- * dropped under a sent command, and the cluster unreachable. These carry no code, only the message.
+ * dropped under a sent command, the cluster unreachable, and no reply within `commandTimeout` (a
+ * silent partition). These carry no code, only the message.
  */
 const FAILURE_MESSAGE =
-  /^(Connection is closed|Stream isn't writeable|Cluster isn't ready|Command aborted due to connection close|None of startup nodes is available|Cluster is disconnect|Node is disconnected|connect ETIMEDOUT)/;
+  /^(Connection is closed|Stream isn't writeable|Cluster isn't ready|Command aborted due to connection close|None of startup nodes is available|Cluster is disconnect|Node is disconnected|connect ETIMEDOUT|Command timed out)/;
 
 /**
  * Whether ioredis failed to reach Redis, as opposed to Redis answering with an error (a script's

@@ -14,6 +14,7 @@ import { SALE_STATES, type SaleState } from '../domain/sale.ts';
 import type { Clock, SaleEngine, SaleStats } from '../engine/types.ts';
 import type { JobCounts, JobQueue } from '../orders/jobs/types.ts';
 import type { Queues } from '../orders/orderJobs.ts';
+import { RECONCILER_ACTIONS } from '../orders/reconciler.ts';
 import type { Catalog } from '../sales/catalog.ts';
 import { isCurrent } from '../sales/reload.ts';
 import type { AppMetrics } from './metrics.ts';
@@ -40,6 +41,7 @@ export interface Snapshot {
   sources: Record<Source, boolean>;
   sales: SaleFigures[];
   queues: Array<{ name: string; counts: Outcome<JobCounts> }>;
+  reconciler: Outcome<Record<string, number>>;
   seconds: number;
 }
 
@@ -82,6 +84,7 @@ export async function readSnapshot(app: MetricSources, timeoutMs = COLLECT_TIMEO
     name: q.name,
     counts: await until(deadline, () => q.counts()),
   }));
+  const reconcilerRead = until(deadline, () => app.store.reconcilerActionCounts());
   const catalog = await until(deadline, () => app.catalog.list());
   const now = app.clock.now();
   const current = catalog.ok ? catalog.value.filter((s) => isCurrent(s, now)).slice(-MAX_SALES) : [];
@@ -97,15 +100,17 @@ export async function readSnapshot(app: MetricSources, timeoutMs = COLLECT_TIMEO
     }),
   );
   const queues = await Promise.all(queueReads);
+  const reconciler = await reconcilerRead;
   return {
     sources: {
       catalog: catalog.ok,
       engine: catalog.ok && !sales.some((s) => failed(s.state) || failed(s.stats)),
-      database: catalog.ok && !sales.some((s) => failed(s.orders) || failed(s.oversell)),
+      database: catalog.ok && reconciler.ok && !sales.some((s) => failed(s.orders) || failed(s.oversell)),
       queues: queues.every((q) => q.counts.ok),
     },
     sales,
     queues,
+    reconciler,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -115,6 +120,7 @@ export function applySnapshot(m: AppMetrics, snap: Snapshot): void {
   for (const g of [m.waiting, m.admitted, m.active, m.stock, m.stockTotal, m.saleState, m.orders]) g.reset();
   m.dbOversell.reset();
   m.jobs.reset();
+  m.reconcilerActions.reset();
   for (const source of SOURCES) m.sourceUp.set({ source }, snap.sources[source] ? 1 : 0);
   m.collectSeconds.set(snap.seconds);
 
@@ -136,6 +142,12 @@ export function applySnapshot(m: AppMetrics, snap: Snapshot): void {
       for (const [status, n] of Object.entries(sale.orders.value)) m.orders.set({ ...labels, status }, n);
     }
     if (sale.oversell.ok) m.dbOversell.set(labels, sale.oversell.value);
+  }
+  if (snap.reconciler.ok) {
+    // Every action appears, at 0 until taken, so the alert's delta() has a series from the start.
+    for (const action of RECONCILER_ACTIONS) {
+      m.reconcilerActions.set({ action }, snap.reconciler.value[action] ?? 0);
+    }
   }
   for (const q of snap.queues) {
     if (!q.counts.ok) continue;

@@ -14,6 +14,7 @@
  *   db_oversell_refusals{sale}                       gauge, refusals PostgreSQL recorded (every process)
  *   oversell_refused_total{sale}                     counter, refusals seen by this process's worker
  *   queue_jobs{queue,state}                          gauge, waiting/delayed/active/completed/failed
+ *   reconciler_actions{action}                       gauge, actions every worker's reconciler took (database)
  *   metrics_source_up{source}                        1 when the scrape-time read of a source succeeded
  *   metrics_collect_duration_seconds                 how long the scrape-time reads took
  */
@@ -88,6 +89,11 @@ export class AppMetrics {
     ['sale'],
   );
   readonly jobs = this.gauge('queue_jobs', 'Jobs by queue and state', ['queue', 'state']);
+  readonly reconcilerActions = this.gauge(
+    'reconciler_actions',
+    "Actions the workers' reconcilers took (finished, requeued, refunded), recorded in the database",
+    ['action'],
+  );
   readonly sourceUp = this.gauge(
     'metrics_source_up',
     'Whether the last scrape read this source in time (catalog, engine, database, queues)',

@@ -14,18 +14,20 @@ export interface AuditReport {
 }
 
 /**
- * Compares the engine's counters with the durable record. Run it once the order queue has drained:
+ * Compares the engine's counters with the durable record, and the captured charges (the payment
+ * ledger) with the orders. Run it once the order queue has drained:
  * while jobs are in flight, a hold can be confirmed in the engine a moment before its order is
  * confirmed in PostgreSQL.
  */
 export async function auditSale(engine: SaleEngine, store: OrderStore, saleId: string): Promise<AuditReport> {
-  const [stats, dbSale, soldInDb, confirmedUnits, duplicates, refusals] = await Promise.all([
+  const [stats, dbSale, soldInDb, confirmedUnits, duplicates, refusals, charges] = await Promise.all([
     engine.stats(saleId),
     store.getSale(saleId),
     store.soldUnits(saleId),
     store.confirmedUnits(saleId),
     store.duplicateHolds(saleId),
     store.oversellRefusals(saleId),
+    store.chargeAudit(saleId),
   ]);
   const check = (name: string, ok: boolean, detail: string): AuditCheck => ({ name, ok, detail });
   const checks = [
@@ -49,6 +51,16 @@ export async function auditSale(engine: SaleEngine, store: OrderStore, saleId: s
     ),
     check('no hold with two orders', duplicates.length === 0, duplicates.slice(0, 5).join(', ') || 'none'),
     check('no oversell refused by the database', refusals === 0, `${refusals} refusals`),
+    check(
+      'one captured charge per confirmed order',
+      charges.captured === charges.confirmed && charges.confirmedUncharged === 0,
+      `${charges.captured} captured, ${charges.confirmed} confirmed, ${charges.confirmedUncharged} confirmed without a charge`,
+    ),
+    check(
+      'no captured charge for an order not confirmed',
+      charges.chargedUnconfirmed === 0,
+      `${charges.chargedUnconfirmed} charges kept`,
+    ),
   ];
   return { saleId, ok: checks.every((c) => c.ok), checks };
 }

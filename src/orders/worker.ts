@@ -1,15 +1,18 @@
 /**
- * The order worker: runs the order, notification and analytics jobs and the periodic ticks (waiting
- * room admission, hold sweeper, sale loading). `flashsale worker` runs it alone; the embedded shape
- * runs it inside the API process. Recovery runs first, at every start.
+ * The order worker: runs the order, notification and analytics jobs, the reconciler (reconciler.ts)
+ * and the periodic ticks (waiting room admission, hold sweeper, sale loading, key expiry).
+ * `flashsale worker` runs it alone; the embedded shape runs it inside the API process. Recovery runs
+ * first, at every start.
  */
 import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
 import { DEFAULT_TICKS, startTicks, type TickOptions } from '../sales/ticks.ts';
 import type { Queues } from './orderJobs.ts';
-import { createOrderHandler } from './orderWorker.ts';
+import { createOrderPipeline } from './orderWorker.ts';
 import type { PaymentProvider } from './payments/port.ts';
+import { startReconciler } from './reconciler.ts';
 import { recoverEngineState, resumePendingOrders } from './recovery.ts';
 import { analyticsHandler, type Mailer, notificationHandler } from './sideEffects.ts';
 
@@ -23,7 +26,7 @@ export interface WorkerDeps {
   log: Logger;
   /** Tries per order job: checkout enqueues with it, the handler knows its last try by it. */
   orderAttempts: number;
-  config: { workerConcurrency: number; saleRetentionSeconds: number };
+  config: Pick<Config, 'workerConcurrency' | 'outageRetry' | 'reconcile' | 'saleRetentionSeconds'>;
   /** Told of every confirmation PostgreSQL refused as an oversell (the composition root counts them). */
   onOversellRefused?: (saleId: string) => void;
 }
@@ -31,6 +34,10 @@ export interface WorkerDeps {
 export interface WorkerOptions {
   concurrency?: number;
   ticks?: TickOptions | false;
+  /** Largest group commit of order confirmations (default 500; 1: order by order). */
+  maxBatch?: number;
+  /** The reconciler's period and grace (default: the configuration's); false: no reconciler. */
+  reconcile?: { intervalMs: number; graceMs: number } | false;
 }
 
 /** Recovery at a worker's start (see recovery.ts): safe to run on every start and in parallel. */
@@ -41,19 +48,36 @@ export function recover(deps: WorkerDeps) {
 /** Starts processing jobs and the ticks. Returns a stop function that lets jobs in flight finish. */
 export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () => Promise<void> {
   const concurrency = options.concurrency ?? deps.config.workerConcurrency;
-  deps.queues.orders.process(
-    createOrderHandler({
-      engine: deps.engine,
-      store: deps.store,
-      payments: deps.payments,
-      notifications: deps.queues.notifications,
-      analytics: deps.queues.analytics,
-      orderAttempts: deps.orderAttempts,
-      log: deps.log,
-      onOversellRefused: (job) => deps.onOversellRefused?.(job.saleId),
-    }),
-    { concurrency },
-  );
+  const pipeline = createOrderPipeline({
+    engine: deps.engine,
+    store: deps.store,
+    payments: deps.payments,
+    notifications: deps.queues.notifications,
+    analytics: deps.queues.analytics,
+    orderAttempts: deps.orderAttempts,
+    outageRetry: deps.config.outageRetry,
+    log: deps.log,
+    onOversellRefused: (job) => deps.onOversellRefused?.(job.saleId),
+    ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
+  });
+  deps.queues.orders.process(pipeline.handle, { concurrency });
+  const reconcile = options.reconcile ?? deps.config.reconcile;
+  const stopReconciler =
+    reconcile === false
+      ? async () => {}
+      : startReconciler(
+          {
+            engine: deps.engine,
+            store: deps.store,
+            payments: deps.payments,
+            orders: deps.queues.orders,
+            finish: pipeline.finish,
+            orderAttempts: deps.orderAttempts,
+            log: deps.log,
+            graceMs: reconcile.graceMs,
+          },
+          reconcile.intervalMs,
+        );
   deps.queues.notifications.process(notificationHandler(deps.mailer), { concurrency: 4 });
   deps.queues.analytics.process(analyticsHandler(deps.store), { concurrency: 4 });
   const stopTicks =
@@ -77,6 +101,7 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
         );
   return async () => {
     await stopTicks();
+    await stopReconciler();
     await Promise.all(Object.values(deps.queues).map((q) => q.close()));
   };
 }

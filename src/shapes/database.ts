@@ -15,6 +15,7 @@ export async function openDatabase(
   if (config.databaseUrl !== null) {
     return openPostgres({
       connectionString: config.databaseUrl,
+      timeoutMs: config.timeouts.databaseMs,
       ...(options.pgSchema ? { schema: options.pgSchema } : {}),
     });
   }

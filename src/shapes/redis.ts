@@ -15,8 +15,17 @@ import { type AnalyticsJob, type NotificationJob, type OrderJob, QUEUE_NAMES } f
 import { openDatabase } from './database.ts';
 import type { Shape, ShapeOptions } from './types.ts';
 
-/** Fail fast instead of queueing commands while Redis is away: callers answer 503, never hang. */
-const FAIL_FAST: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true };
+/**
+ * Fail fast instead of queueing commands while Redis is away, and give up on a command Redis does
+ * not answer in time (a silent partition): callers answer 503, never hang.
+ */
+const failFast = (timeoutMs: number): RedisOptions => ({
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  lazyConnect: true,
+  commandTimeout: timeoutMs,
+  connectTimeout: timeoutMs,
+});
 
 export async function openRedisShape(
   config: Readonly<Config>,
@@ -27,7 +36,8 @@ export async function openRedisShape(
   const redisUrl = config.redisUrl;
   if (redisUrl === null) throw new Error('the redis shape needs REDIS_URL');
   const db = await openDatabase(config, options);
-  const redis = new Redis(redisUrl, FAIL_FAST);
+  const redisTimeoutMs = config.timeouts.redisMs;
+  const redis = new Redis(redisUrl, failFast(redisTimeoutMs));
   // Without a listener ioredis prints every failed reconnect as an "Unhandled error event".
   redis.on('error', (error) => log.warn({ err: error }, 'engine Redis connection error'));
   try {
@@ -45,7 +55,7 @@ export async function openRedisShape(
   let rateLimitRedis: Promise<Redis> | null = null;
   const rateLimitConnection = (): Promise<Redis> => {
     rateLimitRedis ??= (async () => {
-      const connection = new Redis(redisUrl, { ...FAIL_FAST, connectTimeout: 1000 });
+      const connection = new Redis(redisUrl, failFast(Math.min(redisTimeoutMs, 1000)));
       connection.on('error', (error) =>
         log.warn({ err: error }, 'rate-limit store unavailable: limits not applied'),
       );
@@ -61,6 +71,7 @@ export async function openRedisShape(
       defaults: options.jobDefaults,
       prefix: options.queuePrefix ?? config.queuePrefix,
       ...options.stalledMs,
+      commandTimeoutMs: redisTimeoutMs,
       onError: (err) => log.warn({ err, queue: name }, 'job queue error'),
     });
   const queues = {

@@ -170,6 +170,76 @@ export function describeDatabaseContract(
         expect(await store.confirmedUnits('s')).toBe(3);
       });
 
+      it('group commit: one batch confirms what fits, refuses exactly the units beyond the total', async () => {
+        await withSale('s', 5);
+        await withSale('t', 10);
+        // 7 units asked of sale s (5 in stock), 3 of sale t: s falls back order by order, t goes whole.
+        const batch = [
+          order('s', 'a', 2),
+          order('s', 'b', 2),
+          order('s', 'c', 2),
+          order('s', 'd', 1),
+          order('t', 'x', 2),
+          order('t', 'y', 1),
+        ];
+        for (const o of batch) await store.createPendingOrder(o);
+        await store.confirmOrder('d', 'ch-d'); // confirmed before the batch: 'already' in it
+        const results = await store.confirmOrders([
+          ...batch.map((o) => ({
+            holdId: o.holdId,
+            chargeId: `ch-${o.holdId}`,
+            event: { type: 'order_confirmed', payload: { holdId: o.holdId } },
+          })),
+          { holdId: 'nobody', chargeId: 'ch-nobody' },
+        ]);
+        const outcomes = Object.fromEntries([...results].map(([hold, r]) => [hold, r.outcome]));
+        // Hold-id order: a (2) and b (2) fit in the 4 units left after d, c (2) does not.
+        expect(outcomes).toEqual({
+          a: 'confirmed',
+          b: 'confirmed',
+          c: 'oversell',
+          d: 'already',
+          x: 'confirmed',
+          y: 'confirmed',
+          nobody: 'not_found',
+        });
+        expect(results.get('a')?.order?.chargeId).toBe('ch-a');
+        expect(await store.soldUnits('s')).toBe(5);
+        expect(await store.confirmedUnits('s')).toBe(5);
+        expect(await store.soldUnits('t')).toBe(3);
+        expect(await store.oversellRefusals('s')).toBe(1);
+        // The analytics rows of the orders this batch confirmed, written in the same transaction.
+        expect(await store.countEvents('s', 'order_confirmed')).toBe(2);
+        expect(await store.countEvents('t', 'order_confirmed')).toBe(2);
+        // Repeating the batch changes nothing.
+        const again = await store.confirmOrders(batch.map((o) => ({ holdId: o.holdId, chargeId: 'other' })));
+        expect([...again.values()].map((r) => r.outcome).sort()).toEqual([
+          'already',
+          'already',
+          'already',
+          'already',
+          'already',
+          'oversell',
+        ]);
+        expect(await store.soldUnits('s')).toBe(5);
+        expect(await store.countEvents('s', 'order_confirmed')).toBe(2);
+      });
+
+      it('concurrent batches for 20 units confirm exactly 20', async () => {
+        await withSale('s', 20);
+        const holds = Array.from({ length: 50 }, (_, i) => `h${String(i).padStart(2, '0')}`);
+        for (const h of holds) await store.createPendingOrder(order('s', h));
+        // Five batches of ten, racing, overlapping by one hold each (a duplicate delivery).
+        const batches = Array.from({ length: 5 }, (_, b) =>
+          holds.slice(b * 10, b * 10 + 11).map((h) => ({ holdId: h, chargeId: `ch-${h}` })),
+        );
+        await Promise.all(batches.map((items) => store.confirmOrders(items)));
+        expect(await store.soldUnits('s')).toBe(20);
+        expect(await store.confirmedUnits('s')).toBe(20);
+        expect(await store.oversellRefusals('s')).toBe(30);
+        expect((await store.orderCounts('s')).rejected).toBe(30);
+      });
+
       it('counts quantities, not orders, against the total', async () => {
         await withSale('s', 3);
         await store.createPendingOrder(order('s', 'a', 2));

@@ -67,6 +67,39 @@ export function describeJobQueueContract(name: string, makeQueue: MakeQueue): vo
       expect((await queue.counts()).completed).toBe(1);
     });
 
+    it('adds jobs in bulk, one per jobId, ids in order', async () => {
+      const queue = await make<{ n: number }>();
+      await queue.add('mail', { n: 0 }, { jobId: 'mail-b' });
+      const ids = await queue.addBulk([
+        { name: 'mail', data: { n: 1 }, options: { jobId: 'mail-a' } },
+        { name: 'mail', data: { n: 2 }, options: { jobId: 'mail-b' } },
+        { name: 'mail', data: { n: 3 }, options: { jobId: 'mail-c' } },
+      ]);
+      expect(ids).toEqual(['mail-a', 'mail-b', 'mail-c']);
+      expect(await queue.addBulk([])).toEqual([]);
+      const handled: number[] = [];
+      queue.process(async (job) => {
+        handled.push(job.data.n);
+      });
+      await queue.drained();
+      // mail-b existed already: the bulk add did not add it again.
+      expect(handled.sort()).toEqual([0, 1, 3]);
+    });
+
+    it('tells the state of a job by id, null for one it never had', async () => {
+      const queue = await make<null>({ attempts: 1 });
+      expect(await queue.state('never-added')).toBeNull();
+      await queue.add('order', null, { jobId: 'job-ok' });
+      expect(await queue.state('job-ok')).toBe('waiting');
+      await queue.add('bad', null, { jobId: 'job-bad' });
+      queue.process(async (job) => {
+        if (job.name === 'bad') throw new Error('no');
+      });
+      await queue.drained();
+      expect(await queue.state('job-ok')).toBe('completed');
+      expect(await queue.state('job-bad')).toBe('failed');
+    });
+
     it('retries a failing handler until it succeeds', async () => {
       const queue = await make<null>();
       const attemptsSeen: number[] = [];

@@ -1,6 +1,6 @@
 /**
- * `flashsale audit <sale>` as a real process against Redis + PostgreSQL: exit 0 when the engine and
- * the database agree, exit 1 (naming the failed check) when they do not.
+ * `flashsale audit <sale>` as a real process against Redis + PostgreSQL: exit 0 when the engine, the
+ * database and the captured charges agree, exit 1 (naming the failed check) when they do not.
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -44,6 +44,16 @@ describe.skipIf(!ready)('flashsale audit (production shape)', () => {
     const ok = audit(sale.id);
     expect(ok.stdout).toContain('PASSED');
     expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('ok    one captured charge per confirmed order  (5 captured, 5 confirmed');
+
+    // A charge captured for a hold that has no confirmed order: money kept for nothing.
+    await app.store.recordCharge('stray-hold', 5000, sale.id);
+    const stray = audit(sale.id);
+    expect(stray.stdout).toContain('FAIL  no captured charge for an order not confirmed  (1 charges kept)');
+    expect(stray.stdout).toContain('FAIL  one captured charge per confirmed order');
+    expect(stray.status).toBe(1);
+    await app.store.refundCharge('stray-hold');
+    expect(audit(sale.id).status).toBe(0);
 
     // The engine believes one more unit was sold than PostgreSQL recorded.
     const now = app.clock.now();

@@ -53,3 +53,55 @@ export async function startOwnRedis(port?: number): Promise<OwnRedis> {
     },
   };
 }
+
+export interface RestartableRedis {
+  url: string;
+  /** SIGTERM: Redis writes its append-only file and exits, as a restart by an operator does. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and directory: the data comes back from the AOF. */
+  start(): Promise<void>;
+  /** Stops it and removes its directory. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A redis-server of the test's own with the append-only file on (fsync every write), in a temporary
+ * directory, that the test may stop and start again.
+ */
+export async function startRestartableRedis(dir: string): Promise<RestartableRedis> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let server: ChildProcess | null = null;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  const start = async () => {
+    server = spawn('redis-server', [...args, '--appendonly', 'yes', '--appendfsync', 'always'], {
+      stdio: 'ignore',
+    });
+    const probe = new Redis(url, { retryStrategy: (times) => (times > 200 ? null : 50) });
+    probe.on('error', () => undefined);
+    try {
+      await probe.ping();
+    } finally {
+      probe.disconnect();
+    }
+  };
+  const stop = async () => {
+    const running = server;
+    if (running === null || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGTERM');
+    await exited;
+    server = null;
+  };
+  await start();
+  return {
+    url,
+    start,
+    stop,
+    async destroy() {
+      await stop();
+      const { rm } = await import('node:fs/promises');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

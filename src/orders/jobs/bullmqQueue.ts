@@ -27,6 +27,7 @@ import {
   type JobInfo,
   type JobOptions,
   type JobQueue,
+  type JobState,
   PermanentJobError,
   waitUntilDrained,
 } from './types.ts';
@@ -46,6 +47,11 @@ export interface BullQueueOptions {
   stalledIntervalMs?: number;
   /** Stalls tolerated before the job is failed instead of re-run (BullMQ default 1). */
   maxStalledCount?: number;
+  /**
+   * Longest a producer command (add, counts, failed) may wait for Redis; beyond it the call fails as
+   * UNAVAILABLE. The worker's connections get none: they block on Redis by design.
+   */
+  commandTimeoutMs?: number;
   /** Connection and worker errors; BullMQ reconnects by itself, so these are for logs. */
   onError?: (err: Error) => void;
 }
@@ -82,7 +88,13 @@ class BullJobQueue<T> implements JobQueue<T> {
     checkAttempts(this.attempts, this.backoffMs);
     this.onError = options.onError ?? ((err) => console.error(`[jobs:${name}]`, err));
     this.queue = new Queue(name, {
-      connection: { enableOfflineQueue: false, ...this.connection },
+      connection: {
+        enableOfflineQueue: false,
+        ...(options.commandTimeoutMs === undefined
+          ? {}
+          : { commandTimeout: options.commandTimeoutMs, connectTimeout: options.commandTimeoutMs }),
+        ...this.connection,
+      },
       prefix: this.prefix,
       defaultJobOptions: {
         attempts: this.attempts,
@@ -100,6 +112,19 @@ class BullJobQueue<T> implements JobQueue<T> {
   }
 
   async add(name: string, data: T, options: JobOptions = {}): Promise<string> {
+    // With a jobId already present, BullMQ adds nothing (it emits 'duplicated') and returns that id.
+    const job = await onRedis(() => this.queue.add(name, data, this.jobsOptions(options)));
+    return job.id as string;
+  }
+
+  async addBulk(jobs: ReadonlyArray<{ name: string; data: T; options?: JobOptions }>): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const bulk = jobs.map((job) => ({ name: job.name, data: job.data, opts: this.jobsOptions(job.options) }));
+    const added = await onRedis(() => this.queue.addBulk(bulk));
+    return added.map((job) => job.id as string);
+  }
+
+  private jobsOptions(options: JobOptions = {}): JobsOptions {
     const opts: JobsOptions = {};
     if (options.jobId !== undefined) {
       checkJobId(options.jobId);
@@ -112,9 +137,7 @@ class BullJobQueue<T> implements JobQueue<T> {
       opts.attempts = attempts;
       opts.backoff = { type: 'exponential', delay: backoffMs };
     }
-    // With a jobId already present, BullMQ adds nothing (it emits 'duplicated') and returns that id.
-    const job = await onRedis(() => this.queue.add(name, data, opts));
-    return job.id as string;
+    return opts;
   }
 
   process(handler: JobHandler<T>, options: { concurrency?: number } = {}): void {
@@ -171,6 +194,22 @@ class BullJobQueue<T> implements JobQueue<T> {
       completed: n('completed'),
       failed: n('failed'),
     };
+  }
+
+  async state(jobId: string): Promise<JobState | null> {
+    const state = await onRedis(() => this.queue.getJobState(jobId));
+    switch (state) {
+      case 'unknown':
+        return null;
+      case 'completed':
+      case 'failed':
+      case 'active':
+      case 'delayed':
+        return state;
+      default:
+        // waiting, paused, prioritized, waiting-children: not yet started.
+        return 'waiting';
+    }
   }
 
   async failed(limit: number = JOB_DEFAULTS.failedLimit): Promise<JobInfo<T>[]> {

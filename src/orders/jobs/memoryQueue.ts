@@ -112,6 +112,16 @@ class MemoryJobQueue<T> implements JobQueue<T> {
     return id;
   }
 
+  async state(jobId: string): Promise<JobState | null> {
+    return this.jobs.get(jobId)?.state ?? null;
+  }
+
+  async addBulk(jobs: ReadonlyArray<{ name: string; data: T; options?: JobOptions }>): Promise<string[]> {
+    const ids: string[] = [];
+    for (const job of jobs) ids.push(await this.add(job.name, job.data, job.options));
+    return ids;
+  }
+
   process(handler: JobHandler<T>, options: { concurrency?: number } = {}): void {
     if (this.closing) throw new Error(`queue ${this.name} is closed`);
     if (this.handler) throw new Error(`queue ${this.name} already has a handler`);

@@ -47,9 +47,16 @@ export interface JobQueue<T> {
   readonly name: string;
   /** Enqueues a job and returns its id. The same jobId twice adds no second job and returns the id. */
   add(name: string, data: T, options?: JobOptions): Promise<string>;
+  /**
+   * Enqueues several jobs in one round trip (BullMQ: one MULTI), same rules as `add` for each; the
+   * ids come back in the same order.
+   */
+  addBulk(jobs: ReadonlyArray<{ name: string; data: T; options?: JobOptions }>): Promise<string[]>;
   /** Starts consuming with this handler. Call at most once per queue object. */
   process(handler: JobHandler<T>, options?: { concurrency?: number }): void;
   counts(): Promise<JobCounts>;
+  /** The state of the job with this id, or null when no such job is kept (never added, or trimmed). */
+  state(jobId: string): Promise<JobState | null>;
   /** Failed jobs, newest first (default limit 100). They are kept for inspection. */
   failed(limit?: number): Promise<JobInfo<T>[]>;
   /** Resolves once nothing is waiting, delayed or active; rejects after timeoutMs (default 30 s). */

@@ -1,0 +1,69 @@
+/** Helpers shared by the chaos tests: waiting on a condition, and the checks every scenario ends with. */
+import { expect } from 'vitest';
+import type { App } from '../../src/app.ts';
+import type { OrderStatus } from '../../src/domain/order.ts';
+import { type Cli, runCli } from '../cli/child.ts';
+
+export const ORDERS = 1000;
+export const OUTAGE_MS = Number(process.env.CHAOS_OUTAGE_MS ?? 30_000);
+/** A bound for the wait, not a figure under test: the measured time to settle is printed. */
+export const SETTLE_BOUND_MS = 120_000;
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` until it holds (errors count as "not yet"); returns the time it took. */
+export async function until(
+  what: string,
+  boundMs: number,
+  condition: () => Promise<boolean>,
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await condition().catch(() => false)) return Date.now() - started;
+    if (Date.now() - started > boundMs) throw new Error(`${what}: not reached after ${boundMs} ms`);
+    await sleep(200);
+  }
+}
+
+/** GET /readyz of a serve process: its status and the named checks. */
+export async function readyz(apiUrl: string): Promise<{ status: number; checks: unknown }> {
+  const response = await fetch(`${apiUrl}/readyz`);
+  const body = (await response.json()) as { checks?: unknown; error?: { details?: { checks?: unknown } } };
+  return { status: response.status, checks: body.checks ?? body.error?.details?.checks };
+}
+
+/** Waits until no order of the sale is pending and the order queue is empty; returns the time. */
+export function settled(app: App, saleId: string): Promise<number> {
+  return until('every order settled', SETTLE_BOUND_MS, async () => {
+    const counts = await app.store.orderCounts(saleId);
+    const jobs = await app.queues.orders.counts();
+    return counts.pending === 0 && jobs.waiting + jobs.active + jobs.delayed === 0;
+  });
+}
+
+/**
+ * What must hold after every scenario: each accepted order ended; the charges kept are exactly the
+ * confirmed orders; the engine agrees with PostgreSQL; no hold is left; `flashsale audit` exits 0.
+ */
+export async function expectBooksBalanced(
+  app: App,
+  saleId: string,
+  accepted: number,
+  env: Record<string, string>,
+): Promise<Record<OrderStatus, number>> {
+  const counts = await app.store.orderCounts(saleId);
+  expect(counts.pending).toBe(0);
+  expect(counts.confirmed + counts.failed + counts.expired + counts.rejected).toBe(accepted);
+  expect(await app.store.chargeAudit(saleId)).toEqual({
+    captured: counts.confirmed,
+    confirmed: counts.confirmed,
+    confirmedUncharged: 0,
+    chargedUnconfirmed: 0,
+  });
+  const stats = await app.engine.stats(saleId);
+  expect(stats.sold).toBe(await app.store.soldUnits(saleId));
+  expect(stats.held).toBe(0);
+  const audit: Cli = runCli(['audit', saleId], env);
+  expect(await audit.exited, audit.output).toBe(0);
+  return counts;
+}
