@@ -150,15 +150,31 @@ export const checkoutBody = {
       description: 'At most the per-user limit',
     },
     paymentMethod: { type: 'string', pattern: PAYMENT_METHOD_PATTERN.source, examples: ['pm_ok'] },
+    email: {
+      type: 'string',
+      maxLength: 254,
+      pattern: '^[^\\s@<>]+@[^\\s@<>]+\\.[^\\s@<>]+$',
+      description:
+        'Where the confirmation goes when the user token has no `email` claim (the claim wins); ' +
+        'without either, no message is sent',
+      examples: ['ada@example.com'],
+    },
   },
+} as const;
+
+const ORDER_NUMBER = {
+  type: 'string',
+  description: 'Short number for the buyer to quote (derived from the order id)',
+  examples: ['K7Q2-9XMB'],
 } as const;
 
 export const checkoutAccepted = {
   type: 'object',
   description: 'Units held and the order queued; the payment runs next',
-  required: ['orderId', 'status', 'holdExpiresAt'],
+  required: ['orderId', 'orderNumber', 'status', 'holdExpiresAt'],
   properties: {
     orderId: { type: 'string', description: 'Poll GET /orders/{orderId} for the outcome' },
+    orderNumber: ORDER_NUMBER,
     status: { type: 'string', enum: ['pending'] },
     holdExpiresAt: epochMs('The units are held for this order until then'),
   },
@@ -174,9 +190,10 @@ export const orderParams = {
 export const orderSchema = {
   type: 'object',
   description: 'The order and where it stands',
-  required: ['orderId', 'saleId', 'quantity', 'amountCents', 'currency', 'status'],
+  required: ['orderId', 'orderNumber', 'saleId', 'quantity', 'amountCents', 'currency', 'status'],
   properties: {
     orderId: { type: 'string' },
+    orderNumber: ORDER_NUMBER,
     saleId: { type: 'string' },
     quantity: { type: 'integer' },
     amountCents: { type: 'integer' },

@@ -12,6 +12,8 @@ export interface CheckoutRequest {
   quantity: number;
   idempotencyKey: string;
   paymentMethod: string;
+  /** Where the confirmation goes; null: no message (see notificationHandler). */
+  email?: string | null;
 }
 
 export interface CheckoutAccepted {
@@ -64,6 +66,7 @@ export async function checkout(
     amountCents: sale.priceCents * hold.quantity,
     currency: sale.currency,
     paymentMethod: request.paymentMethod,
+    email: request.email ?? null,
   };
   try {
     await deps.orders.add('place-order', job, { jobId: hold.id, attempts: deps.orderAttempts });

@@ -29,7 +29,14 @@ export function newSale(app: App, over: { totalStock: number; perUserLimit?: num
 export function buy(app: App, saleId: string, userId: string, paymentMethod = 'pm_ok', quantity = 1) {
   return checkout(
     { engine: app.engine, catalog: app.catalog, orders: app.queues.orders, orderAttempts: app.orderAttempts },
-    { saleId, userId, quantity, idempotencyKey: `key-${userId}`, paymentMethod },
+    {
+      saleId,
+      userId,
+      quantity,
+      idempotencyKey: `key-${userId}`,
+      paymentMethod,
+      email: `${userId}@example.test`,
+    },
   );
 }
 

@@ -2,6 +2,7 @@
  * Public API cases: visitors, the sale page, the waiting room and orders, through `inject()`.
  */
 import { describe, expect, it } from 'vitest';
+import { orderNumberOf } from '../../../src/domain/order.ts';
 import { createHttpContext } from '../../../src/http/context.ts';
 import { buildServer } from '../../../src/http/server.ts';
 import { liveSale, userToken } from '../harness.ts';
@@ -207,6 +208,7 @@ export function readCases(t: PublicTest): void {
         expect(res.headers['cache-control']).toBe('no-store');
         expect(res.json()).toEqual({
           orderId: `${sale.id}.${hold.id}`,
+          orderNumber: orderNumberOf(hold.id),
           saleId: sale.id,
           quantity: 1,
           amountCents: 12_900,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { FlashsaleError, isFlashsaleError } from '../../../domain/errors.ts';
 import type { Hold } from '../../../domain/hold.ts';
-import { type PublicOrderStatus, publicOrderStatus } from '../../../domain/order.ts';
+import { orderNumberOf, type PublicOrderStatus, publicOrderStatus } from '../../../domain/order.ts';
 import { checkout, parseOrderId } from '../../../orders/checkout.ts';
 import type { HttpContext } from '../../context.ts';
 import {
@@ -16,7 +16,7 @@ import {
   saleParams,
   USER_TOKEN_SECURITY,
 } from '../../schemas.ts';
-import { authenticate, callerOf } from './common.ts';
+import { authenticate, callerOf, claimsOf } from './common.ts';
 
 /** Before the worker writes the row, the hold tells; a confirmed hold's row is moments away. */
 function fromHold(hold: Hold): PublicOrderStatus {
@@ -27,7 +27,7 @@ function fromHold(hold: Hold): PublicOrderStatus {
 interface CheckoutRoute {
   Params: { saleId: string };
   Headers: { 'x-admission-token'?: string; 'idempotency-key': string };
-  Body: { quantity: number; paymentMethod: string };
+  Body: { quantity: number; paymentMethod: string; email?: string };
 }
 
 export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void {
@@ -55,7 +55,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       },
     },
     async (request, reply) => {
-      const userId = callerOf(request);
+      const { userId, email } = claimsOf(request);
       const { saleId } = request.params;
       await ctx.admission.verify(request.headers['x-admission-token'], userId, saleId);
       const accepted = await checkout(
@@ -71,10 +71,12 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
           quantity: request.body.quantity,
           paymentMethod: request.body.paymentMethod,
           idempotencyKey: request.headers['idempotency-key'],
+          email: email ?? request.body.email ?? null,
         },
       );
       return reply.code(202).send({
         orderId: accepted.orderId,
+        orderNumber: orderNumberOf(accepted.orderId),
         status: accepted.status,
         holdExpiresAt: accepted.holdExpiresAt,
       });
@@ -104,7 +106,15 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       if (record !== null) {
         if (record.saleId !== id.saleId || record.userId !== userId) throw notFound();
         const { saleId, quantity, amountCents, currency } = record;
-        return { orderId, saleId, quantity, amountCents, currency, status: publicOrderStatus(record.status) };
+        return {
+          orderId,
+          orderNumber: orderNumberOf(orderId),
+          saleId,
+          quantity,
+          amountCents,
+          currency,
+          status: publicOrderStatus(record.status),
+        };
       }
 
       const hold = await app.engine.getHold(id.saleId, id.holdId).catch((error: unknown) => {
@@ -117,6 +127,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       if (sale === null) throw notFound();
       return {
         orderId,
+        orderNumber: orderNumberOf(orderId),
         saleId: id.saleId,
         quantity: hold.quantity,
         amountCents: sale.priceCents * hold.quantity,
