@@ -6,11 +6,12 @@
  *
  * Every instant in the API is epoch milliseconds (UTC), as in the engine and the database layer.
  */
-import { ERROR_MESSAGES } from '../domain/errors.ts';
+import { ERROR_MESSAGES, type ErrorCode } from '../domain/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../domain/hold.ts';
 import { PAYMENT_METHOD_PATTERN, PUBLIC_ORDER_STATUSES } from '../domain/order.ts';
 import { PUBLIC_QUEUE_STATES } from '../domain/queue.ts';
 import { QUANTITY_LIMITS, SALE_ID_PATTERN, SALE_STATES } from '../domain/sale.ts';
+import { HTTP_STATUS } from './errors.ts';
 import { SECURITY } from './openapi.ts';
 
 /** A sale id: the domain's own pattern, so the schema and the engine cannot disagree. */
@@ -37,9 +38,27 @@ export const errorSchema = {
   },
 } as const;
 
-/** Response schemas for the given error statuses, each with the shared error body. */
+/** The error codes a status carries, from the one mapping in errors.ts. */
+const codesOf = (status: number) =>
+  (Object.keys(HTTP_STATUS) as ErrorCode[]).filter((code) => HTTP_STATUS[code] === status);
+
+/**
+ * Response schemas for the given error statuses, each with the shared error body and, as examples,
+ * the codes that status carries (a 404's are not a 429's). `x-examples` becomes the media type's
+ * named examples in the OpenAPI document.
+ */
 export function errors(...statuses: number[]): Record<number, typeof errorSchema> {
-  return Object.fromEntries(statuses.map((s) => [s, errorSchema]));
+  return Object.fromEntries(
+    statuses.map((status) => {
+      const examples = Object.fromEntries(
+        codesOf(status).map((code) => [
+          code,
+          { summary: code, value: { error: { code, message: ERROR_MESSAGES[code] } } },
+        ]),
+      );
+      return [status, { ...errorSchema, 'x-examples': examples }];
+    }),
+  );
 }
 
 /** What any buyer route may answer besides its own refusals: rate limits, shedding, a store away. */

@@ -183,6 +183,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
     {
       schema: {
         tags: ['admin'],
+        operationId: 'createSale',
         summary: 'Publish a sale: the catalog row, then the engine counters',
         description:
           'Cross-field rules (endsAt after startsAt, prequeueAt not after startsAt) answer 400 INVALID_SALE.',
@@ -208,6 +209,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
     {
       schema: {
         tags: ['admin'],
+        operationId: 'listSales',
         summary: 'Every sale in the catalog, with its live state',
         security,
         response: {
@@ -229,6 +231,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
     {
       schema: {
         tags: ['admin'],
+        operationId: 'getSaleAdmin',
         summary: 'One sale, with its live state and shuffle seed',
         security,
         params: saleParams,
@@ -244,6 +247,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
       {
         schema: {
           tags: ['admin'],
+          operationId: `${action}Sale`,
           summary: SALE_ACTION_SUMMARY[action],
           security,
           params: saleParams,
@@ -263,6 +267,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
     {
       schema: {
         tags: ['admin'],
+        operationId: 'getSaleStats',
         summary: 'Stock, waiting room and order counts of a sale',
         security,
         params: saleParams,

@@ -40,6 +40,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       preValidation: authenticate(ctx),
       schema: {
         tags: ['checkout'],
+        operationId: 'checkout',
         summary: 'Reserve units and place an order (answered at once; the payment runs after)',
         description:
           'Needs the admission token from the queue status. The same `Idempotency-Key` from the same ' +
@@ -89,6 +90,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       preValidation: authenticate(ctx),
       schema: {
         tags: ['checkout'],
+        operationId: 'getOrder',
         summary: "An order's outcome (its owner only)",
         description: "Another user's order, or an unknown or malformed id, is 404 ORDER_NOT_FOUND alike.",
         security: USER_TOKEN_SECURITY,

@@ -30,6 +30,8 @@ export function saleRoutes(server: FastifyInstance, ctx: HttpContext): void {
     {
       schema: {
         tags: ['sales'],
+        operationId: 'createVisitor',
+        security: [],
         summary: 'Get a user token for an anonymous visitor',
         description: 'Only when FLASHSALE_VISITORS=on; otherwise buyers sign in with the shop.',
         response: { 201: visitorSchema, ...errors(404, ...BUYER_ROUTE_ERRORS) },
@@ -46,6 +48,8 @@ export function saleRoutes(server: FastifyInstance, ctx: HttpContext): void {
     {
       schema: {
         tags: ['sales'],
+        operationId: 'getSale',
+        security: [],
         summary: 'A sale: catalog data, live state and remaining units',
         description:
           'Cacheable: `Cache-Control: public, max-age=1, stale-while-revalidate=5` and a strong ETag; ' +
