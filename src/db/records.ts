@@ -15,6 +15,8 @@ export interface SaleCatalog extends SaleSettings {
   priceCents: number;
   /** ISO 4217; SALE_DEFAULTS.currency when left out. */
   currency?: string;
+  /** The product's picture on the storefront: an absolute http(s) URL. */
+  imageUrl?: string;
 }
 
 export interface SaleRecord extends SaleSettings {
@@ -23,6 +25,10 @@ export interface SaleRecord extends SaleSettings {
   priceCents: number;
   currency: string;
   createdAt: number;
+  /** Present only when the sale has one. */
+  imageUrl?: string;
+  /** When an operator archived the sale (hidden from the storefront); absent while it is listed. */
+  archivedAt?: number;
 }
 
 export interface NewOrder {
@@ -71,6 +77,8 @@ export interface SaleRow {
   session_seconds: number;
   hold_seconds: number;
   created_at: Date;
+  archived_at: Date | null;
+  image_url: string | null;
 }
 
 export interface OrderRow {
@@ -121,6 +129,9 @@ export const toSale = (r: SaleRow): SaleRecord => ({
   },
   holdSeconds: r.hold_seconds,
   createdAt: ms(r.created_at),
+  // Optional fields stay absent rather than null, so a record equals the catalog input it came from.
+  ...(r.image_url === null ? {} : { imageUrl: r.image_url }),
+  ...(r.archived_at === null ? {} : { archivedAt: ms(r.archived_at) }),
 });
 
 export const toOrder = (r: OrderRow): OrderRecord => ({

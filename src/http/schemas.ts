@@ -85,6 +85,14 @@ export const visitorSchema = {
   },
 } as const;
 
+/** A product picture: an absolute http(s) URL (the database checks the scheme too). */
+export const IMAGE_URL = {
+  type: 'string',
+  maxLength: 2048,
+  pattern: '^https?://[^\\s"<>]+$',
+  description: "The product's picture (absolute http or https URL)",
+} as const;
+
 export const saleSchema = {
   type: 'object',
   description: 'The sale: catalog data with its live state',
@@ -115,6 +123,8 @@ export const saleSchema = {
     endsAt: epochMs('The sale ends'),
     state: { type: 'string', enum: SALE_STATES },
     remaining: { type: 'integer', description: 'Units neither held nor sold, a second old at most' },
+    imageUrl: IMAGE_URL,
+    archivedAt: epochMs('Present once an operator archived the sale: it is off the storefront'),
   },
 } as const;
 

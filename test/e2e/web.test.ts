@@ -11,6 +11,7 @@ import { loadAssets } from '../../src/web/assets.ts';
 import { type HttpHarness, liveSale, startHttp } from '../http/harness.ts';
 import { embeddedShape } from '../pipeline/shapes.ts';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const assetUrls = (html: string) => [...html.matchAll(/\/assets\/[\w.-]+/g)].map((m) => m[0]);
 
 describe('web pages and assets', () => {
@@ -86,6 +87,40 @@ describe('web pages and assets', () => {
     const missing = await h.server.inject({ url: '/assets/sale.0000000000.js' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe('NOT_FOUND');
+  });
+
+  it('takes an archived sale off the storefront and keeps it in the console', async () => {
+    await liveSale(h.app, { id: 'web-retired', name: 'Retired drop' });
+    const home = () => h.server.inject({ url: '/' }).then((r) => r.body);
+    // The home page is rendered at most once a second: poll until it has been rendered since.
+    for (let i = 0; i < 100 && !(await home()).includes('href="/sales/web-retired"'); i++) await sleep(100);
+    expect(await home()).toContain('href="/sales/web-retired"');
+
+    const archived = await h.server.inject({
+      method: 'POST',
+      url: '/api/v1/admin/sales/web-retired/archive',
+      headers: h.admin,
+    });
+    expect(archived.statusCode).toBe(200);
+    expect(archived.json()).toMatchObject({
+      id: 'web-retired',
+      state: 'ended',
+      archivedAt: expect.any(Number),
+    });
+    expect(
+      (await h.server.inject({ method: 'POST', url: '/api/v1/admin/sales/web-retired/archive' })).statusCode,
+    ).toBe(401);
+
+    for (let i = 0; i < 100 && (await home()).includes('href="/sales/web-retired"'); i++) await sleep(100);
+    expect(await home()).not.toContain('href="/sales/web-retired"');
+    expect(await home()).toContain('href="/sales/web-drop"');
+    const page = await h.server.inject({ url: '/sales/web-retired' });
+    expect(page.statusCode).toBe(404);
+    expect(page.body).toContain('This sale is over and no longer listed.');
+    const listed = await h.server.inject({ url: '/api/v1/admin/sales', headers: h.admin });
+    expect(listed.json().sales.find((s: { id: string }) => s.id === 'web-retired')).toMatchObject({
+      archivedAt: archived.json().archivedAt,
+    });
   });
 
   it('leaves the pages out of the OpenAPI document', async () => {

@@ -16,13 +16,14 @@ import {
   SALE_LIMITS,
   SALE_STATES,
 } from '../../domain/sale.ts';
+import { archiveSale } from '../../sales/archive.ts';
 import { controlSale, SALE_ACTION_SUMMARY, SALE_ACTIONS, saleRecord } from '../../sales/control.ts';
 import { publishSale } from '../../sales/publish.ts';
 import { listSalesWithState, type SaleWithState, saleCounters, saleWithState } from '../../sales/read.ts';
 import { checkAdminKey } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
 import { SECURITY } from '../openapi.ts';
-import { errors, SALE_ID, saleParams } from '../schemas.ts';
+import { errors, IMAGE_URL, SALE_ID, saleParams } from '../schemas.ts';
 
 // The route handler below fills these in when the body leaves them out.
 const DEFAULT_PER_USER_LIMIT = SALE_DEFAULTS.perUserLimit;
@@ -87,6 +88,7 @@ const createBody = {
       description: 'Default: random',
     },
     admission: { type: 'object', additionalProperties: false, properties: admissionProperties },
+    imageUrl: IMAGE_URL,
     holdSeconds: int(
       SALE_LIMITS.holdSeconds,
       'How long a reservation holds its units before they go back on sale',
@@ -118,6 +120,7 @@ const adminSale = {
     ...createBody.properties,
     admission: { type: 'object', properties: admissionProperties },
     createdAt: instant('Published'),
+    archivedAt: instant('Archived: off the storefront, kept here (absent while listed)'),
     loaded: { type: 'boolean', description: 'The engine holds the sale (workers load current sales)' },
     state: { type: 'string', enum: SALE_STATES },
     flags: {
@@ -160,6 +163,7 @@ interface CreateSaleBody {
   shuffleSeed?: string;
   admission?: Partial<AdmissionSettings>;
   holdSeconds?: number;
+  imageUrl?: string;
 }
 
 type SaleParams = { Params: { saleId: string } };
@@ -261,6 +265,27 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
       },
     );
   }
+
+  server.post<SaleParams>(
+    '/sales/:saleId/archive',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'archiveSale',
+        summary: 'Archive a sale: off the storefront, kept in the console and the database',
+        description:
+          'Ends the sale first if it is still running (holds in flight finish). Archiving again changes nothing.',
+        security,
+        params: saleParams,
+        response: { 200: adminSale, ...errors(400, 401, 404, 503) },
+      },
+    },
+    async (request) => {
+      const { saleId } = request.params;
+      const record = await archiveSale(app, saleId);
+      return present({ record, view: await app.engine.getSale(saleId) });
+    },
+  );
 
   server.get<SaleParams>(
     '/sales/:saleId/stats',

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { FlashsaleError } from '../../domain/errors.ts';
 import { SALE_ID_PATTERN } from '../../domain/sale.ts';
+import { isListed } from '../../sales/archive.ts';
 import { loadAssets } from '../../web/assets.ts';
 import { type ListedSale, loadPages } from '../../web/pages.ts';
 import { notModified, strongEtag } from '../conditional.ts';
@@ -81,7 +82,8 @@ export const webRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
 
   let home: { at: number; html: Promise<string> } | null = null;
   const renderHome = async (): Promise<string> => {
-    const records = await app.catalog.list();
+    // Archived sales are off the storefront; the console still lists them.
+    const records = (await app.catalog.list()).filter(isListed);
     const views = await Promise.all(records.map((r) => app.engine.getSale(r.id).catch(() => null)));
     const sales: ListedSale[] = records.map((record, i) => {
       const view = views[i] ?? null;
@@ -108,6 +110,8 @@ export const webRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
     const { saleId } = request.params;
     const record = SALE_ID_PATTERN.test(saleId) ? await app.catalog.get(saleId) : null;
     if (record === null) return sendHtml(request, reply, pages.notFound('No sale has this address.'), 404);
+    if (!isListed(record))
+      return sendHtml(request, reply, pages.notFound('This sale is over and no longer listed.'), 404);
     return sendHtml(request, reply, pages.sale(record));
   });
 

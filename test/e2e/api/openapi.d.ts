@@ -271,6 +271,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/sales/{saleId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a sale: off the storefront, kept in the console and the database
+         * @description Ends the sale first if it is still running (holds in flight finish). Archiving again changes nothing.
+         */
+        post: operations["archiveSale"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/sales/{saleId}/stats": {
         parameters: {
             query?: never;
@@ -550,6 +570,10 @@ export interface operations {
                         state: "scheduled" | "prequeue" | "live" | "paused" | "sold_out" | "ended";
                         /** @description Units neither held nor sold, a second old at most */
                         remaining: number;
+                        /** @description The product's picture (absolute http or https URL) */
+                        imageUrl?: string;
+                        /** @description Present once an operator archived the sale: it is off the storefront (epoch ms) */
+                        archivedAt?: number;
                     };
                 };
             };
@@ -1308,6 +1332,8 @@ export interface operations {
                                  */
                                 sessionSeconds: number;
                             };
+                            /** @description The product's picture (absolute http or https URL) */
+                            imageUrl?: string;
                             /**
                              * @description How long a reservation holds its units before they go back on sale
                              * @default 300
@@ -1315,6 +1341,8 @@ export interface operations {
                             holdSeconds: number;
                             /** @description Published (epoch ms) */
                             createdAt: number;
+                            /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
+                            archivedAt?: number;
                             /** @description The engine holds the sale (workers load current sales) */
                             loaded: boolean;
                             /** @enum {string} */
@@ -1432,6 +1460,8 @@ export interface operations {
                          */
                         sessionSeconds?: number;
                     };
+                    /** @description The product's picture (absolute http or https URL) */
+                    imageUrl?: string;
                     /**
                      * @description How long a reservation holds its units before they go back on sale
                      * @default 300
@@ -1498,6 +1528,8 @@ export interface operations {
                              */
                             sessionSeconds: number;
                         };
+                        /** @description The product's picture (absolute http or https URL) */
+                        imageUrl?: string;
                         /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
@@ -1505,6 +1537,8 @@ export interface operations {
                         holdSeconds: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
+                        /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
+                        archivedAt?: number;
                         /** @description The engine holds the sale (workers load current sales) */
                         loaded: boolean;
                         /** @enum {string} */
@@ -1701,6 +1735,8 @@ export interface operations {
                              */
                             sessionSeconds: number;
                         };
+                        /** @description The product's picture (absolute http or https URL) */
+                        imageUrl?: string;
                         /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
@@ -1708,6 +1744,8 @@ export interface operations {
                         holdSeconds: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
+                        /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
+                        archivedAt?: number;
                         /** @description The engine holds the sale (workers load current sales) */
                         loaded: boolean;
                         /** @enum {string} */
@@ -1868,6 +1906,8 @@ export interface operations {
                              */
                             sessionSeconds: number;
                         };
+                        /** @description The product's picture (absolute http or https URL) */
+                        imageUrl?: string;
                         /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
@@ -1875,6 +1915,8 @@ export interface operations {
                         holdSeconds: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
+                        /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
+                        archivedAt?: number;
                         /** @description The engine holds the sale (workers load current sales) */
                         loaded: boolean;
                         /** @enum {string} */
@@ -2035,6 +2077,8 @@ export interface operations {
                              */
                             sessionSeconds: number;
                         };
+                        /** @description The product's picture (absolute http or https URL) */
+                        imageUrl?: string;
                         /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
@@ -2042,6 +2086,8 @@ export interface operations {
                         holdSeconds: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
+                        /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
+                        archivedAt?: number;
                         /** @description The engine holds the sale (workers load current sales) */
                         loaded: boolean;
                         /** @enum {string} */
@@ -2202,6 +2248,8 @@ export interface operations {
                              */
                             sessionSeconds: number;
                         };
+                        /** @description The product's picture (absolute http or https URL) */
+                        imageUrl?: string;
                         /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
@@ -2209,6 +2257,8 @@ export interface operations {
                         holdSeconds: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
+                        /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
+                        archivedAt?: number;
                         /** @description The engine holds the sale (workers load current sales) */
                         loaded: boolean;
                         /** @enum {string} */
@@ -2369,6 +2419,8 @@ export interface operations {
                              */
                             sessionSeconds: number;
                         };
+                        /** @description The product's picture (absolute http or https URL) */
+                        imageUrl?: string;
                         /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
@@ -2376,6 +2428,179 @@ export interface operations {
                         holdSeconds: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
+                        /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
+                        archivedAt?: number;
+                        /** @description The engine holds the sale (workers load current sales) */
+                        loaded: boolean;
+                        /** @enum {string} */
+                        state?: "scheduled" | "prequeue" | "live" | "paused" | "sold_out" | "ended";
+                        flags?: {
+                            paused?: boolean;
+                            ended?: boolean;
+                        };
+                        /** @description Invariant: total = available + held + sold */
+                        stock?: {
+                            total: number;
+                            available: number;
+                            held: number;
+                            sold: number;
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    archiveSale: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                saleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A sale: its catalog record with the live state the engine holds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Chosen by the operator; used in every URL of the sale */
+                        id: string;
+                        name: string;
+                        /** @default  */
+                        description: string;
+                        /** @description Unit price in the minor unit of the currency */
+                        priceCents: number;
+                        /**
+                         * @description ISO 4217
+                         * @default EUR
+                         */
+                        currency: string;
+                        /** @description Units for sale */
+                        totalStock: number;
+                        /**
+                         * @description Units one user may buy at most
+                         * @default 1
+                         */
+                        perUserLimit: number;
+                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        prequeueAt: number;
+                        /** @description Admission and purchases begin (epoch ms) */
+                        startsAt: number;
+                        /** @description The sale ends; after startsAt (epoch ms) */
+                        endsAt: number;
+                        /**
+                         * @description Order of the pre-queue at the start: arrival, or a seeded shuffle anyone can re-check
+                         * @default fifo
+                         * @enum {string}
+                         */
+                        queueing: "fifo" | "shuffle";
+                        /** @description Default: random */
+                        shuffleSeed: string;
+                        admission: {
+                            /**
+                             * @description Users admitted per second at most
+                             * @default 50
+                             */
+                            perSecond: number;
+                            /**
+                             * @description Admitted shoppers at once at most
+                             * @default 500
+                             */
+                            maxActive: number;
+                            /**
+                             * @description How long an admitted user may shop
+                             * @default 600
+                             */
+                            sessionSeconds: number;
+                        };
+                        /** @description The product's picture (absolute http or https URL) */
+                        imageUrl?: string;
+                        /**
+                         * @description How long a reservation holds its units before they go back on sale
+                         * @default 300
+                         */
+                        holdSeconds: number;
+                        /** @description Published (epoch ms) */
+                        createdAt: number;
+                        /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
+                        archivedAt?: number;
                         /** @description The engine holds the sale (workers load current sales) */
                         loaded: boolean;
                         /** @enum {string} */

@@ -84,6 +84,8 @@ export function saleRoutes(server: FastifyInstance, ctx: HttpContext): void {
         endsAt: live.endsAt,
         state: live.state,
         remaining: live.stock.available,
+        ...(sale.imageUrl === undefined ? {} : { imageUrl: sale.imageUrl }),
+        ...(sale.archivedAt === undefined ? {} : { archivedAt: sale.archivedAt }),
       });
     },
   );
