@@ -116,7 +116,9 @@ export function describeDatabaseContract(
         expect((await store.listSales()).map((s) => s.id)).toContain('a1');
         expect(await store.archiveSale('nope', T0)).toBeNull();
         // The scheme is checked by the database too, not only by the API's schema.
-        await expect(store.upsertSale({ ...sale('a2', 1), imageUrl: 'javascript:alert(1)' })).rejects.toThrow();
+        await expect(
+          store.upsertSale({ ...sale('a2', 1), imageUrl: 'javascript:alert(1)' }),
+        ).rejects.toThrow();
       });
     });
 
