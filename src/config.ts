@@ -39,6 +39,8 @@ export interface Config {
   paymentProvider: PaymentProviderName;
   paymentLatencyMs: number;
   logLevel: LogLevel;
+  /** How the storefront presents the shop: its name, accent colour and logo (see web/theme.ts). */
+  theme: { shopName: string; accentColor: string; logoUrl: string | null };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
@@ -84,6 +86,9 @@ export const ENV_DEFAULTS = {
   FLASHSALE_PAYMENT_PROVIDER: 'simulated',
   FLASHSALE_PAYMENT_LATENCY_MS: 20,
   FLASHSALE_LOG_LEVEL: 'info',
+  FLASHSALE_SHOP_NAME: 'flashsale',
+  FLASHSALE_ACCENT_COLOR: '#3b28cc',
+  FLASHSALE_LOGO_URL: null,
 } as const satisfies Record<string, string | number | null | Record<Shape, string>>;
 
 type Defaults = typeof ENV_DEFAULTS;
@@ -141,6 +146,23 @@ function oneOf<T extends string>(
 
 const ON_OFF = ['on', 'off'] as const;
 
+/** A CSS hex colour (#rgb or #rrggbb): the only form the theme stylesheet accepts, so nothing else gets in. */
+function hexColor(env: Env, name: VariableWith<string>): string {
+  const value = text(env, name);
+  if (!/^#(?:[0-9a-fA-F]{3}){1,2}$/.test(value)) {
+    throw new ConfigError(`${name} must be a hex colour such as #3b28cc (got "${value}")`);
+  }
+  return value;
+}
+
+function shopName(env: Env): string {
+  const value = text(env, 'FLASHSALE_SHOP_NAME').trim();
+  if (value.length === 0 || value.length > 60 || /\p{Cc}/u.test(value)) {
+    throw new ConfigError('FLASHSALE_SHOP_NAME must be 1-60 printable characters');
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -178,6 +200,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 1, 100),
     paymentProvider: oneOf(env, 'FLASHSALE_PAYMENT_PROVIDER', PAYMENT_PROVIDER_NAMES, shape),
     paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 0, 60_000),
+    theme: Object.freeze({
+      shopName: shopName(env),
+      accentColor: hexColor(env, 'FLASHSALE_ACCENT_COLOR'),
+      logoUrl: url(env, 'FLASHSALE_LOGO_URL', ['https:']),
+    }),
     logLevel: oneOf(env, 'FLASHSALE_LOG_LEVEL', LOG_LEVELS, shape),
   });
 }
