@@ -122,11 +122,11 @@ export class AdminClient {
     }
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: JSON from the service
   private async once(
     method: 'GET' | 'POST',
     path: string,
     body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: JSON from the service
   ): Promise<{ status: number; body: any; retryAfterMs: number | null }> {
     const response = await this.pool.request({
       method,

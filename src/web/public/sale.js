@@ -233,7 +233,10 @@ function onQueue(status) {
     // The server's estimate counts the line ahead (before the start too, at the sale's rate).
     setText($('#eta'), status.etaSeconds === null ? 'Measuring…' : `about ${duration(status.etaSeconds)}`);
     show('queue');
-    renderProgress(serverNow());
+    // Badge, label and numbers from the same answer, in the same frame.
+    const now = serverNow();
+    renderBadge(now);
+    renderProgress(now);
     queueTimer = setTimeout(pollQueue, status.pollAfterMs ?? 5000);
   } else if (status.state === 'admitted') {
     view.admission = status.admission;
