@@ -109,7 +109,10 @@ export function loadPages(assets: AssetSet, theme: Theme = DEFAULT_THEME): Pages
         body: p.body,
         nav,
         brand: brandHtml,
-        shopName: theme.shopName,
+        footerBrand:
+          theme.shopName === DEFAULT_THEME.shopName
+            ? 'flashsale · '
+            : `${escapeHtml(theme.shopName)} · sold with flashsale: `,
       },
       assets,
     );

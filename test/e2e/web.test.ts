@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { loadAssets } from '../../src/web/assets.ts';
 import { type HttpHarness, liveSale, startHttp } from '../http/harness.ts';
 import { embeddedShape } from '../pipeline/shapes.ts';
@@ -148,5 +149,52 @@ describe('loadAssets', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a themed storefront', () => {
+  const shape = embeddedShape();
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttp(shape, {
+      FLASHSALE_SHOP_NAME: 'Kicks & Co',
+      FLASHSALE_ACCENT_COLOR: '#0a7d55',
+      FLASHSALE_LOGO_URL: 'https://cdn.example/logo.svg',
+    });
+    await liveSale(h.app, { id: 'themed', name: 'Runner', imageUrl: 'https://cdn.example/runner.jpg' });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await shape.cleanup();
+  });
+
+  it("carries the shop's name, logo and accent colour, and the product's picture", async () => {
+    const page = await h.server.inject({ url: '/sales/themed' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>Runner · Kicks &amp; Co</title>');
+    expect(page.body).toContain('<img class="logo" src="https://cdn.example/logo.svg" alt="">Kicks &amp; Co');
+    expect(page.body).toContain(
+      '<img class="product-image" src="https://cdn.example/runner.jpg" alt="Runner">',
+    );
+    expect(page.body).toContain('Kicks &amp; Co · sold with flashsale');
+    expect(page.headers['content-security-policy']).toContain("img-src 'self' data: https:");
+    const css = await h.server.inject({ url: '/theme.css' });
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.body).toContain('--brand:#0a7d55');
+    const again = await h.server.inject({
+      url: '/theme.css',
+      headers: { 'if-none-match': String(css.headers.etag) },
+    });
+    expect(again.statusCode).toBe(304);
+    const sale = (await h.server.inject({ url: '/api/v1/sales/themed' })).json();
+    expect(sale.imageUrl).toBe('https://cdn.example/runner.jpg');
+  });
+
+  it('refuses a theme it cannot put in a stylesheet or a page safely', () => {
+    expect(() => loadConfig({ FLASHSALE_ACCENT_COLOR: 'red;}body{display:none' })).toThrow(
+      /FLASHSALE_ACCENT_COLOR/,
+    );
+    expect(() => loadConfig({ FLASHSALE_LOGO_URL: 'javascript:alert(1)' })).toThrow(/FLASHSALE_LOGO_URL/);
+    expect(() => loadConfig({ FLASHSALE_SHOP_NAME: 'x'.repeat(61) })).toThrow(/FLASHSALE_SHOP_NAME/);
   });
 });

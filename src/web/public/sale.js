@@ -239,6 +239,8 @@ function onQueue(status) {
     renderProgress(now);
     queueTimer = setTimeout(pollQueue, status.pollAfterMs ?? 5000);
   } else if (status.state === 'admitted') {
+    // Admitted means open, whatever the last read of the sale said.
+    view.opened = true;
     view.admission = status.admission;
     showCheckout();
   } else close(status.state);
