@@ -6,7 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveSale } from '../http/harness.ts';
 import { hasChromium } from '../support/browser.ts';
-import { type E2e, eventually, joinAsVisitor, newPage, PHONE, screenshot, startE2e } from './support.ts';
+import {
+  DESKTOP,
+  type E2e,
+  eventually,
+  joinAsVisitor,
+  newPage,
+  PHONE,
+  screenshot,
+  startE2e,
+} from './support.ts';
 
 const SALE_ID = 'e2e-sneakers';
 
@@ -95,7 +104,7 @@ describe.skipIf(!hasChromium())('storefront in Chromium', () => {
     const number = await page.locator('#order-id').textContent();
     expect(number).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     await page.getByText('The confirmation is on its way to ada@example.test.').waitFor();
-    await page.locator('#remaining', { hasText: '0 of 2' }).waitFor({ timeout: 5000 });
+    await page.locator('#remaining', { hasText: '0 of 2' }).waitFor({ timeout: 10_000 });
     await screenshot(page, 'order-confirmed');
 
     // The order's own page: reloadable, bookmarkable.
@@ -126,6 +135,22 @@ describe.skipIf(!hasChromium())('storefront in Chromium', () => {
     expect(stats.json().stock).toEqual({ total: 2, available: 0, held: 0, sold: 2 });
     expect(stats.json().orders.confirmed).toBe(1);
     await context.close();
+  });
+
+  it("the API docs carry flashsale's name, not the generator's, and no /docs/json box", async () => {
+    for (const [size, options] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      const { context, page } = await newPage(e2e, options);
+      await page.goto('/docs');
+      await page.locator('.swagger-ui .info .title', { hasText: 'flashsale API' }).waitFor();
+      expect(await page.title()).toBe('flashsale API');
+      expect(await page.locator('.topbar .download-url-wrapper').isVisible()).toBe(false);
+      expect(await page.locator('.topbar img').getAttribute('src')).toMatch(/logo|svg|data:/);
+      await screenshot(page, `api-docs-${size}`);
+      await context.close();
+    }
   });
 
   it('a later buyer sees sold out', async () => {

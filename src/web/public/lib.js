@@ -66,8 +66,11 @@ export function randomKey() {
  * Calls the JSON API. Never throws: answers {status, data, error, retryAfterMs}; a network failure is
  * status 0 with error.code 'NETWORK'.
  */
-export async function api(method, path, { token, headers = {}, body } = {}) {
+export async function api(method, path, { token, headers = {}, body, fresh = false } = {}) {
   const init = { method, headers: { accept: 'application/json', ...headers } };
+  // fresh: revalidate with the server (a cheap 304 when nothing changed) instead of reusing a copy
+  // the browser may keep for seconds under stale-while-revalidate.
+  if (fresh) init.cache = 'no-cache';
   if (token) init.headers.authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';

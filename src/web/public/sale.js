@@ -108,7 +108,7 @@ function close(kind) {
 // ---- the sale
 
 async function refreshSale() {
-  const res = await api('GET', base);
+  const res = await api('GET', base, { fresh: true });
   if (res.status === 200) {
     view.sale = res.data;
     renderSale();
