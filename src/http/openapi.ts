@@ -28,11 +28,13 @@ const LOGO_SVG =
 
 /**
  * swagger-ui's top bar shows the generator's logo and a box with the document's URL (/docs/json);
- * flashsale's logo replaces the first, and the box is hidden (the document is /openapi.json).
+ * flashsale's logo replaces the first, and the box is hidden, as is the same URL under the title (the
+ * document's address is /openapi.json, which the description names).
  */
 const DOCS_CSS = `
 .swagger-ui .topbar { background: #16162a; }
 .swagger-ui .topbar .download-url-wrapper { display: none; }
+.swagger-ui .info .main > a { display: none; }
 .swagger-ui .info .title small.version-stamp { background: #5b4fe0; }
 `;
 

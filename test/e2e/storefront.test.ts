@@ -147,6 +147,7 @@ describe.skipIf(!hasChromium())('storefront in Chromium', () => {
       await page.locator('.swagger-ui .info .title', { hasText: 'flashsale API' }).waitFor();
       expect(await page.title()).toBe('flashsale API');
       expect(await page.locator('.topbar .download-url-wrapper').isVisible()).toBe(false);
+      expect(await page.getByText('/docs/json').isVisible()).toBe(false);
       expect(await page.locator('.topbar img').getAttribute('src')).toMatch(/logo|svg|data:/);
       await screenshot(page, `api-docs-${size}`);
       await context.close();
