@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 
 /** Security scheme names the routes refer to in `schema.security`. */
 export const SECURITY = {
-  /** The shop's user token (HS256 JWT, `sub` = user id), or a visitor token. */
+  /** The shop's user token (HS256 JWT: `sub`, `exp`, optional `email` and `name`), or a visitor token. */
   user: 'userToken',
   /** FLASHSALE_ADMIN_KEY. */
   admin: 'adminKey',
@@ -66,7 +66,10 @@ export async function registerOpenApi(server: FastifyInstance): Promise<void> {
             type: 'http',
             scheme: 'bearer',
             bearerFormat: 'JWT',
-            description: 'User token signed by the shop (FLASHSALE_USER_SECRET) or from POST /visitors',
+            description:
+              'User token signed by the shop (HS256, FLASHSALE_USER_SECRET) or from POST /visitors. Claims: ' +
+              '`sub` (required) the user id; `exp` (required: a token without it is refused); `email` ' +
+              '(optional) where the order confirmation goes; `name` (optional).',
           },
           [SECURITY.admin]: {
             type: 'http',
