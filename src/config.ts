@@ -56,6 +56,8 @@ export interface Config {
   /** The reconciler inside `flashsale worker`: how often it runs, and how old a state must be to act. */
   reconcile: { intervalMs: number; graceMs: number };
   logLevel: LogLevel;
+  /** How the storefront presents the shop: its name, accent colour and logo (see web/theme.ts). */
+  theme: { shopName: string; accentColor: string; logoUrl: string | null };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
@@ -110,6 +112,9 @@ export const ENV_DEFAULTS = {
   FLASHSALE_RECONCILE_INTERVAL_MS: 10_000,
   FLASHSALE_RECONCILE_GRACE_MS: 60_000,
   FLASHSALE_LOG_LEVEL: 'info',
+  FLASHSALE_SHOP_NAME: 'flashsale',
+  FLASHSALE_ACCENT_COLOR: '#3b28cc',
+  FLASHSALE_LOGO_URL: null,
 } as const satisfies Record<string, string | number | null | Record<Shape, string>>;
 
 type Defaults = typeof ENV_DEFAULTS;
@@ -166,6 +171,23 @@ function oneOf<T extends string>(
 }
 
 const ON_OFF = ['on', 'off'] as const;
+
+/** A CSS hex colour (#rgb or #rrggbb): the only form the theme stylesheet accepts, so nothing else gets in. */
+function hexColor(env: Env, name: VariableWith<string>): string {
+  const value = text(env, name);
+  if (!/^#(?:[0-9a-fA-F]{3}){1,2}$/.test(value)) {
+    throw new ConfigError(`${name} must be a hex colour such as #3b28cc (got "${value}")`);
+  }
+  return value;
+}
+
+function shopName(env: Env): string {
+  const value = text(env, 'FLASHSALE_SHOP_NAME').trim();
+  if (value.length === 0 || value.length > 60 || /\p{Cc}/u.test(value)) {
+    throw new ConfigError('FLASHSALE_SHOP_NAME must be 1-60 printable characters');
+  }
+  return value;
+}
 
 /**
  * `logLevel`: the level when FLASHSALE_LOG_LEVEL is unset, for a command whose reader is a person
@@ -231,6 +253,11 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     reconcile: Object.freeze({
       intervalMs: int(env, 'FLASHSALE_RECONCILE_INTERVAL_MS', 100, 3_600_000),
       graceMs: int(env, 'FLASHSALE_RECONCILE_GRACE_MS', 0, 86_400_000),
+    }),
+    theme: Object.freeze({
+      shopName: shopName(env),
+      accentColor: hexColor(env, 'FLASHSALE_ACCENT_COLOR'),
+      logoUrl: url(env, 'FLASHSALE_LOGO_URL', ['https:']),
     }),
     logLevel:
       read(env, 'FLASHSALE_LOG_LEVEL') === undefined && options.logLevel !== undefined

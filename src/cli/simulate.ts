@@ -14,7 +14,8 @@ import { parseSimArgs, SIMULATE_USAGE, type SimOptions, UsageError } from '../si
 import { progressLine, startProgress } from '../sim/progress.ts';
 import { buildReport, summaryText } from '../sim/report.ts';
 import { Simulation } from '../sim/runner.ts';
-import { checkReachable, fetchStats, prepareSale, SimError, saleAction } from '../sim/sale.ts';
+import { checkReachable, fetchStats, prepareSale, type SaleInfo, SimError, saleAction } from '../sim/sale.ts';
+import { hintFor } from '../sim/stopReason.ts';
 import type { Command } from './command.ts';
 
 function parse(args: string[]): SimOptions | number {
@@ -32,6 +33,16 @@ async function simulate(options: SimOptions, admin: AdminClient): Promise<number
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   await checkReachable(admin, options.url);
   const sale = await prepareSale(admin, options, runId);
+  try {
+    return await run(options, admin, sale, runId);
+  } finally {
+    // A sale this run created leaves the storefront when the run ends, however it ends; a sale it
+    // was pointed at (--sale) is the operator's and stays as it is.
+    if (sale.created) await saleAction(admin, sale.id, 'archive').catch(() => undefined);
+  }
+}
+
+async function run(options: SimOptions, admin: AdminClient, sale: SaleInfo, runId: string): Promise<number> {
   const initial = await fetchStats(admin, sale.id);
   console.error(
     `simulating ${options.buyers.toLocaleString('en-US')} buyers (${options.arrival} arrival) against ` +
@@ -64,7 +75,6 @@ async function simulate(options: SimOptions, admin: AdminClient): Promise<number
   const finishedAt = new Date();
   const settleMs = sim.abortReason === null ? Math.min(60_000, sale.holdSeconds * 1000 + 5000) : 5000;
   const final = await sim.settle(settleMs);
-  if (sale.created) await saleAction(admin, sale.id, 'end').catch(() => undefined);
   await sim.http.close();
 
   const report = buildReport({
@@ -83,8 +93,7 @@ async function simulate(options: SimOptions, admin: AdminClient): Promise<number
   await mkdir(dirname(base), { recursive: true });
   await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(`${base}.html`, renderHtml(report));
-  if (sim.abortReason !== null)
-    console.error(`run stopped early: ${sim.abortReason} (${progressLine(sim, 0, false)})`);
+  if (sim.abortReason !== null) console.error(`run stopped early (${progressLine(sim, 0, false)})`);
   console.log(summaryText(report));
   console.log(`report: ${base}.html (and .json)`);
   return exitCodeOf(report.invariants);
@@ -99,6 +108,8 @@ async function runSimulate(args: string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof SimError)) throw error;
     console.error(`simulate: ${error.message}`);
+    const hint = hintFor(error.failure === null ? null : { ...error.failure, atSeconds: 0 });
+    if (hint !== null) console.error(`hint: ${hint}`);
     return 1;
   } finally {
     await admin.close();

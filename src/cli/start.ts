@@ -5,17 +5,31 @@
  */
 import { type Config, loadConfig } from '../config.ts';
 import type { SaleView } from '../engine/types.ts';
+import { archiveSale, isListed } from '../sales/archive.ts';
 import { publishSale } from '../sales/publish.ts';
 import { type Command, expectNoArgs, SERVICE_ENVIRONMENT } from './command.ts';
 import { type Running, runService } from './service.ts';
 
 export const DEMO_OPENS_IN_MS = 20_000;
+/** Every demo sale's id starts with this; a new start retires the earlier ones by it. */
+export const DEMO_ID_PREFIX = 'demo-';
+
+/**
+ * Each start publishes a fresh demo sale (its opening is relative to the start) and archives the demo
+ * sales of earlier runs on the same data, so the storefront shows one demo, not one per `npm start`.
+ * Their records and orders stay in the console.
+ */
+async function retireEarlierDemos({ app }: Running): Promise<string[]> {
+  const earlier = (await app.catalog.list()).filter((s) => s.id.startsWith(DEMO_ID_PREFIX) && isListed(s));
+  for (const sale of earlier) await archiveSale(app, sale.id);
+  return earlier.map((s) => s.id);
+}
 
 function publishDemoSale({ app }: Running): Promise<SaleView> {
   const now = Date.now();
   const startsAt = now + DEMO_OPENS_IN_MS;
   return publishSale(app, {
-    id: `demo-${now.toString(36)}`,
+    id: `${DEMO_ID_PREFIX}${now.toString(36)}`,
     name: 'Limited sneakers',
     description: 'The demo drop: 100 pairs, at most 2 per buyer, a shuffled pre-queue.',
     priceCents: 12_900,
@@ -32,7 +46,7 @@ function publishDemoSale({ app }: Running): Promise<SaleView> {
   });
 }
 
-function printBanner(running: Running, sale: SaleView): void {
+function printBanner(running: Running, sale: SaleView, retired: string[]): void {
   const { app, ctx, url } = running;
   const api = `${url}/api/v1`;
   const saleUrl = `${api}/sales/${sale.id}`;
@@ -49,6 +63,11 @@ function printBanner(running: Running, sale: SaleView): void {
     `  Storefront   ${url}/sales/${sale.id}   (the demo sale in a browser)`,
     `  Console      ${url}/admin   (sign in with the admin key)`,
     `  Admin key    ${ctx.adminKey}${generated}`,
+    ...(retired.length > 0
+      ? [
+          `  Archived     ${retired.join(', ')}   (earlier demo sales: off the storefront, kept in the console)`,
+        ]
+      : []),
     '',
     'A buyer, by hand:',
     ...(app.config.visitors
@@ -71,7 +90,8 @@ const HELP = `usage: flashsale start
 
 All-in-one (what \`npm start\` runs): the HTTP API, the order worker and its ticks in this process,
 plus a demo sale (100 pairs of sneakers, 2 per buyer, a shuffled pre-queue) whose waiting room
-opens at once and whose sale opens ${DEMO_OPENS_IN_MS / 1000} s later. Prints the URLs, the admin key and a
+opens at once and whose sale opens ${DEMO_OPENS_IN_MS / 1000} s later; the demo sales of earlier starts
+on the same data are archived (off the storefront, kept in the console). Prints the URLs, the admin key and a
 buyer's walk through the API with curl. Embedded shape unless REDIS_URL is set. Stops gracefully
 on SIGTERM or SIGINT, like \`flashsale serve\`.
 
@@ -83,7 +103,8 @@ function runStart(config: Readonly<Config>): Promise<number> {
   return runService(config, {
     withWorker: true,
     async onListening(running) {
-      printBanner(running, await publishDemoSale(running));
+      const retired = await retireEarlierDemos(running);
+      printBanner(running, await publishDemoSale(running), retired);
     },
   });
 }

@@ -51,8 +51,8 @@ export class OrderStore {
       const inserted = await tx.query(
         `INSERT INTO sales (id, name, description, price_cents, currency, total_stock, per_user_limit,
            prequeue_at, starts_at, ends_at, queueing, shuffle_seed, admission_per_second,
-           admission_max_active, session_seconds, hold_seconds)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           admission_max_active, session_seconds, hold_seconds, image_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
          ON CONFLICT (id) DO NOTHING RETURNING id`,
         [
           sale.id,
@@ -71,6 +71,7 @@ export class OrderStore {
           sale.admission.maxActive,
           sale.admission.sessionSeconds,
           sale.holdSeconds,
+          sale.imageUrl ?? null,
         ],
       );
       // Stock comes from the stored sale, never from this call's input, so a conflicting retry
@@ -130,6 +131,18 @@ export class OrderStore {
 
   recordIncarnation(expected: string | null, next: string): Promise<boolean> {
     return durable.recordIncarnation(this.db, expected, next);
+  }
+
+  /**
+   * Marks a sale archived (hidden from the storefront) and returns it; archiving again keeps the
+   * first instant. Null when no sale has this id.
+   */
+  async archiveSale(id: string, atMs: number): Promise<SaleRecord | null> {
+    const [row] = await this.db.query<SaleRow>(
+      'UPDATE sales SET archived_at = coalesce(archived_at, $2) WHERE id = $1 RETURNING *',
+      [id, iso(atMs)],
+    );
+    return row === undefined ? null : toSale(row);
   }
 
   /** Pending orders, oldest first: recovery looks for ones whose hold the engine lost. */

@@ -15,6 +15,8 @@ export interface SaleCatalog extends SaleSettings {
   priceCents: number;
   /** ISO 4217; SALE_DEFAULTS.currency when left out. */
   currency?: string;
+  /** The product's picture on the storefront: an absolute http(s) URL. */
+  imageUrl?: string;
 }
 
 export interface SaleRecord extends SaleSettings {
@@ -27,6 +29,10 @@ export interface SaleRecord extends SaleSettings {
   /** When an operator ended it; null if none did. */
   endedAt: number | null;
   createdAt: number;
+  /** Present only when the sale has one. */
+  imageUrl?: string;
+  /** When an operator archived the sale (hidden from the storefront); absent while it is listed. */
+  archivedAt?: number;
 }
 
 export interface NewOrder {
@@ -87,6 +93,8 @@ export interface SaleRow {
   ended: boolean;
   ended_at: Date | null;
   created_at: Date;
+  archived_at: Date | null;
+  image_url: string | null;
 }
 
 export interface OrderRow {
@@ -141,6 +149,9 @@ export const toSale = (r: SaleRow): SaleRecord => ({
   flags: { paused: r.paused, ended: r.ended },
   endedAt: r.ended_at === null ? null : ms(r.ended_at),
   createdAt: ms(r.created_at),
+  // Optional fields stay absent rather than null, so a record equals the catalog input it came from.
+  ...(r.image_url === null ? {} : { imageUrl: r.image_url }),
+  ...(r.archived_at === null ? {} : { archivedAt: ms(r.archived_at) }),
 });
 
 export const toOrder = (r: OrderRow): OrderRecord => ({

@@ -52,6 +52,8 @@ export interface QueueSnapshot {
   saleState: SaleState;
   startsAt: number;
   sessionMs: number;
+  /** The sale's admission rate: before the start, when nothing is measured yet, estimates use it. */
+  perSecond: number;
   issued: number;
   prequeueSize: number | null;
   serving: number;
@@ -121,17 +123,21 @@ export function statusFromSnapshot(snap: QueueSnapshot, ticket: number | null, n
   }
   const rate = measuredRate(snap.windows, now);
   const status = blank('waiting', ticket);
+  const untilStart = Math.max(0, snap.startsAt - now) / 1000;
+  // Before the start nothing is measured yet: the sale's own rate is the best guess for the line.
+  const estimateRate = rate > 0 ? rate : untilStart > 0 ? snap.perSecond : 0;
   if (place === null) {
-    // Shuffled pre-queue: the order is drawn at the start; poll again around then.
+    // Shuffled pre-queue: the order is drawn at the start, so one's place is, on average, the middle
+    // of the line so far; poll again around the start.
     status.pollAfterMs = Math.min(30_000, Math.max(1000, snap.startsAt - now));
-    status.etaSeconds = Math.max(0, Math.ceil((snap.startsAt - now) / 1000));
+    const expectedAhead = Math.max(0, snap.issued - 1) / 2;
+    status.etaSeconds = Math.ceil(untilStart + (expectedAhead + 1) / Math.max(1, snap.perSecond));
     return status;
   }
   const ahead = place - snap.serving - 1;
   status.position = ahead + 1;
   status.ahead = ahead;
-  const untilStart = Math.max(0, snap.startsAt - now) / 1000;
-  status.etaSeconds = rate > 0 ? Math.ceil(untilStart + (ahead + 1) / rate) : null;
+  status.etaSeconds = estimateRate > 0 ? Math.ceil(untilStart + (ahead + 1) / estimateRate) : null;
   status.pollAfterMs = pollAfterMs(ahead, rate);
   return status;
 }

@@ -164,6 +164,7 @@ export function queueSnapshot(
     saleState: state,
     startsAt: sale.settings.startsAt,
     sessionMs,
+    perSecond: sale.settings.admission.perSecond,
     issued: sale.issued,
     prequeueSize: prequeueSizeAt(sale.prequeueSize, sale.issued, sale.settings.startsAt, now),
     serving: sale.serving,

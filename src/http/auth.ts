@@ -1,5 +1,6 @@
 /**
- * Who is calling. Buyers carry the shop's user token (HS256 JWT, `sub` = user id); operators carry
+ * Who is calling. Buyers carry the shop's user token (HS256 JWT: `sub` = user id, `exp` required,
+ * optional `email` and `name`, see UserClaims); operators carry
  * the admin key; admitted buyers also carry an admission token that this service signed (ES256,
  * published in the JWKS) — checkout verifies it with no store round trip.
  */
@@ -31,11 +32,39 @@ function bearer(request: FastifyRequest): string | null {
 /** Verified user tokens remembered per process, so a buyer's status polls skip the signature check. */
 const VERIFIED_CACHE_SIZE = 100_000;
 
+/** Lengths that fit an address (RFC 5321's 254) and a display name; anything longer is ignored. */
+const EMAIL_MAX = 254;
+const NAME_MAX = 128;
+/** Deliberately loose: one `@`, no spaces or angle brackets (the mail server has the last word). */
+const EMAIL_PATTERN = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+export const isEmailAddress = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= EMAIL_MAX && EMAIL_PATTERN.test(value);
+
+/**
+ * What a user token says about its holder. The shop signs it (HS256, FLASHSALE_USER_SECRET):
+ * `sub` (required) the user id; `exp` (required) its expiry, a token without one is refused;
+ * `email` (optional) where the confirmation mail goes; `name` (optional) how to greet the buyer.
+ * An `email` or `name` that is not a plausible value is left out rather than failing the token.
+ */
+export interface UserClaims {
+  userId: string;
+  email: string | null;
+  name: string | null;
+}
+
+function claimsFrom(payload: Record<string, unknown>): UserClaims {
+  if (typeof payload.sub !== 'string' || !USER_ID_PATTERN.test(payload.sub)) throw new Error('bad sub');
+  if (typeof payload.exp !== 'number') throw new Error('no exp');
+  const name = typeof payload.name === 'string' && payload.name.length <= NAME_MAX ? payload.name : null;
+  return { userId: payload.sub, email: isEmailAddress(payload.email) ? payload.email : null, name };
+}
+
 export class UserTokens {
   // A KeyObject, not raw bytes: jose would import raw bytes again on every verify (a hot path).
   private readonly key: KeyObject;
-  /** token → [user id, expiry in epoch ms]; only tokens that passed jwtVerify are stored. */
-  private readonly verified = new Map<string, [string, number]>();
+  /** token → [claims, expiry in epoch ms]; only tokens that passed jwtVerify are stored. */
+  private readonly verified = new Map<string, [UserClaims, number]>();
 
   constructor(secret: string) {
     this.key = createSecretKey(Buffer.from(secret, 'utf8'));
@@ -43,29 +72,37 @@ export class UserTokens {
 
   /** The user id of a valid token, or UNAUTHENTICATED. */
   async userOf(request: FastifyRequest): Promise<string> {
+    return (await this.claimsOf(request)).userId;
+  }
+
+  /** The claims of a valid token (see UserClaims), or UNAUTHENTICATED. */
+  async claimsOf(request: FastifyRequest): Promise<UserClaims> {
     const token = bearer(request);
     if (token === null) throw new FlashsaleError('UNAUTHENTICATED');
     const known = this.verified.get(token);
     if (known !== undefined && known[1] > Date.now()) return known[0];
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
-      if (typeof payload.sub !== 'string' || !USER_ID_PATTERN.test(payload.sub)) throw new Error('bad sub');
-      this.remember(token, payload.sub, payload.exp);
-      return payload.sub;
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        requiredClaims: ['exp'],
+      });
+      const claims = claimsFrom(payload);
+      this.remember(token, claims, payload.exp as number);
+      return claims;
     } catch {
       this.verified.delete(token);
       throw new FlashsaleError('UNAUTHENTICATED');
     }
   }
 
-  private remember(token: string, userId: string, exp: number | undefined): void {
-    // Tokens without an expiry are re-checked every minute rather than trusted forever.
-    const until = Math.min(exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000, Date.now() + 60_000);
+  private remember(token: string, claims: UserClaims, exp: number): void {
+    // Re-checked every minute even when the expiry is further away, so the map never pins a token long.
+    const until = Math.min(exp * 1000, Date.now() + 60_000);
     if (this.verified.size >= VERIFIED_CACHE_SIZE) {
       const oldest = this.verified.keys().next();
       if (!oldest.done) this.verified.delete(oldest.value);
     }
-    this.verified.set(token, [userId, until]);
+    this.verified.set(token, [claims, until]);
   }
 
   /** A token for an anonymous visitor (FLASHSALE_VISITORS=on), valid for a day. */

@@ -6,11 +6,12 @@
  *
  * Every instant in the API is epoch milliseconds (UTC), as in the engine and the database layer.
  */
-import { ERROR_MESSAGES } from '../domain/errors.ts';
+import { ERROR_MESSAGES, type ErrorCode } from '../domain/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../domain/hold.ts';
 import { PAYMENT_METHOD_PATTERN, PUBLIC_ORDER_STATUSES } from '../domain/order.ts';
 import { PUBLIC_QUEUE_STATES } from '../domain/queue.ts';
 import { QUANTITY_LIMITS, SALE_ID_PATTERN, SALE_STATES } from '../domain/sale.ts';
+import { HTTP_STATUS } from './errors.ts';
 import { SECURITY } from './openapi.ts';
 
 /** A sale id: the domain's own pattern, so the schema and the engine cannot disagree. */
@@ -37,9 +38,27 @@ export const errorSchema = {
   },
 } as const;
 
-/** Response schemas for the given error statuses, each with the shared error body. */
+/** The error codes a status carries, from the one mapping in errors.ts. */
+const codesOf = (status: number) =>
+  (Object.keys(HTTP_STATUS) as ErrorCode[]).filter((code) => HTTP_STATUS[code] === status);
+
+/**
+ * Response schemas for the given error statuses, each with the shared error body and, as examples,
+ * the codes that status carries (a 404's are not a 429's). `x-examples` becomes the media type's
+ * named examples in the OpenAPI document.
+ */
 export function errors(...statuses: number[]): Record<number, typeof errorSchema> {
-  return Object.fromEntries(statuses.map((s) => [s, errorSchema]));
+  return Object.fromEntries(
+    statuses.map((status) => {
+      const examples = Object.fromEntries(
+        codesOf(status).map((code) => [
+          code,
+          { summary: code, value: { error: { code, message: ERROR_MESSAGES[code] } } },
+        ]),
+      );
+      return [status, { ...errorSchema, 'x-examples': examples }];
+    }),
+  );
 }
 
 /** What any buyer route may answer besides its own refusals: rate limits, shedding, a store away. */
@@ -64,6 +83,14 @@ export const visitorSchema = {
     token: { type: 'string', description: 'User token (HS256 JWT) to send as `Authorization: Bearer …`' },
     userId: { type: 'string' },
   },
+} as const;
+
+/** A product picture: an absolute http(s) URL (the database checks the scheme too). */
+export const IMAGE_URL = {
+  type: 'string',
+  maxLength: 2048,
+  pattern: '^https?://[^\\s"<>]+$',
+  description: "The product's picture (absolute http or https URL)",
 } as const;
 
 export const saleSchema = {
@@ -96,6 +123,8 @@ export const saleSchema = {
     endsAt: epochMs('The sale ends'),
     state: { type: 'string', enum: SALE_STATES },
     remaining: { type: 'integer', description: 'Units neither held nor sold, a second old at most' },
+    imageUrl: IMAGE_URL,
+    archivedAt: epochMs('Present once an operator archived the sale: it is off the storefront'),
   },
 } as const;
 
@@ -150,15 +179,31 @@ export const checkoutBody = {
       description: 'At most the per-user limit',
     },
     paymentMethod: { type: 'string', pattern: PAYMENT_METHOD_PATTERN.source, examples: ['pm_ok'] },
+    email: {
+      type: 'string',
+      maxLength: 254,
+      pattern: '^[^\\s@<>]+@[^\\s@<>]+\\.[^\\s@<>]+$',
+      description:
+        'Where the confirmation goes when the user token has no `email` claim (the claim wins); ' +
+        'without either, no message is sent',
+      examples: ['ada@example.com'],
+    },
   },
+} as const;
+
+const ORDER_NUMBER = {
+  type: 'string',
+  description: 'Short number for the buyer to quote (derived from the order id)',
+  examples: ['K7Q2-9XMB'],
 } as const;
 
 export const checkoutAccepted = {
   type: 'object',
   description: 'Units held and the order queued; the payment runs next',
-  required: ['orderId', 'status', 'holdExpiresAt'],
+  required: ['orderId', 'orderNumber', 'status', 'holdExpiresAt'],
   properties: {
     orderId: { type: 'string', description: 'Poll GET /orders/{orderId} for the outcome' },
+    orderNumber: ORDER_NUMBER,
     status: { type: 'string', enum: ['pending'] },
     holdExpiresAt: epochMs('The units are held for this order until then'),
   },
@@ -174,9 +219,10 @@ export const orderParams = {
 export const orderSchema = {
   type: 'object',
   description: 'The order and where it stands',
-  required: ['orderId', 'saleId', 'quantity', 'amountCents', 'currency', 'status'],
+  required: ['orderId', 'orderNumber', 'saleId', 'quantity', 'amountCents', 'currency', 'status'],
   properties: {
     orderId: { type: 'string' },
+    orderNumber: ORDER_NUMBER,
     saleId: { type: 'string' },
     quantity: { type: 'integer' },
     amountCents: { type: 'integer' },

@@ -15,6 +15,8 @@ export interface CheckoutRequest {
   quantity: number;
   idempotencyKey: string;
   paymentMethod: string;
+  /** Where the confirmation goes; null: no message (see notificationHandler). */
+  email?: string | null;
 }
 
 export interface CheckoutAccepted {
@@ -118,7 +120,7 @@ export async function checkout(
     return answerWith(deps, placed.order, request.quantity);
   }
   try {
-    await enqueue(deps, placed.order);
+    await enqueue(deps, placed.order, request.email ?? null);
   } catch {
     // Without a job nobody would end this hold before its deadline: give the units back now.
     await giveBack('cancelled');
@@ -128,11 +130,20 @@ export async function checkout(
   return accepted(placed.order, hold.expiresAt);
 }
 
-function enqueue(deps: { orders: JobQueue<OrderJob>; orderAttempts: number }, order: OrderRecord) {
-  return deps.orders.add('place-order', orderJobOf(order), {
-    jobId: order.holdId,
-    attempts: deps.orderAttempts,
-  });
+/** `email`: where the confirmation goes when the buyer's token has no email claim (null: nowhere). */
+function enqueue(
+  deps: { orders: JobQueue<OrderJob>; orderAttempts: number },
+  order: OrderRecord,
+  email: string | null = null,
+) {
+  return deps.orders.add(
+    'place-order',
+    { ...orderJobOf(order), email },
+    {
+      jobId: order.holdId,
+      attempts: deps.orderAttempts,
+    },
+  );
 }
 
 /**

@@ -2,10 +2,13 @@ import type { NewOrder } from '../db/records.ts';
 import type { JobQueue } from './jobs/types.ts';
 
 /**
- * Payloads of the pipeline's jobs. The order job carries exactly the order it will write; its job id
- * is the hold id: one job, one order per hold.
+ * Payloads of the pipeline's jobs. The order job carries the order it will write, plus where its
+ * confirmation goes; its job id is the hold id: one job, one order per hold.
  */
-export type OrderJob = NewOrder;
+export interface OrderJob extends NewOrder {
+  /** The buyer's address: the user token's `email` claim, else the one given at checkout; none: no mail. */
+  email?: string | null;
+}
 
 /** The order job of a recorded order (checkout, a retried key, recovery after a loss). */
 export const orderJobOf = (order: NewOrder): OrderJob => ({
@@ -23,6 +26,8 @@ export interface NotificationJob {
   orderId: string;
   saleId: string;
   userId: string;
+  /** Copied from the order job; without an address no message is sent. */
+  email?: string | null;
   quantity: number;
   amountCents: number;
   currency: string;

@@ -6,13 +6,15 @@
 import type { OrderStore } from '../db/orderStore.ts';
 import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 import type { Hold } from '../domain/hold.ts';
-import { type PublicOrderStatus, publicOrderStatus } from '../domain/order.ts';
+import { orderNumberOf, type PublicOrderStatus, publicOrderStatus } from '../domain/order.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import type { Catalog } from '../sales/catalog.ts';
 import { parseOrderId } from './checkout.ts';
 
 export interface BuyerOrder {
   orderId: string;
+  /** Short, for people: derived from the hold id (domain/order.ts). */
+  orderNumber: string;
   saleId: string;
   quantity: number;
   amountCents: number;
@@ -39,7 +41,15 @@ export async function findBuyerOrder(
   if (record !== null) {
     if (record.saleId !== id.saleId || record.userId !== userId) throw notFound();
     const { saleId, quantity, amountCents, currency } = record;
-    return { orderId, saleId, quantity, amountCents, currency, status: publicOrderStatus(record.status) };
+    return {
+      orderId,
+      orderNumber: orderNumberOf(orderId),
+      saleId,
+      quantity,
+      amountCents,
+      currency,
+      status: publicOrderStatus(record.status),
+    };
   }
 
   const hold = await deps.engine.getHold(id.saleId, id.holdId).catch((error: unknown) => {
@@ -52,6 +62,7 @@ export async function findBuyerOrder(
   if (sale === null) throw notFound();
   return {
     orderId,
+    orderNumber: orderNumberOf(orderId),
     saleId: id.saleId,
     quantity: hold.quantity,
     amountCents: sale.priceCents * hold.quantity,

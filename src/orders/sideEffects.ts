@@ -2,6 +2,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { OrderStore } from '../db/orderStore.ts';
+import { orderNumberOf } from '../domain/order.ts';
 import type { AnalyticsJob, NotificationJob } from './orderJobs.ts';
 
 /** Side effects of an order, each a job of its own so a slow mail server never delays an order. */
@@ -42,18 +43,24 @@ export class SmtpMailer implements Mailer {
 const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${currency}`;
 
 /**
- * The shop knows its users' addresses; flashsale knows user ids. The user id is used as the address
- * (shops whose ids are not e-mail addresses put a relay in front, or plug in their own Mailer).
+ * The address comes from the user token's `email` claim or, when the shop's token has none, from the
+ * checkout form. A user id is never used as an address: an order without one sends no message
+ * (the order page still shows its outcome).
  */
-export function notificationHandler(mailer: Mailer) {
+export function notificationHandler(mailer: Mailer, onSkipped: (data: NotificationJob) => void = () => {}) {
   return async ({ data }: { data: NotificationJob }): Promise<void> => {
+    if (typeof data.email !== 'string' || data.email.length === 0) {
+      onSkipped(data);
+      return;
+    }
     const confirmed = data.kind === 'order_confirmed';
+    const number = orderNumberOf(data.orderId);
     await mailer.send({
-      to: data.userId,
-      subject: confirmed ? `Order ${data.orderId} confirmed` : `Order ${data.orderId} could not be completed`,
+      to: data.email,
+      subject: confirmed ? `Order ${number} confirmed` : `Order ${number} could not be completed`,
       text: confirmed
-        ? `Your order of ${data.quantity} item(s) for ${money(data.amountCents, data.currency)} is confirmed.`
-        : `Your order could not be completed (${data.reason ?? 'unknown reason'}). You have not been charged.`,
+        ? `Your order ${number} of ${data.quantity} item(s) for ${money(data.amountCents, data.currency)} is confirmed.`
+        : `Your order ${number} could not be completed (${data.reason ?? 'unknown reason'}). You have not been charged.`,
       meta: data,
     });
   };

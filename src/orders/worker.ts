@@ -78,7 +78,12 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
           },
           reconcile.intervalMs,
         );
-  deps.queues.notifications.process(notificationHandler(deps.mailer), { concurrency: 4 });
+  const noAddress = (data: { orderId: string; kind: string }) =>
+    deps.log.info(
+      { orderId: data.orderId, kind: data.kind },
+      'no e-mail address for this order; no message sent',
+    );
+  deps.queues.notifications.process(notificationHandler(deps.mailer, noAddress), { concurrency: 4 });
   deps.queues.analytics.process(analyticsHandler(deps.store), { concurrency: 4 });
   const stopTicks =
     options.ticks === false

@@ -1,7 +1,7 @@
 /** The report as one self-contained HTML page: inline CSS, SVG charts and the report's JSON. */
 import { barChart, esc, type LineSeries, lineChart, scatterChart } from './charts.ts';
 import { ROUTES } from './http.ts';
-import type { SimReport } from './report.ts';
+import { type SimReport, stopLines, verdict } from './report.ts';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -102,6 +102,7 @@ svg .point{fill:#2563eb;fill-opacity:.55}
 table{border-collapse:collapse;background:#fff;margin:6px 0}td,th{border:1px solid #e5e7eb;padding:4px 10px;text-align:right}
 th{background:#f1f5f9}td:first-child,th:first-child{text-align:left}
 table.checks td{text-align:left}.ok{color:#16a34a;font-weight:600}.bad{color:#dc2626;font-weight:600}
+ul.stop{background:#fff;border:1px solid #e5e7eb;padding:8px 8px 8px 28px;margin:8px 0}
 details pre{background:#fff;border:1px solid #e5e7eb;padding:10px;max-height:400px;overflow:auto;font-size:12px}`;
 
 export function renderHtml(r: SimReport): string {
@@ -133,9 +134,12 @@ export function renderHtml(r: SimReport): string {
 <title>flashsale simulate — ${esc(sale.id)}</title><style>${CSS}</style></head>
 <body><main>
 <h1>Flash sale simulation: ${int(r.options.buyers)} buyers, ${int(sale.totalStock)} units</h1>
-<p><span class="verdict ${r.ok ? 'pass' : 'fail'}">${r.ok ? 'PASSED: every invariant holds' : 'FAILED: an invariant does not hold'}</span>
+<p><span class="verdict ${r.ok ? 'pass' : 'fail'}">${esc(verdict(r))}</span>
  sale <code>${esc(sale.id)}</code> on ${esc(r.target)} · ${esc(r.startedAt)} · arrival ${esc(r.options.arrival)} ·
  ${sale.perUserLimit} per buyer · ${sale.admission.perSecond} admitted/s · ${esc(sale.queueing)} pre-queue · seed ${r.options.seed}</p>
+<ul class="stop">${stopLines(r.stop)
+    .map((l) => `<li>${esc(l)}</li>`)
+    .join('')}</ul>
 <div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${esc(v)}</b><span>${esc(k)}</span></div>`).join('')}</div>
 <h2>Invariants</h2>
 <table class="checks"><thead><tr><th></th><th>invariant</th><th>detail</th></tr></thead><tbody>${checks}</tbody></table>

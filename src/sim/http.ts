@@ -95,6 +95,8 @@ export class SimHttp {
   }
 }
 
+const ADMIN_ATTEMPTS = 5;
+
 /** A small client for the admin API, on its own connections so a busy buyer pool never delays it. */
 export class AdminClient {
   private readonly pool: Pool;
@@ -106,8 +108,26 @@ export class AdminClient {
     this.pool = new Pool(origin, { connections: 2, headersTimeout: 30_000, bodyTimeout: 30_000 });
   }
 
+  /**
+   * One admin call. A 429 or 503 is tried again after its Retry-After (a few times, about half a
+   * minute at most): the service's per-IP limit counts the simulator's admin calls together with its
+   * buyers', and a start or a stats read lost to it would end the run for nothing.
+   */
   // biome-ignore lint/suspicious/noExplicitAny: JSON from the service
   async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    for (let attempt = 1; ; attempt++) {
+      const reply = await this.once(method, path, body);
+      if ((reply.status !== 429 && reply.status !== 503) || attempt >= ADMIN_ATTEMPTS) return reply;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, reply.retryAfterMs ?? 1000)));
+    }
+  }
+
+  private async once(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: JSON from the service
+  ): Promise<{ status: number; body: any; retryAfterMs: number | null }> {
     const response = await this.pool.request({
       method,
       path: `/api/v1/admin${path}`,
@@ -118,7 +138,11 @@ export class AdminClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.body.text();
-    return { status: response.statusCode, body: text ? JSON.parse(text) : null };
+    return {
+      status: response.statusCode,
+      body: text ? JSON.parse(text) : null,
+      retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+    };
   }
 
   close(): Promise<void> {

@@ -7,6 +7,7 @@ import { type Check, checkInvariants, formatChecks } from './invariants.ts';
 import type { SimOptions } from './options.ts';
 import type { Simulation } from './runner.ts';
 import type { SaleInfo, Stats } from './sale.ts';
+import { describeFailure, type StopReason, stopReasonOf } from './stopReason.ts';
 
 export interface SimReport {
   version: 1;
@@ -43,6 +44,8 @@ export interface SimReport {
   stats: { initial: Stats | null; final: Stats | null };
   invariants: Check[];
   ok: boolean;
+  /** Why the run stopped: every buyer finished, or the abort, with the first failing call and a hint. */
+  stop: StopReason;
 }
 
 export interface RunFacts {
@@ -157,10 +160,31 @@ export function buildReport(f: RunFacts): SimReport {
     stats: { initial: f.initial, final: f.final },
     invariants,
     ok: invariants.every((c) => c.ok),
+    stop: stopReasonOf({
+      abortReason: sim.abortReason,
+      errors: sim.outcomes.error,
+      firstFailure: sim.firstFailure,
+    }),
   };
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The run's verdict, naming the invariants that do not hold. */
+export function verdict(r: Pick<SimReport, 'ok' | 'invariants'>): string {
+  if (r.ok) return 'PASSED: every invariant holds';
+  const failed = r.invariants.filter((c) => !c.ok).map((c) => c.name);
+  return `FAILED: ${failed.length === 1 ? 'this invariant does' : 'these invariants do'} not hold: ${failed.join('; ')}`;
+}
+
+/** "stopped: …", then the first failing call and what to try, when there is one. */
+export function stopLines(stop: StopReason): string[] {
+  return [
+    `stopped: ${stop.reason}`,
+    ...(stop.firstFailure ? [`first failure: ${describeFailure(stop.firstFailure)}`] : []),
+    ...(stop.hint ? [`hint: ${stop.hint}`] : []),
+  ];
+}
 
 export function summaryText(r: SimReport): string {
   const outcomes = Object.entries(r.outcomes)
@@ -188,8 +212,9 @@ export function summaryText(r: SimReport): string {
     `  limited by ${r.limitedBy}`,
     `  fairness: Spearman ${rho === null ? 'n/a' : rho.toFixed(3)} between join and purchase order ` +
       `(${int(r.fairness.purchasers)} purchasers)`,
+    ...stopLines(r.stop).map((l) => `  ${l}`),
     'invariants:',
     formatChecks(r.invariants),
-    r.ok ? 'PASSED: every invariant holds' : 'FAILED: an invariant does not hold',
+    verdict(r),
   ].join('\n');
 }

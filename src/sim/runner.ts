@@ -9,14 +9,15 @@ import { arrivalSchedule } from './arrivals.ts';
 import { type Buyer, createBuyers, OUTCOMES, type Outcome, type PlacedOrder } from './buyers.ts';
 import { TimeHeap } from './heap.ts';
 import { Histogram } from './histogram.ts';
-import { type AdminClient, SimHttp } from './http.ts';
+import { type AdminClient, type Reply, SimHttp } from './http.ts';
 import type { CheckoutAnswer } from './invariants.ts';
 import type { SimOptions } from './options.ts';
 import { isRetryable, MAX_ATTEMPTS, retryDelayMs } from './retry.ts';
 import { seededRng } from './rng.ts';
-import { fetchStats, type SaleInfo, type Stats, saleAction } from './sale.ts';
+import { fetchStats, type SaleInfo, SimError, type Stats, saleAction } from './sale.ts';
 import { PerSecond } from './series.ts';
 import { type Next, onAnswer, requestOf, type StepContext } from './steps.ts';
+import type { FirstFailure } from './stopReason.ts';
 
 export interface StatsSample extends Stats {
   t: number;
@@ -43,6 +44,8 @@ export class Simulation implements StepContext {
   waiting = 0;
   retries = 0;
   abortReason: string | null = null;
+  /** The first call that ended a buyer in error or stopped the run. */
+  firstFailure: FirstFailure | null = null;
 
   private readonly heap: TimeHeap;
   private readonly rng;
@@ -114,9 +117,13 @@ export class Simulation implements StepContext {
     if (this.startedAtMs === null && now >= this.startAtMs) {
       this.startedAtMs = now;
       if (this.sale.created) {
-        saleAction(this.admin, this.saleId, 'start').catch((error: Error) =>
-          this.abort(`could not start the sale: ${error.message}`),
-        );
+        saleAction(this.admin, this.saleId, 'start').catch((error: Error) => {
+          const failure = error instanceof SimError ? error.failure : null;
+          this.noteFailure(
+            failure ?? { route: 'admin start', status: 0, code: error.name, message: error.message },
+          );
+          this.abort(`could not start the sale: ${error.message}`);
+        });
       }
     }
     if (now > this.o.maxSeconds * 1000) this.abort(`gave up after --max-seconds ${this.o.maxSeconds}`);
@@ -155,6 +162,7 @@ export class Simulation implements StepContext {
           b.attempt += 1;
           this.count(`retry ${spec.route} ${reply.status || reply.error}`);
           if (b.attempt >= MAX_ATTEMPTS) {
+            this.noteReply(spec.route, reply);
             this.finish(
               b,
               'error',
@@ -166,12 +174,31 @@ export class Simulation implements StepContext {
           }
         } else {
           b.attempt = 0;
-          this.apply(b, onAnswer(b, reply, this));
+          const next = onAnswer(b, reply, this);
+          if (next.kind === 'abort' || (next.kind === 'finish' && next.outcome === 'error'))
+            this.noteReply(spec.route, reply);
+          this.apply(b, next);
         }
       } catch (error) {
         this.finish(b, 'error', `simulator: ${(error as Error).message}`);
       }
       this.pump();
+    });
+  }
+
+  /** Keeps the first failure only: later ones are usually its consequences. */
+  noteFailure(failure: Omit<FirstFailure, 'atSeconds'>): void {
+    if (this.firstFailure !== null) return;
+    this.firstFailure = { ...failure, atSeconds: Math.round(this.now() / 100) / 10 };
+  }
+
+  private noteReply(route: string, reply: Reply): void {
+    const error = reply.body?.error;
+    this.noteFailure({
+      route,
+      status: reply.status,
+      code: typeof error?.code === 'string' ? error.code : reply.error,
+      message: typeof error?.message === 'string' ? error.message : null,
     });
   }
 

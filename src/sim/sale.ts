@@ -4,6 +4,19 @@ import type { SimOptions } from './options.ts';
 
 export class SimError extends Error {
   override name = 'SimError';
+
+  constructor(
+    message: string,
+    /** The admin call that failed, when one did. */
+    readonly failure: {
+      route: string;
+      status: number;
+      code: string | null;
+      message: string | null;
+    } | null = null,
+  ) {
+    super(message);
+  }
 }
 
 export interface SaleInfo {
@@ -25,8 +38,17 @@ export interface Stats {
 
 function refused(what: string, reply: { status: number; body: unknown }): SimError {
   const error = (reply.body as { error?: { code?: string; message?: string } } | null)?.error;
-  if (reply.status === 401) return new SimError(`${what}: the admin key was refused (401)`);
-  return new SimError(`${what}: HTTP ${reply.status} ${error?.code ?? ''} ${error?.message ?? ''}`.trim());
+  const failure = {
+    route: `admin ${what}`,
+    status: reply.status,
+    code: error?.code ?? null,
+    message: error?.message ?? null,
+  };
+  if (reply.status === 401) return new SimError(`${what}: the admin key was refused (401)`, failure);
+  return new SimError(
+    `${what}: HTTP ${reply.status} ${error?.code ?? ''} ${error?.message ?? ''}`.trim(),
+    failure,
+  );
 }
 
 function infoOf(body: Record<string, unknown>, created: boolean): SaleInfo {
@@ -80,7 +102,11 @@ export async function fetchStats(admin: AdminClient, saleId: string): Promise<St
   return reply.body as Stats;
 }
 
-export async function saleAction(admin: AdminClient, saleId: string, action: 'start' | 'end'): Promise<void> {
+export async function saleAction(
+  admin: AdminClient,
+  saleId: string,
+  action: 'start' | 'end' | 'archive',
+): Promise<void> {
   const reply = await admin.call('POST', `/sales/${encodeURIComponent(saleId)}/${action}`);
   if (reply.status !== 200) throw refused(`${action} of ${saleId}`, reply);
 }

@@ -55,15 +55,38 @@ const MAX_LISTED = 20;
 export interface Pages {
   home(sales: ListedSale[]): string;
   sale(record: SaleRecord): string;
+  order(orderId: string, orderNumber: string): string;
   admin(): string;
   notFound(what: string): string;
 }
 
-export function loadPages(assets: AssetSet): Pages {
+/** What a shop sets to make the storefront theirs (FLASHSALE_SHOP_NAME, _ACCENT_COLOR, _LOGO_URL). */
+export interface Theme {
+  shopName: string;
+  accentColor: string;
+  logoUrl: string | null;
+}
+
+export const DEFAULT_THEME: Theme = { shopName: 'flashsale', accentColor: '#3b28cc', logoUrl: null };
+
+/** The theme's stylesheet: the accent as CSS variables (the colour is a validated hex value). */
+export const themeCss = (theme: Theme): string =>
+  `:root{--brand:${theme.accentColor};--accent:${theme.accentColor}}\n`;
+
+export function loadPages(assets: AssetSet, theme: Theme = DEFAULT_THEME): Pages {
   const read = (name: string) => readFileSync(new URL(name, PAGES_DIR), 'utf8');
   const layout = read('layout.html');
-  const templates = { home: read('home.html'), sale: read('sale.html'), admin: read('admin.html') };
+  const templates = {
+    home: read('home.html'),
+    sale: read('sale.html'),
+    order: read('order.html'),
+    admin: read('admin.html'),
+  };
   const nav = '<a href="/">Sales</a><a href="/admin">Admin</a>';
+  // The default keeps flashsale's two-tone word mark; a shop's name is shown as it is, after its logo.
+  const brandHtml =
+    (theme.logoUrl === null ? '' : `<img class="logo" src="${escapeHtml(theme.logoUrl)}" alt="">`) +
+    (theme.shopName === DEFAULT_THEME.shopName ? 'flash<span>sale</span>' : escapeHtml(theme.shopName));
 
   interface Page {
     title: string;
@@ -85,6 +108,11 @@ export function loadPages(assets: AssetSet): Pages {
           .join(''),
         body: p.body,
         nav,
+        brand: brandHtml,
+        footerBrand:
+          theme.shopName === DEFAULT_THEME.shopName
+            ? 'flashsale · '
+            : `${escapeHtml(theme.shopName)} · sold with flashsale: `,
       },
       assets,
     );
@@ -111,7 +139,7 @@ export function loadPages(assets: AssetSet): Pages {
           ? '<p class="muted">No sales yet. An operator creates them in the <a href="/admin">admin console</a>.</p>'
           : `<ul class="sales">${shown.map(saleItem).join('')}</ul>`;
       return page({
-        title: 'flashsale',
+        title: theme.shopName,
         summary: 'Flash sales with a fair waiting room.',
         script: 'home.js',
         body: fill(templates.home, { sales: list }, assets),
@@ -120,7 +148,7 @@ export function loadPages(assets: AssetSet): Pages {
     sale(record) {
       const price = formatMoney(record.priceCents, record.currency);
       return page({
-        title: `${record.name} · flashsale`,
+        title: `${record.name} · ${theme.shopName}`,
         summary: record.description || `${record.name}, ${price}`,
         script: 'sale.js',
         body: fill(
@@ -133,14 +161,26 @@ export function loadPages(assets: AssetSet): Pages {
             priceCents: record.priceCents,
             currency: record.currency,
             perUserLimit: record.perUserLimit,
+            image:
+              record.imageUrl === undefined
+                ? ''
+                : `<img class="product-image" src="${escapeHtml(record.imageUrl)}" alt="${escapeHtml(record.name)}">\n    `,
           },
           assets,
         ),
       });
     },
+    order(orderId, orderNumber) {
+      return page({
+        title: `Order ${orderNumber} · ${theme.shopName}`,
+        summary: `Order ${orderNumber}`,
+        script: 'order.js',
+        body: fill(templates.order, { orderId, orderNumber }, assets),
+      });
+    },
     admin() {
       return page({
-        title: 'Admin console · flashsale',
+        title: `Admin console · ${theme.shopName}`,
         summary: 'Create, steer and watch flash sales.',
         script: 'admin.js',
         body: templates.admin,
@@ -149,7 +189,7 @@ export function loadPages(assets: AssetSet): Pages {
     },
     notFound(what) {
       return page({
-        title: 'Not found · flashsale',
+        title: `Not found · ${theme.shopName}`,
         summary: what,
         script: 'home.js',
         body:

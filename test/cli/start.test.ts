@@ -92,5 +92,33 @@ describe('flashsale start', () => {
 
     start.child.kill('SIGTERM');
     expect(await start.exited).toBe(0);
+
+    // A second start on the same data retires the first demo instead of listing two.
+    const again = runCli(['start'], {
+      PORT: '0',
+      FLASHSALE_DATA_DIR: join(dir, 'pglite'),
+      FLASHSALE_OUTBOX: join(dir, 'outbox.jsonl'),
+      FLASHSALE_ADMIN_KEY: 'a-fixed-admin-key-for-the-second-run',
+    });
+    start = again;
+    await again.waitFor(/Ctrl-C stops it/);
+    const secondLine = (label: string) => again.output.match(new RegExp(`${label}\\s+(\\S+)`))?.[1] ?? '';
+    const secondId = secondLine('Demo sale').split('/').at(-1) as string;
+    expect(secondId).not.toBe(saleId);
+    expect(secondLine('Archived')).toBe(saleId);
+    const root = secondLine('API').replace('/api/v1', '');
+    const home = await (await fetch(`${root}/`)).text();
+    expect(home).toContain(`href="/sales/${secondId}"`);
+    expect(home).not.toContain(`href="/sales/${saleId}"`);
+    const both = await (
+      await fetch(`${secondLine('API')}/admin/sales`, {
+        headers: { authorization: 'Bearer a-fixed-admin-key-for-the-second-run' },
+      })
+    ).json();
+    const byId = new Map(both.sales.map((s: { id: string }) => [s.id, s]));
+    expect(byId.get(saleId)).toMatchObject({ archivedAt: expect.any(Number) });
+    expect(byId.get(secondId)).not.toHaveProperty('archivedAt');
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
   });
 });

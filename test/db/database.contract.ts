@@ -104,6 +104,22 @@ export function describeDatabaseContract(
         await store.upsertSale({ ...sale('s0', 1), startsAt: T0 - 1000, prequeueAt: T0 - 1000 });
         expect((await store.listSales()).map((s) => s.id)).toEqual(['s0', 's1']);
       });
+
+      it('archiveSale marks a sale once and keeps it listed in the store; image URLs round-trip', async () => {
+        await migrate(db);
+        const image = 'https://shop.example/p/1.jpg';
+        expect((await store.upsertSale({ ...sale('a1', 3), imageUrl: image })).sale.imageUrl).toBe(image);
+        expect(await store.getSale('a1')).not.toHaveProperty('archivedAt');
+        expect((await store.archiveSale('a1', T0 + 1000))?.archivedAt).toBe(T0 + 1000);
+        expect((await store.archiveSale('a1', T0 + 9000))?.archivedAt).toBe(T0 + 1000);
+        expect(await store.getSale('a1')).toMatchObject({ imageUrl: image, archivedAt: T0 + 1000 });
+        expect((await store.listSales()).map((s) => s.id)).toContain('a1');
+        expect(await store.archiveSale('nope', T0)).toBeNull();
+        // The scheme is checked by the database too, not only by the API's schema.
+        await expect(
+          store.upsertSale({ ...sale('a2', 1), imageUrl: 'javascript:alert(1)' }),
+        ).rejects.toThrow();
+      });
     });
 
     describe('orders', () => {

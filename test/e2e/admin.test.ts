@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ENV } from '../pipeline/shapes.ts';
 import { hasChromium } from '../support/browser.ts';
-import { type E2e, eventually, joinAsVisitor, newPage, screenshot, startE2e } from './support.ts';
+import { type E2e, eventually, joinAsVisitor, newPage, PHONE, screenshot, startE2e } from './support.ts';
 
 const points = (page: Page, chart: string) =>
   page
@@ -50,6 +50,8 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
     await page.getByRole('heading', { name: 'Console drop' }).waitFor();
     await page.locator('#sales tr[data-sale="e2e-ops"]').getByText('Waiting room open').waitFor();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('h-dash');
+    // Creating confirms, in words.
+    await page.getByText(/Sale “Console drop” created: it opens /).waitFor();
 
     // The console's numbers are the API's.
     const created = await e2e.harness.server.inject({
@@ -110,6 +112,32 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
       .getByRole('button', { name: /^Resume/ })
       .click();
     await page.locator('#dash-state', { hasText: 'Live' }).waitFor();
+
+    // Ending the sale: its waiting room is over, and the cards say so rather than keep the last line.
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.locator('#dash-actions').getByRole('button', { name: /^End/ }).click();
+    await page.locator('#dash-state', { hasText: 'Ended' }).waitFor();
+    await eventually(
+      () => card(page, 'waiting'),
+      (text) => text === '0 · closed',
+    );
+    expect(await card(page, 'active')).toBe('0 · closed');
+    // Archiving takes it off the storefront and keeps it here.
+    await page
+      .locator('#dash-actions')
+      .getByRole('button', { name: /^Archive/ })
+      .click();
+    await page.locator('#sales tr[data-sale="e2e-ops"]').getByText('Archived').waitFor();
+    expect((await e2e.harness.server.inject({ url: '/sales/e2e-ops' })).statusCode).toBe(404);
+    await screenshot(page, 'admin-dashboard-ended');
+
+    const phone = await newPage(e2e, PHONE);
+    await phone.page.goto('/admin');
+    await phone.page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
+    await phone.page.getByRole('button', { name: 'Sign in' }).click();
+    await phone.page.locator('#sales tr[data-sale="e2e-ops"]').waitFor();
+    await screenshot(phone.page, 'admin-phone');
+    await phone.context.close();
 
     // Signing out forgets the key; a reload of a signed-in tab keeps the session and the sale watched.
     await page.reload();

@@ -6,7 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveSale } from '../http/harness.ts';
 import { hasChromium } from '../support/browser.ts';
-import { type E2e, eventually, joinAsVisitor, newPage, PHONE, screenshot, startE2e } from './support.ts';
+import {
+  DESKTOP,
+  type E2e,
+  eventually,
+  joinAsVisitor,
+  newPage,
+  PHONE,
+  screenshot,
+  startE2e,
+} from './support.ts';
 
 const SALE_ID = 'e2e-sneakers';
 
@@ -82,6 +91,7 @@ describe.skipIf(!hasChromium())('storefront in Chromium', () => {
     await page.getByText(/Your turn lasts \d+:\d\d more/).waitFor();
 
     await page.getByLabel('Quantity').selectOption('2');
+    await page.getByLabel('Email for your confirmation').fill('ada@example.test');
     await page.getByLabel('Test card: approved').check();
     await page.locator('#total', { hasText: '258' }).waitFor();
     await screenshot(page, 'checkout');
@@ -90,7 +100,30 @@ describe.skipIf(!hasChromium())('storefront in Chromium', () => {
     await page.locator('#step-order[data-status="confirmed"]').waitFor({ timeout: 30_000 });
     await page.getByRole('heading', { name: 'Order confirmed' }).waitFor();
     expect(await page.locator('#order-quantity').textContent()).toBe('2');
+    // A short number to quote, the address the mail goes to, and the stock as it is now.
+    const number = await page.locator('#order-id').textContent();
+    expect(number).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    await page.getByText('The confirmation is on its way to ada@example.test.').waitFor();
+    await page.locator('#remaining', { hasText: '0 of 2' }).waitFor({ timeout: 10_000 });
     await screenshot(page, 'order-confirmed');
+
+    // The order's own page: reloadable, bookmarkable.
+    const orderUrl = await page.locator('#order-link').getAttribute('href');
+    expect(orderUrl).toMatch(/^\/orders\/e2e-sneakers\.[0-9a-f-]{36}$/);
+    await page.goto(orderUrl as string);
+    await page.getByRole('heading', { name: 'Order confirmed' }).waitFor();
+    expect(await page.locator('#order-number').textContent()).toBe(number);
+    expect(await page.title()).toBe(`Order ${number} · flashsale`);
+    await screenshot(page, 'order-page');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Order confirmed' }).waitFor();
+    const phoneOrder = await newPage(e2e, PHONE);
+    await phoneOrder.page.goto(orderUrl as string);
+    // Another browser did not place it: orders are private.
+    await phoneOrder.page.getByRole('heading', { name: 'Order not found' }).waitFor();
+    await screenshot(phoneOrder.page, 'order-page-other-browser-phone');
+    await phoneOrder.context.close();
+    await page.goto(`/sales/${SALE_ID}`);
 
     // Reloading shows the same order: nothing is bought twice.
     await page.reload();
@@ -102,6 +135,23 @@ describe.skipIf(!hasChromium())('storefront in Chromium', () => {
     expect(stats.json().stock).toEqual({ total: 2, available: 0, held: 0, sold: 2 });
     expect(stats.json().orders.confirmed).toBe(1);
     await context.close();
+  });
+
+  it("the API docs carry flashsale's name, not the generator's, and no /docs/json box", async () => {
+    for (const [size, options] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      const { context, page } = await newPage(e2e, options);
+      await page.goto('/docs');
+      await page.locator('.swagger-ui .info .title', { hasText: 'flashsale API' }).waitFor();
+      expect(await page.title()).toBe('flashsale API');
+      expect(await page.locator('.topbar .download-url-wrapper').isVisible()).toBe(false);
+      expect(await page.getByText('/docs/json').isVisible()).toBe(false);
+      expect(await page.locator('.topbar img').getAttribute('src')).toMatch(/logo|svg|data:/);
+      await screenshot(page, `api-docs-${size}`);
+      await context.close();
+    }
   });
 
   it('a later buyer sees sold out', async () => {

@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { loadAssets } from '../../src/web/assets.ts';
 import { type HttpHarness, liveSale, startHttp } from '../http/harness.ts';
 import { embeddedShape } from '../pipeline/shapes.ts';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const assetUrls = (html: string) => [...html.matchAll(/\/assets\/[\w.-]+/g)].map((m) => m[0]);
 
 describe('web pages and assets', () => {
@@ -88,6 +90,40 @@ describe('web pages and assets', () => {
     expect(missing.json().error.code).toBe('NOT_FOUND');
   });
 
+  it('takes an archived sale off the storefront and keeps it in the console', async () => {
+    await liveSale(h.app, { id: 'web-retired', name: 'Retired drop' });
+    const home = () => h.server.inject({ url: '/' }).then((r) => r.body);
+    // The home page is rendered at most once a second: poll until it has been rendered since.
+    for (let i = 0; i < 100 && !(await home()).includes('href="/sales/web-retired"'); i++) await sleep(100);
+    expect(await home()).toContain('href="/sales/web-retired"');
+
+    const archived = await h.server.inject({
+      method: 'POST',
+      url: '/api/v1/admin/sales/web-retired/archive',
+      headers: h.admin,
+    });
+    expect(archived.statusCode).toBe(200);
+    expect(archived.json()).toMatchObject({
+      id: 'web-retired',
+      state: 'ended',
+      archivedAt: expect.any(Number),
+    });
+    expect(
+      (await h.server.inject({ method: 'POST', url: '/api/v1/admin/sales/web-retired/archive' })).statusCode,
+    ).toBe(401);
+
+    for (let i = 0; i < 100 && (await home()).includes('href="/sales/web-retired"'); i++) await sleep(100);
+    expect(await home()).not.toContain('href="/sales/web-retired"');
+    expect(await home()).toContain('href="/sales/web-drop"');
+    const page = await h.server.inject({ url: '/sales/web-retired' });
+    expect(page.statusCode).toBe(404);
+    expect(page.body).toContain('This sale is over and no longer listed.');
+    const listed = await h.server.inject({ url: '/api/v1/admin/sales', headers: h.admin });
+    expect(listed.json().sales.find((s: { id: string }) => s.id === 'web-retired')).toMatchObject({
+      archivedAt: archived.json().archivedAt,
+    });
+  });
+
   it('leaves the pages out of the OpenAPI document', async () => {
     const doc = (await h.server.inject({ url: '/openapi.json' })).json();
     expect(
@@ -113,5 +149,52 @@ describe('loadAssets', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a themed storefront', () => {
+  const shape = embeddedShape();
+  let h: HttpHarness;
+  beforeAll(async () => {
+    h = await startHttp(shape, {
+      FLASHSALE_SHOP_NAME: 'Kicks & Co',
+      FLASHSALE_ACCENT_COLOR: '#0a7d55',
+      FLASHSALE_LOGO_URL: 'https://cdn.example/logo.svg',
+    });
+    await liveSale(h.app, { id: 'themed', name: 'Runner', imageUrl: 'https://cdn.example/runner.jpg' });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await shape.cleanup();
+  });
+
+  it("carries the shop's name, logo and accent colour, and the product's picture", async () => {
+    const page = await h.server.inject({ url: '/sales/themed' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>Runner · Kicks &amp; Co</title>');
+    expect(page.body).toContain('<img class="logo" src="https://cdn.example/logo.svg" alt="">Kicks &amp; Co');
+    expect(page.body).toContain(
+      '<img class="product-image" src="https://cdn.example/runner.jpg" alt="Runner">',
+    );
+    expect(page.body).toContain('Kicks &amp; Co · sold with flashsale');
+    expect(page.headers['content-security-policy']).toContain("img-src 'self' data: https:");
+    const css = await h.server.inject({ url: '/theme.css' });
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.body).toContain('--brand:#0a7d55');
+    const again = await h.server.inject({
+      url: '/theme.css',
+      headers: { 'if-none-match': String(css.headers.etag) },
+    });
+    expect(again.statusCode).toBe(304);
+    const sale = (await h.server.inject({ url: '/api/v1/sales/themed' })).json();
+    expect(sale.imageUrl).toBe('https://cdn.example/runner.jpg');
+  });
+
+  it('refuses a theme it cannot put in a stylesheet or a page safely', () => {
+    expect(() => loadConfig({ FLASHSALE_ACCENT_COLOR: 'red;}body{display:none' })).toThrow(
+      /FLASHSALE_ACCENT_COLOR/,
+    );
+    expect(() => loadConfig({ FLASHSALE_LOGO_URL: 'javascript:alert(1)' })).toThrow(/FLASHSALE_LOGO_URL/);
+    expect(() => loadConfig({ FLASHSALE_SHOP_NAME: 'x'.repeat(61) })).toThrow(/FLASHSALE_SHOP_NAME/);
   });
 });

@@ -183,7 +183,7 @@ function judgeAny(req: BadRequest, res: LightMyRequestResponse): string | null {
 }
 
 /** Paths of the storefront and console pages (not the JSON API, not /assets). */
-const WEB_PAGE = /^\/(?:sales\/[^/]*|admin)?$/;
+const WEB_PAGE = /^\/(?:sales\/[^/]*|orders\/[^/]*|admin)?$/;
 
 export function describeBadInput(makeShape: () => Shape) {
   describe(`bad input on every route: ${makeShape.name}`, () => {

@@ -26,8 +26,12 @@ export interface HttpHarness {
   close(): Promise<void>;
 }
 
-export async function userToken(userId: string, secret = TEST_ENV.FLASHSALE_USER_SECRET): Promise<string> {
-  return new SignJWT({})
+export async function userToken(
+  userId: string,
+  secret = TEST_ENV.FLASHSALE_USER_SECRET,
+  claims: { email?: string; name?: string } = {},
+): Promise<string> {
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
     .setExpirationTime('1h')

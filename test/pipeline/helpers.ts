@@ -35,7 +35,14 @@ export function buy(app: App, saleId: string, userId: string, paymentMethod = 'p
       orders: app.queues.orders,
       orderAttempts: app.orderAttempts,
     },
-    { saleId, userId, quantity, idempotencyKey: `key-${userId}`, paymentMethod },
+    {
+      saleId,
+      userId,
+      quantity,
+      idempotencyKey: `key-${userId}`,
+      paymentMethod,
+      email: `${userId}@example.test`,
+    },
   );
 }
 

@@ -9,6 +9,7 @@ import { OrderStore } from '../../src/db/orderStore.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { FlashsaleError } from '../../src/domain/errors.ts';
 import { MemoryEngine } from '../../src/engine/memory/memoryEngine.ts';
+import { archiveSale, isListed } from '../../src/sales/archive.ts';
 import { Catalog } from '../../src/sales/catalog.ts';
 import { controlSale, purgeSale } from '../../src/sales/control.ts';
 import type { SaleDeps } from '../../src/sales/deps.ts';
@@ -103,5 +104,25 @@ describe('sale use cases', () => {
     for (const action of ['start', 'pause', 'resume', 'end'] as const) {
       await expect(controlSale(deps, 'nope', action)).rejects.toMatchObject({ code: 'SALE_NOT_FOUND' });
     }
+  });
+
+  it('archive ends a running sale, keeps its record and orders, and is idempotent', async () => {
+    await publishSale(deps, { ...saleInput('s9'), imageUrl: 'https://shop.example/s9.jpg' });
+    expect((await deps.engine.getSale('s9'))?.state).toBe('live');
+    const archived = await archiveSale(deps, 's9');
+    expect(archived.archivedAt).toBe(clock.now());
+    expect(archived.imageUrl).toBe('https://shop.example/s9.jpg');
+    expect((await deps.engine.getSale('s9'))?.state).toBe('ended');
+    expect(isListed(archived)).toBe(false);
+    clock.advance(5000);
+    expect((await archiveSale(deps, 's9')).archivedAt).toBe(archived.archivedAt);
+    expect((await deps.store.listSales()).map((s) => s.id)).toContain('s9');
+    await expect(archiveSale(deps, 'nope')).rejects.toMatchObject({ code: 'SALE_NOT_FOUND' });
+  });
+
+  it('archive works on a sale the engine no longer holds', async () => {
+    await publishSale(deps, saleInput('s10'));
+    const fresh = { ...deps, engine: new MemoryEngine(clock) };
+    expect((await archiveSale(fresh, 's10')).archivedAt).toBe(clock.now());
   });
 });

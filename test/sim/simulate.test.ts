@@ -33,7 +33,8 @@ describe('flashsale simulate against stand-ins for the service', () => {
       const code = await sim.exited;
       expect(sim.output).toMatch(/FAIL {2}units sold ≤ stock/);
       expect(sim.output).toMatch(/FAIL {2}server audit: total = available \+ held \+ sold/);
-      expect(sim.output).toContain('FAILED: an invariant does not hold');
+      expect(sim.output).toMatch(/FAILED: these invariants do not hold: .*units sold ≤ stock/);
+      expect(sim.output).toContain('stopped: every buyer finished');
       expect(code).toBe(1);
     } finally {
       await service.close();
@@ -60,6 +61,40 @@ describe('flashsale simulate against stand-ins for the service', () => {
       // Every checkout was retried after its 503 with the key it first sent, and made one order.
       expect([...service.tries.values()].every((n) => n >= 2)).toBe(true);
       expect(Math.max(...service.ordersPerKey.values())).toBe(1);
+      // The sale it created is archived once the run is over.
+      expect(service.adminActions.at(-1)).toMatch(/^POST \/api\/v1\/admin\/sales\/sim-\w+\/archive$/);
+      expect(json.stop).toEqual({ reason: 'every buyer finished', firstFailure: null, hint: null });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('says why a run stopped: the first failing call, its status and code, and a hint; archives its sale', async () => {
+    const service = await startStubService('limited');
+    try {
+      const report = join(dir, 'limited');
+      const args = ['--buyers', '20', '--stock', '10', '--arrival', 'all', '--start-after', '0'];
+      const sim = runCli(['simulate', '--url', service.url, ...args, '--report', report], {
+        FLASHSALE_ADMIN_KEY: ADMIN_KEY,
+      });
+      expect(await sim.exited).toBe(1);
+      const json = JSON.parse(await readFile(`${report}.json`, 'utf8'));
+      expect(json.stop.reason).toMatch(/^stopped early: could not start the sale: .*429 RATE_LIMITED/);
+      expect(json.stop.firstFailure).toMatchObject({
+        route: expect.stringMatching(/^admin start of sim-/),
+        status: 429,
+        code: 'RATE_LIMITED',
+        message: 'Too many requests',
+      });
+      expect(json.stop.hint).toContain('FLASHSALE_RATE_LIMITS=off');
+      expect(sim.output).toContain('hint: ');
+      expect(sim.output).toContain('first failure: admin start of sim-');
+      const html = await readFile(`${report}.html`, 'utf8');
+      expect(html).toContain('FLASHSALE_RATE_LIMITS=off');
+      expect(html).not.toContain('FAILED: an invariant does not hold');
+      // The admin call was tried again before giving up, and the sale still got archived.
+      expect(service.adminActions.filter((a) => a.endsWith('/start')).length).toBe(5);
+      expect(service.adminActions.at(-1)).toMatch(/\/archive$/);
     } finally {
       await service.close();
     }
@@ -117,6 +152,12 @@ describe('flashsale simulate against flashsale start', () => {
     expect(json.requests.byRoute.poll.count).toBeGreaterThan(0);
     expect(json.fairness.spearman).toBeGreaterThan(0.9);
     expect(json.series.server.t.length).toBeGreaterThan(3);
+    expect(json.stop.reason).toBe('every buyer finished');
+    // The sale the run created is off the storefront, and still in the console.
+    const created = await fetch(`${api}/api/v1/admin/sales/${json.sale.id}`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(await created.json()).toMatchObject({ id: json.sale.id, archivedAt: expect.any(Number) });
   }, 120_000);
 
   describe.skipIf(!hasChromium())('its HTML report', () => {

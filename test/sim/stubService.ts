@@ -3,7 +3,9 @@
  * - `oversell` accepts every checkout whatever the stock: the invariants must catch it;
  * - `flaky` is correct but sheds load: the first try of every checkout gets 503 + Retry-After, some
  *   polls 429 + Retry-After, some visitor requests a reset connection. A client that retries with the
- *   same Idempotency-Key completes the sale without a duplicate.
+ *   same Idempotency-Key completes the sale without a duplicate;
+ * - `limited` refuses the simulator's admin "start" with 429 RATE_LIMITED, as a service whose per-IP
+ *   limit the buyers used up would: the run must stop and say why.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,6 +15,8 @@ export interface StubService {
   /** Checkout requests per idempotency key, and orders created per key. */
   tries: Map<string, number>;
   ordersPerKey: Map<string, number>;
+  /** `POST <path>` of every admin action the simulator took on a sale. */
+  adminActions: string[];
   close(): Promise<void>;
 }
 
@@ -22,7 +26,8 @@ async function read(request: IncomingMessage): Promise<{ totalStock?: number; qu
   return text ? JSON.parse(text) : null;
 }
 
-export async function startStubService(mode: 'oversell' | 'flaky'): Promise<StubService> {
+export async function startStubService(mode: 'oversell' | 'flaky' | 'limited'): Promise<StubService> {
+  const adminActions: string[] = [];
   let total = 0;
   let sold = 0;
   let visitors = 0;
@@ -53,6 +58,15 @@ export async function startStubService(mode: 'oversell' | 'flaky'): Promise<Stub
         queue: { waiting: 0, admitted: visitors, active: 0 },
         orders: { pending: 0, confirmed: orders.size, failed: 0, expired: 0 },
       });
+    }
+    if (url.startsWith('/api/v1/admin/sales/') && request.method === 'POST') {
+      adminActions.push(`POST ${url}`);
+      if (mode === 'limited' && url.endsWith('/start'))
+        return send(
+          429,
+          { error: { code: 'RATE_LIMITED', message: 'Too many requests' } },
+          { 'retry-after': '0' },
+        );
     }
     if (url.startsWith('/api/v1/admin/sales/')) return send(200, {});
     if (url === '/api/v1/visitors') {
@@ -99,6 +113,7 @@ export async function startStubService(mode: 'oversell' | 'flaky'): Promise<Stub
     url: `http://127.0.0.1:${port}`,
     tries,
     ordersPerKey,
+    adminActions,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

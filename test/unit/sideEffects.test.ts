@@ -11,11 +11,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { NotificationJob } from '../../src/orders/orderJobs.ts';
 import { notificationHandler, OutboxMailer, SmtpMailer } from '../../src/orders/sideEffects.ts';
 
+/** The order number of the id above: its first 40 bits (0f1e2d3c4b) in Crockford base32. */
+const NUMBER = '1WF2-TF2B';
+
 const job = (kind: NotificationJob['kind']): NotificationJob => ({
   kind,
-  orderId: 'sale-1.hold-1',
+  orderId: 'sale-1.0f1e2d3c-4b5a-4697-8877-665544332211',
   saleId: 'sale-1',
-  userId: 'ada@example.com',
+  userId: 'u_481529ff',
+  email: 'ada@example.com',
   quantity: 2,
   amountCents: 25_800,
   currency: 'EUR',
@@ -40,9 +44,23 @@ describe('confirmation messages', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ to: 'ada@example.com', subject: 'Order sale-1.hold-1 confirmed' });
+    expect(lines[0]).toMatchObject({ to: 'ada@example.com', subject: `Order ${NUMBER} confirmed` });
     expect(lines[0].text).toContain('258.00 EUR');
     expect(lines[1].text).toContain('payment_declined:card_declined');
+    // Addressed to the e-mail, never to the user id.
+    expect(lines.map((l) => l.to)).toEqual(['ada@example.com', 'ada@example.com']);
+  });
+
+  it('sends nothing when the order has no address, and says so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outbox-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'outbox.jsonl');
+    const skipped: string[] = [];
+    const send = notificationHandler(new OutboxMailer(path), (data) => skipped.push(data.orderId));
+    await send({ data: { ...job('order_confirmed'), email: null } });
+    await send({ data: { ...job('order_confirmed'), email: undefined } });
+    expect(skipped).toEqual([job('order_confirmed').orderId, job('order_confirmed').orderId]);
+    await expect(readFile(path, 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('sends through SMTP when SMTP_URL is set', async () => {
@@ -72,6 +90,6 @@ describe('confirmation messages', () => {
     await notificationHandler(mailer)({ data: job('order_confirmed') });
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ from: 'no-reply@shop.test', to: ['ada@example.com'] });
-    expect(received[0]?.body).toContain('Subject: Order sale-1.hold-1 confirmed');
+    expect(received[0]?.body).toContain(`Subject: Order ${NUMBER} confirmed`);
   });
 });

@@ -16,13 +16,14 @@ import {
   SALE_LIMITS,
   SALE_STATES,
 } from '../../domain/sale.ts';
+import { archiveSale } from '../../sales/archive.ts';
 import { controlSale, SALE_ACTION_SUMMARY, SALE_ACTIONS, saleRecord } from '../../sales/control.ts';
 import { publishSale } from '../../sales/publish.ts';
 import { listSalesWithState, type SaleWithState, saleCounters, saleWithState } from '../../sales/read.ts';
 import { checkAdminKey } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
 import { SECURITY } from '../openapi.ts';
-import { errors, SALE_ID, saleParams } from '../schemas.ts';
+import { errors, IMAGE_URL, SALE_ID, saleParams } from '../schemas.ts';
 
 /** An integer within one of the domain's ranges (SALE_LIMITS), so the schema and normalizeSale agree. */
 const int = (range: { min: number; max: number }, description: string, extra: object = {}) =>
@@ -83,6 +84,7 @@ const createBody = {
       description: 'Default: random',
     },
     admission: { type: 'object', additionalProperties: false, properties: admissionProperties },
+    imageUrl: IMAGE_URL,
     holdSeconds: int(
       SALE_LIMITS.holdSeconds,
       'How long a reservation holds its units before they go back on sale',
@@ -114,6 +116,7 @@ const adminSale = {
     ...createBody.properties,
     admission: { type: 'object', properties: admissionProperties },
     createdAt: instant('Published'),
+    archivedAt: instant('Archived: off the storefront, kept here (absent while listed)'),
     loaded: { type: 'boolean', description: 'The engine holds the sale (workers load current sales)' },
     state: { type: 'string', enum: SALE_STATES },
     flags: {
@@ -156,6 +159,7 @@ interface CreateSaleBody {
   shuffleSeed?: string;
   admission?: Partial<AdmissionSettings>;
   holdSeconds?: number;
+  imageUrl?: string;
 }
 
 type SaleParams = { Params: { saleId: string } };
@@ -179,6 +183,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
     {
       schema: {
         tags: ['admin'],
+        operationId: 'createSale',
         summary: 'Publish a sale: the catalog row, then the engine counters',
         description:
           'Cross-field rules (endsAt after startsAt, prequeueAt not after startsAt) answer 400 INVALID_SALE.',
@@ -204,6 +209,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
     {
       schema: {
         tags: ['admin'],
+        operationId: 'listSales',
         summary: 'Every sale in the catalog, with its live state',
         security,
         response: {
@@ -225,6 +231,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
     {
       schema: {
         tags: ['admin'],
+        operationId: 'getSaleAdmin',
         summary: 'One sale, with its live state and shuffle seed',
         security,
         params: saleParams,
@@ -240,6 +247,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
       {
         schema: {
           tags: ['admin'],
+          operationId: `${action}Sale`,
           summary: SALE_ACTION_SUMMARY[action],
           security,
           params: saleParams,
@@ -254,11 +262,33 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
     );
   }
 
+  server.post<SaleParams>(
+    '/sales/:saleId/archive',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'archiveSale',
+        summary: 'Archive a sale: off the storefront, kept in the console and the database',
+        description:
+          'Ends the sale first if it is still running (holds in flight finish). Archiving again changes nothing.',
+        security,
+        params: saleParams,
+        response: { 200: adminSale, ...errors(400, 401, 404, 503) },
+      },
+    },
+    async (request) => {
+      const { saleId } = request.params;
+      const record = await archiveSale(app, saleId);
+      return present({ record, view: await app.engine.getSale(saleId) });
+    },
+  );
+
   server.get<SaleParams>(
     '/sales/:saleId/stats',
     {
       schema: {
         tags: ['admin'],
+        operationId: 'getSaleStats',
         summary: 'Stock, waiting room and order counts of a sale',
         security,
         params: saleParams,

@@ -43,6 +43,8 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
     {
       schema: {
         tags: ['operations'],
+        operationId: 'checkLiveness',
+        security: [],
         summary: 'Liveness: the process is up and its event loop turns',
         description: 'Touches no backing service, and is never shed under load nor rate limited.',
         response: {
@@ -66,6 +68,8 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
     {
       schema: {
         tags: ['operations'],
+        operationId: 'checkReadiness',
+        security: [],
         summary: 'Readiness: the database (and Redis and the job queue, in the production shape) answer',
         description:
           'Each check is a cheap call through the same connections the routes use, time-boxed to 1 s. ' +
@@ -99,6 +103,8 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
     {
       schema: {
         tags: ['operations'],
+        operationId: 'getAdmissionKeys',
+        security: [],
         summary: 'The public keys that verify admission tokens (ES256)',
         response: {
           200: {
@@ -124,6 +130,8 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
               },
             },
           },
+          // Rate limited per IP and shed under load like any route but the probes (protection.ts).
+          ...errors(429, 503),
         },
       },
     },

@@ -5,9 +5,12 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { FlashsaleError } from '../../domain/errors.ts';
+import { orderNumberOf } from '../../domain/order.ts';
 import { SALE_ID_PATTERN } from '../../domain/sale.ts';
+import { parseOrderId } from '../../orders/checkout.ts';
+import { isListed } from '../../sales/archive.ts';
 import { loadAssets } from '../../web/assets.ts';
-import { type ListedSale, loadPages } from '../../web/pages.ts';
+import { type ListedSale, loadPages, themeCss } from '../../web/pages.ts';
 import { notModified, strongEtag } from '../conditional.ts';
 import type { HttpContext } from '../context.ts';
 
@@ -17,7 +20,8 @@ const CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  // Product pictures and the shop's logo may live on the shop's own image host.
+  "img-src 'self' data: https:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
@@ -59,7 +63,10 @@ function encodingFor(request: FastifyRequest): 'br' | 'gzip' | null {
 export const webRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server, { ctx }) => {
   const { app } = ctx;
   const assets = loadAssets();
-  const pages = loadPages(assets);
+  const { theme } = app.config;
+  const pages = loadPages(assets, theme);
+  const themeStyles = themeCss(theme);
+  const themeEtag = strongEtag(themeStyles);
   const adminHtml = pages.admin();
   const hidden = { schema: { hide: true } };
 
@@ -81,7 +88,8 @@ export const webRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
 
   let home: { at: number; html: Promise<string> } | null = null;
   const renderHome = async (): Promise<string> => {
-    const records = await app.catalog.list();
+    // Archived sales are off the storefront; the console still lists them.
+    const records = (await app.catalog.list()).filter(isListed);
     const views = await Promise.all(records.map((r) => app.engine.getSale(r.id).catch(() => null)));
     const sales: ListedSale[] = records.map((record, i) => {
       const view = views[i] ?? null;
@@ -108,7 +116,24 @@ export const webRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (server
     const { saleId } = request.params;
     const record = SALE_ID_PATTERN.test(saleId) ? await app.catalog.get(saleId) : null;
     if (record === null) return sendHtml(request, reply, pages.notFound('No sale has this address.'), 404);
+    if (!isListed(record))
+      return sendHtml(request, reply, pages.notFound('This sale is over and no longer listed.'), 404);
     return sendHtml(request, reply, pages.sale(record));
+  });
+
+  // The order's own page: a shell; the script reads the order with the buyer's token (orders are private).
+  server.get<{ Params: { orderId: string } }>('/orders/:orderId', hidden, async (request, reply) => {
+    const { orderId } = request.params;
+    if (parseOrderId(orderId) === null)
+      return sendHtml(request, reply, pages.notFound('No order has this address.'), 404);
+    return sendHtml(request, reply, pages.order(orderId, orderNumberOf(orderId)));
+  });
+
+  // The shop's accent colour, as a stylesheet (the CSP allows no inline styles).
+  server.get('/theme.css', hidden, async (request, reply) => {
+    reply.header('cache-control', 'no-cache').header('etag', themeEtag).type('text/css; charset=utf-8');
+    if (notModified(request, themeEtag)) return reply.code(304).send();
+    return reply.send(themeStyles);
   });
 
   server.get('/admin', hidden, async (request, reply) => sendHtml(request, reply, adminHtml));

@@ -19,7 +19,10 @@ const ACTIONS = {
   pause: ['Pause', (s) => s.state === 'live'],
   resume: ['Resume', (s) => s.state === 'paused'],
   end: ['End', (s) => s.loaded && s.state !== 'ended'],
+  archive: ['Archive', (s) => s.archivedAt === undefined],
 };
+/** A closed sale's waiting room is over: its line and shoppers are shown as gone, not as stuck. */
+const CLOSED_STATES = ['sold_out', 'ended'];
 
 let adminKey = sessionStorage.getItem(KEY);
 let sales = [];
@@ -124,6 +127,9 @@ function renderSales(list) {
           { class: 'badge', 'data-state': s.state ?? 'loading' },
           STATE_TEXT[s.state] ?? 'Not loaded',
         ),
+        s.archivedAt === undefined
+          ? null
+          : h('span', { class: 'badge', 'data-state': 'archived' }, 'Archived'),
       ),
       h('td', {}, s.stock ? `${number(s.stock.available)} of ${number(s.stock.total)}` : '–'),
       h('td', {}, timeOf(s.startsAt)),
@@ -150,6 +156,11 @@ function renderSales(list) {
 
 async function act(sale, action) {
   if (action === 'end' && !confirm(`End “${sale.name}” now? This cannot be undone.`)) return;
+  if (
+    action === 'archive' &&
+    !confirm(`Archive “${sale.name}”? It leaves the storefront (ending it if it runs); it stays here.`)
+  )
+    return;
   notice(null);
   const res = await call('POST', `/sales/${sid(sale.id)}/${action}`);
   if (handled(res)) {
@@ -198,7 +209,9 @@ async function create(event) {
     form.reset();
     f.startsAt.value = localInput(Date.now() + 10 * 60_000);
     renderSales([...sales, res.data]);
-    return watch(res.data.id, true);
+    watch(res.data.id, true);
+    // Said after watch() moved the focus, so it is the last thing announced.
+    return notice(`Sale “${res.data.name}” created: it opens ${timeOf(res.data.startsAt)}.`);
   }
   if (res.status === 401) return handled(res);
   const field = res.error.details?.field;
@@ -312,6 +325,8 @@ function record(d, stats, m) {
   }
   const latency = m ? [m.latencyMs.p50, m.latencyMs.p95, m.latencyMs.p99] : [null, null, null];
   const c = d.charts;
+  const closed = CLOSED_STATES.includes(sales.find((s) => s.id === d.id)?.state);
+  if (closed) Object.assign(queue, { waiting: 0, active: 0 });
   c.rates.push(t, [joins, admissions]);
   c.room.push(t, [queue.waiting, queue.active]);
   c.stock.push(t, [stock.available, stock.held, stock.sold]);
@@ -321,6 +336,7 @@ function record(d, stats, m) {
   const show = { ...queue, ...stock, confirmed: orders.confirmed, failed: orders.failed };
   for (const k of ['waiting', 'active', 'admitted', 'available', 'held', 'sold', 'confirmed', 'failed'])
     setText(d.cards[k], number(show[k]));
+  if (closed) for (const k of ['waiting', 'active']) setText(d.cards[k], '0 · closed');
   setText(d.cards.errors, errors[0] === null ? '–' : pct(errors[0]));
   setText(d.cards.p95, latency[1] === null ? '–' : ms(latency[1]));
   d.prev = { t, joined, admitted: queue.admitted, m: m ?? prev?.m ?? null };

@@ -22,15 +22,38 @@ export function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
-let clockOffsetMs = 0;
-/** The server's time, as its Date headers tell (to the second): countdowns match the server's. */
-export const serverNow = () => Date.now() + clockOffsetMs;
-function trackServerClock(header) {
-  const server = Date.parse(header ?? '');
+/**
+ * The server's time, so countdowns match the server's. Each fresh answer bounds the offset between
+ * the server's clock and ours: its Date header (whole seconds) was stamped between sending and
+ * receiving, so offset ∈ [Date − received, Date + 1 s − sent]. The bounds of every answer are
+ * intersected, and the middle is used: error under half a second plus half a round trip, and only
+ * ever narrowing. An answer a cache may have kept (no `no-store`, or an `Age`) carries an old Date
+ * and is never used. Our side is `performance.now()`, which no system clock change moves.
+ */
+const bounds = { lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY };
+const localNow = () => performance.timeOrigin + performance.now();
+let shownMs = 0;
+
+function offsetMs() {
+  return Number.isFinite(bounds.lo) ? (bounds.lo + bounds.hi) / 2 : 0;
+}
+
+/** Never runs backwards: a narrower offset that would move it back holds it still until it catches up. */
+export function serverNow() {
+  shownMs = Math.max(shownMs, localNow() + offsetMs());
+  return shownMs;
+}
+
+function trackServerClock(response, sentAt, receivedAt) {
+  const cacheControl = response.headers.get('cache-control') ?? '';
+  if (!cacheControl.includes('no-store') || response.headers.get('age') !== null) return;
+  const server = Date.parse(response.headers.get('date') ?? '');
   if (Number.isNaN(server)) return;
-  const offset = server + 500 - Date.now();
-  // Date has a one-second resolution: only a clock clearly off is corrected.
-  clockOffsetMs = Math.abs(offset) > 1500 ? offset : 0;
+  const lo = Math.max(bounds.lo, server - receivedAt);
+  const hi = Math.min(bounds.hi, server + 1000 - sentAt);
+  // Disjoint bounds: one of the clocks was set in between; start over from this answer.
+  if (lo > hi) Object.assign(bounds, { lo: server - receivedAt, hi: server + 1000 - sentAt });
+  else Object.assign(bounds, { lo, hi });
 }
 
 /** An idempotency key; crypto.randomUUID needs a secure context, getRandomValues does not. */
@@ -43,16 +66,20 @@ export function randomKey() {
  * Calls the JSON API. Never throws: answers {status, data, error, retryAfterMs}; a network failure is
  * status 0 with error.code 'NETWORK'.
  */
-export async function api(method, path, { token, headers = {}, body } = {}) {
+export async function api(method, path, { token, headers = {}, body, fresh = false } = {}) {
   const init = { method, headers: { accept: 'application/json', ...headers } };
+  // fresh: revalidate with the server (a cheap 304 when nothing changed) instead of reusing a copy
+  // the browser may keep for seconds under stale-while-revalidate.
+  if (fresh) init.cache = 'no-cache';
   if (token) init.headers.authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
   try {
+    const sentAt = localNow();
     const res = await fetch(path, init);
-    trackServerClock(res.headers.get('date'));
+    trackServerClock(res, sentAt, localNow());
     const data = res.status === 204 ? null : await res.json().catch(() => null);
     const retryAfter = Number(res.headers.get('retry-after'));
     return {
@@ -93,8 +120,24 @@ export function duration(seconds) {
   return plural(Math.round(seconds / 3600), 'hour');
 }
 
-export const timeOf = (ms) =>
-  new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+/** A date and time in the reader's zone, with the zone named ("14 Mar 2026, 18:00 CET"). */
+export const timeOf = (ms) => {
+  const parts = new Intl.DateTimeFormat(undefined, {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  }).formatToParts(new Date(ms));
+  const zone = parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+  const rest = parts
+    .filter((p) => p.type !== 'timeZoneName')
+    .map((p) => p.value)
+    .join('')
+    .trim();
+  return zone ? `${rest} ${zone}` : rest;
+};
 
 /** Rewrites the server's UTC `<time datetime>` texts in the reader's own time zone. */
 export function localizeTimes(root = document) {

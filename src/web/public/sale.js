@@ -23,6 +23,7 @@ const limit = Number(main.dataset.limit);
 const base = `/api/v1/sales/${encodeURIComponent(saleId)}`;
 const VISITOR_KEY = 'flashsale.visitor';
 const ORDER_KEY = `flashsale.order.${saleId}`;
+const EMAIL_KEY = 'flashsale.email';
 const STATE_TEXT = {
   scheduled: 'Upcoming',
   prequeue: 'Waiting room open',
@@ -39,6 +40,7 @@ const CLOSED = {
 const ORDER = {
   pending: ['Processing your order', 'Your units are held for you while the payment goes through…'],
   confirmed: ['Order confirmed', 'Thank you! The confirmation is on its way to you.'],
+  // "to you" becomes the address when the buyer gave one (see renderOrder).
   failed: ['Payment failed', 'The payment did not go through, so the units went back on sale.'],
   expired: ['Your hold ran out', 'The payment did not finish in time, so the units went back on sale.'],
 };
@@ -51,8 +53,11 @@ const view = {
   joinedAt: 0,
   firstPosition: 0,
   admission: null, // {token, expiresAt}
-  order: null, // {orderId, status, quantity, amountCents?, holdExpiresAt}
+  order: null, // {orderId, orderNumber, status, quantity, amountCents?, holdExpiresAt}
   idempotencyKey: null,
+  opened: false, // the sale has opened (see hasOpened)
+  undrawn: false, // a waiting status had no place yet (a shuffled line before the draw)
+  progress: 0, // the bar's value, never lower than shown
 };
 let queueTimer = 0;
 let orderTimer = 0;
@@ -103,7 +108,7 @@ function close(kind) {
 // ---- the sale
 
 async function refreshSale() {
-  const res = await api('GET', base);
+  const res = await api('GET', base, { fresh: true });
   if (res.status === 200) {
     view.sale = res.data;
     renderSale();
@@ -111,13 +116,42 @@ async function refreshSale() {
   return res;
 }
 
+/**
+ * Whether the sale has opened, from every source the page has: the clock, the sale's state, and a
+ * place in line drawn (which the server only gives once it opened). Once true it stays true, so the
+ * badge, the label and the numbers never disagree nor flip back.
+ */
+function hasOpened(now = serverNow()) {
+  const s = view.sale;
+  if (s === null) return false;
+  if (!view.opened) {
+    // A shuffled line has no places before the draw at the opening: a place after none means it opened.
+    const drawn = view.undrawn && view.queue?.position != null;
+    view.opened = now >= s.startsAt || drawn || !['scheduled', 'prequeue'].includes(s.state);
+  }
+  return view.opened;
+}
+
+/** The state the page shows: the server's, moved on by the clock between two reads of the sale. */
+function shownState(now = serverNow()) {
+  const s = view.sale;
+  if (s.state === 'scheduled' && now >= s.prequeueAt) return hasOpened(now) ? 'live' : 'prequeue';
+  if (s.state === 'prequeue' && hasOpened(now)) return 'live';
+  return s.state;
+}
+
+function renderBadge(now = serverNow()) {
+  const state = shownState(now);
+  const badge = $('#sale-state');
+  setText(badge, STATE_TEXT[state] ?? state);
+  badge.dataset.state = state;
+  setText($('#opens-label'), hasOpened(now) ? 'Opened' : 'Opens');
+}
+
 function renderSale() {
   const s = view.sale;
   setText($('#remaining'), `${number(s.remaining)} of ${number(s.totalStock)}`);
-  const badge = $('#sale-state');
-  setText(badge, STATE_TEXT[s.state] ?? s.state);
-  badge.dataset.state = s.state;
-  setText($('#opens-label'), s.startsAt > serverNow() ? 'Opens' : 'Opened');
+  renderBadge();
   setText($('#opens'), timeOf(s.startsAt));
   if (view.step === null || view.step === 'order') return;
   if (s.state === 'sold_out' || s.state === 'ended') close(s.state);
@@ -133,12 +167,13 @@ function tick() {
   const s = view.sale;
   if (s === null) return;
   const now = serverNow();
+  renderBadge(now);
   if (view.step === 'sale') {
     const join = $('#join');
     join.disabled = view.visitorsOff === true || now < s.prequeueAt;
     let text = 'The sale is open: join now.';
     if (now < s.prequeueAt) text = `The waiting room opens in ${clock((s.prequeueAt - now) / 1000)}.`;
-    else if (now < s.startsAt) text = `The sale opens in ${clock((s.startsAt - now) / 1000)}.`;
+    else if (!hasOpened(now)) text = `The sale opens in ${clock((s.startsAt - now) / 1000)}.`;
     else if (s.state === 'paused') text = 'The sale is paused. You can still join the line.';
     setText($('#countdown'), text);
   } else if (view.step === 'queue') renderProgress(now);
@@ -189,19 +224,23 @@ function onQueue(status) {
   view.queue = status;
   if (status.state === 'waiting') {
     if (view.joinedAt === 0) view.joinedAt = serverNow();
+    if (status.position === null) view.undrawn = true;
     if (status.position !== null) view.firstPosition = Math.max(view.firstPosition, status.position);
     const position = $('#position');
     position.classList.toggle('words', status.position === null);
     setText(position, status.position === null ? 'Drawn at the start' : number(status.position));
     setText($('#ahead'), status.ahead === null ? '–' : number(status.ahead));
-    const untilStart = (view.sale?.startsAt ?? 0) - serverNow();
-    let eta = status.etaSeconds === null ? 'Measuring…' : `about ${duration(status.etaSeconds)}`;
-    if (status.etaSeconds === null && untilStart > 0) eta = `at least ${duration(untilStart / 1000)}`;
-    setText($('#eta'), eta);
+    // The server's estimate counts the line ahead (before the start too, at the sale's rate).
+    setText($('#eta'), status.etaSeconds === null ? 'Measuring…' : `about ${duration(status.etaSeconds)}`);
     show('queue');
-    renderProgress(serverNow());
+    // Badge, label and numbers from the same answer, in the same frame.
+    const now = serverNow();
+    renderBadge(now);
+    renderProgress(now);
     queueTimer = setTimeout(pollQueue, status.pollAfterMs ?? 5000);
   } else if (status.state === 'admitted') {
+    // Admitted means open, whatever the last read of the sale said.
+    view.opened = true;
     view.admission = status.admission;
     showCheckout();
   } else close(status.state);
@@ -223,23 +262,31 @@ async function pollQueue() {
  * Before the start the bar fills with the time to the opening (the first 30% if one joined early),
  * after it with the people who went in ahead since one's first known place.
  */
+const clamp01 = (x) => Math.min(1, Math.max(0, Number.isFinite(x) ? x : 0));
+
 function renderProgress(now) {
   const s = view.sale;
   const q = view.queue;
   if (s === null || q === null) return;
+  const opened = hasOpened(now);
   const early = view.joinedAt < s.startsAt ? 0.3 : 0;
-  const untilStart = Math.max(0, s.startsAt - now);
-  const timeDone = early === 0 ? 1 : 1 - untilStart / Math.max(1, s.startsAt - view.joinedAt);
+  const untilStart = opened ? 0 : Math.max(0, s.startsAt - now);
+  const timeDone = early === 0 ? 1 : clamp01(1 - untilStart / Math.max(1, s.startsAt - view.joinedAt));
   const queueDone =
     q.position === null || view.firstPosition === 0
       ? 0
-      : (view.firstPosition - q.position) / view.firstPosition;
-  const pct = Math.round(100 * (early * timeDone + (1 - early) * queueDone));
-  let label = `${number(q.ahead ?? 0)} ahead of you`;
-  if (untilStart > 0) label = `The sale opens in ${clock(untilStart / 1000)}`;
+      : clamp01((view.firstPosition - q.position) / view.firstPosition);
+  // Never below what was shown: a late clock correction must not move the bar back.
+  view.progress = Math.max(view.progress, Math.round(100 * (early * timeDone + (1 - early) * queueDone)));
+  const pct = Math.min(100, view.progress);
+  // The numbers above say how many are ahead; the label says what happens next.
+  let label = 'Moving up: you go in when your number comes';
+  if (!opened) label = `The sale opens in ${clock(untilStart / 1000)}`;
   else if (s.state === 'paused') label = 'The sale is paused: your place is kept';
   else if (q.position === null) label = 'Your place is being drawn';
   else if (q.ahead === 0) label = 'You are next';
+  else if (view.firstPosition > q.position)
+    label = `You have moved up ${number(view.firstPosition - q.position)} places`;
   const bar = $('#progress');
   bar.firstElementChild.style.width = `${pct}%`;
   bar.setAttribute('aria-valuenow', String(pct));
@@ -250,6 +297,8 @@ function renderProgress(now) {
 // ---- checkout and the order
 
 function showCheckout() {
+  const email = $('#email');
+  if (email.value === '') email.value = load(EMAIL_KEY) ?? '';
   const select = $('#quantity');
   if (select.options.length === 0)
     for (let i = 1; i <= limit; i++) select.append(new Option(String(i), String(i)));
@@ -272,13 +321,14 @@ async function buy(event) {
   const res = await api('POST', `${base}/checkout`, {
     token: userToken(),
     headers: { 'x-admission-token': view.admission?.token ?? '', 'idempotency-key': view.idempotencyKey },
-    body: { quantity, paymentMethod: form.elements.payment.value },
+    body: { quantity, paymentMethod: form.elements.payment.value, email: form.elements.email.value.trim() },
   });
   button.disabled = false;
   setText(button, 'Buy now');
   if (res.status === 202) {
     view.idempotencyKey = null;
-    return startOrder({ ...res.data, quantity });
+    save(EMAIL_KEY, form.elements.email.value.trim());
+    return startOrder({ ...res.data, quantity, email: form.elements.email.value.trim() });
   }
   if (isTransient(res)) return notice(`${res.error.message} Your order is not placed yet: try again.`);
   view.idempotencyKey = null;
@@ -325,8 +375,14 @@ function renderOrder() {
   const [title, text] = ORDER[o.status] ?? ORDER.pending;
   $('#step-order').dataset.status = o.status;
   setText($('#h-order'), title);
-  setText($('#order-status'), text);
-  setText($('#order-id'), o.orderId);
+  setText($('#order-status'), o.email ? text.replace('to you', `to ${o.email}`) : text);
+  setText($('#order-id'), o.orderNumber ?? o.orderId);
+  $('#order-link').href = `/orders/${encodeURIComponent(o.orderId)}`;
+  if (o.status === 'confirmed' && !view.soldCounted) {
+    // The units just sold: show the stock as it is now rather than at the next refresh.
+    view.soldCounted = true;
+    refreshSale();
+  }
   setText($('#order-quantity'), number(o.quantity));
   setText($('#order-total'), money(o.amountCents ?? priceCents * o.quantity, o.currency ?? currency));
   const canRetry = o.status === 'failed' && view.admission !== null && view.admission.expiresAt > serverNow();
@@ -370,7 +426,13 @@ async function start() {
   renderSale();
   settled = true;
   setInterval(tick, 1000);
-  setInterval(refreshSale, 3000);
+  // Stock follows sales within a second or so (the sale is cacheable for a second); waiters, the
+  // crowd, read it less often.
+  const refreshLoop = async () => {
+    await refreshSale();
+    setTimeout(refreshLoop, view.step === 'queue' ? 3000 : 1000);
+  };
+  setTimeout(refreshLoop, 1000);
 }
 
 start();

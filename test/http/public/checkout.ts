@@ -2,10 +2,13 @@
  * Public API cases: checkout, its refusals (each with its status and code, and no change to the
  * sale's counters) and idempotency, through `inject()`.
  */
+
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { orderNumberOf } from '../../../src/domain/order.ts';
 import { AdmissionTokens } from '../../../src/http/auth.ts';
 import { liveSale, userToken } from '../harness.ts';
-import { expectError, ORDER_ID, type PublicTest } from './client.ts';
+import { expectError, ORDER_ID, type PublicTest, sleep } from './client.ts';
 
 export function checkoutCases(t: PublicTest): void {
   const { call, admitted, buy, orderUntil, queueUntil, stats } = t;
@@ -32,8 +35,10 @@ export function checkoutCases(t: PublicTest): void {
       expectError(await buy(sale.id, who, { key: 'key-1', quantity: 1 }), 409, 'IDEMPOTENCY_CONFLICT');
 
       const done = await orderUntil(who.token, order.orderId, 'confirmed');
+      expect(order.orderNumber).toBe(orderNumberOf(order.orderId));
       expect(done).toEqual({
         orderId: order.orderId,
+        orderNumber: order.orderNumber,
         saleId: sale.id,
         quantity: 2,
         amountCents: 2 * 12_900,
@@ -42,6 +47,62 @@ export function checkoutCases(t: PublicTest): void {
       });
       expect(await stats(sale.id)).toMatchObject({ available: 3, held: 0, sold: 2 });
       expect(await t.h.app.store.orderCounts(sale.id)).toMatchObject({ confirmed: 1 });
+    });
+
+    it("mails the token's email claim, else the address given at checkout, never the user id", async () => {
+      const sale = await liveSale(t.h.app, { totalStock: 5, perUserLimit: 1 });
+      const withClaim = await userToken('mail-claim', undefined, {
+        email: 'claim@example.test',
+        name: 'Ada',
+      });
+      const plain = [await userToken('mail-body'), await userToken('mail-none')];
+      for (const token of [withClaim, ...plain])
+        expect((await call('POST', `/sales/${sale.id}/queue`, { token })).statusCode).toBe(200);
+      await t.h.app.engine.admit(sale.id);
+      const admissionOf = async (token: string) =>
+        (await queueUntil(sale.id, token, 'admitted')).admission.token;
+      const checkoutWith = async (token: string, email?: string) => {
+        const headers = {
+          'x-admission-token': await admissionOf(token),
+          'idempotency-key': crypto.randomUUID(),
+        };
+        const body = { quantity: 1, paymentMethod: 'pm_ok', ...(email ? { email } : {}) };
+        const res = await call('POST', `/sales/${sale.id}/checkout`, { token, headers, body });
+        expect(res.statusCode).toBe(202);
+        const { orderId } = res.json();
+        await orderUntil(token, orderId, 'confirmed');
+        return orderId as string;
+      };
+      // The claim wins over a typed address; a typed address serves a token without one.
+      const claimed = await checkoutWith(withClaim, 'typed@example.test');
+      const typed = await checkoutWith(plain[0] as string, 'typed@example.test');
+      const none = await checkoutWith(plain[1] as string);
+      expectError(
+        await call('POST', `/sales/${sale.id}/checkout`, {
+          token: plain[1],
+          headers: {
+            'x-admission-token': await admissionOf(plain[1] as string),
+            'idempotency-key': 'bad-mail',
+          },
+          body: { quantity: 1, paymentMethod: 'pm_ok', email: 'not an address' },
+        }),
+        400,
+        'INVALID_REQUEST',
+      );
+      // The worker queues each order's message before its analytics event: once the three events are
+      // recorded, the three messages are queued, and a drained queue has handled them all.
+      for (let i = 0; i < 200 && (await t.h.app.store.countEvents(sale.id, 'order_confirmed')) < 3; i++)
+        await sleep(50);
+      await t.h.app.queues.notifications.drained(30_000);
+      const outbox = (await readFile(t.h.app.config.outboxPath, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l));
+      const mailOf = (orderId: string) => outbox.filter((m) => m.meta.orderId === orderId);
+      expect(mailOf(claimed).map((m) => m.to)).toEqual(['claim@example.test']);
+      expect(mailOf(typed).map((m) => m.to)).toEqual(['typed@example.test']);
+      expect(mailOf(typed)[0].subject).toBe(`Order ${orderNumberOf(typed)} confirmed`);
+      expect(mailOf(none)).toEqual([]);
     });
 
     it('refuses missing, forged, expired and foreign admission tokens (403 NOT_ADMITTED)', async () => {

@@ -2,6 +2,7 @@
  * Public API cases: visitors, the sale page, the waiting room and orders, through `inject()`.
  */
 import { describe, expect, it } from 'vitest';
+import { orderNumberOf } from '../../../src/domain/order.ts';
 import { createHttpContext } from '../../../src/http/context.ts';
 import { buildServer } from '../../../src/http/server.ts';
 import { liveSale, userToken } from '../harness.ts';
@@ -158,8 +159,12 @@ export function readCases(t: PublicTest): void {
       const pre = await liveSale(t.h.app, { prequeueAt: now - 1000, startsAt: now + 120_000 });
       const res = await call('POST', `/sales/${pre.id}/queue`, { token });
       expect(res.json()).toMatchObject({ state: 'waiting', position: 1 });
-      // No admission measured yet, so no estimate; the poll hint is still there.
-      expect(res.json()).toMatchObject({ etaSeconds: null, pollAfterMs: expect.any(Number) });
+      // Before the start the estimate is the time to the opening plus the line ahead at the sale's
+      // rate (1000/s here: one place adds a millisecond, rounded up to a second at most).
+      const eta = res.json().etaSeconds;
+      expect(eta).toBeGreaterThanOrEqual(Math.floor((pre.startsAt - t.h.app.clock.now()) / 1000));
+      expect(eta).toBeLessThanOrEqual(121);
+      expect(res.json().pollAfterMs).toEqual(expect.any(Number));
     });
 
     it('refuses status for non-joiners, unknown sales and bad tokens', async () => {
@@ -207,6 +212,7 @@ export function readCases(t: PublicTest): void {
         expect(res.headers['cache-control']).toBe('no-store');
         expect(res.json()).toEqual({
           orderId: `${sale.id}.${hold.id}`,
+          orderNumber: orderNumberOf(hold.id),
           saleId: sale.id,
           quantity: 1,
           amountCents: 12_900,

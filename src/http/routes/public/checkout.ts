@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { orderNumberOf } from '../../../domain/order.ts';
 import { checkout } from '../../../orders/checkout.ts';
 import { findBuyerOrder } from '../../../orders/read.ts';
 import type { HttpContext } from '../../context.ts';
@@ -14,12 +15,12 @@ import {
   saleParams,
   USER_TOKEN_SECURITY,
 } from '../../schemas.ts';
-import { authenticate, callerOf } from './common.ts';
+import { authenticate, callerOf, claimsOf } from './common.ts';
 
 interface CheckoutRoute {
   Params: { saleId: string };
   Headers: { 'x-admission-token'?: string; 'idempotency-key': string };
-  Body: { quantity: number; paymentMethod: string };
+  Body: { quantity: number; paymentMethod: string; email?: string };
 }
 
 export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void {
@@ -31,6 +32,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       preValidation: authenticate(ctx),
       schema: {
         tags: ['checkout'],
+        operationId: 'checkout',
         summary: 'Reserve units and place an order (answered at once; the payment runs after)',
         description:
           'Needs the admission token from the queue status. The same `Idempotency-Key` from the same ' +
@@ -46,7 +48,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       },
     },
     async (request, reply) => {
-      const userId = callerOf(request);
+      const { userId, email } = claimsOf(request);
       const { saleId } = request.params;
       await ctx.admission.verify(request.headers['x-admission-token'], userId, saleId);
       const accepted = await checkout(
@@ -63,10 +65,12 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
           quantity: request.body.quantity,
           paymentMethod: request.body.paymentMethod,
           idempotencyKey: request.headers['idempotency-key'],
+          email: email ?? request.body.email ?? null,
         },
       );
       return reply.code(202).send({
         orderId: accepted.orderId,
+        orderNumber: orderNumberOf(accepted.orderId),
         status: accepted.status,
         holdExpiresAt: accepted.holdExpiresAt,
       });
@@ -79,6 +83,7 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       preValidation: authenticate(ctx),
       schema: {
         tags: ['checkout'],
+        operationId: 'getOrder',
         summary: "An order's outcome (its owner only)",
         description: "Another user's order, or an unknown or malformed id, is 404 ORDER_NOT_FOUND alike.",
         security: USER_TOKEN_SECURITY,

@@ -1,7 +1,8 @@
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
+import type { UserClaims } from '../../auth.ts';
 import type { HttpContext } from '../../context.ts';
 
-const callers = new WeakMap<FastifyRequest, string>();
+const callers = new WeakMap<FastifyRequest, UserClaims>();
 
 /**
  * A preValidation hook that checks the user token before the request is validated, so a caller
@@ -9,13 +10,18 @@ const callers = new WeakMap<FastifyRequest, string>();
  */
 export function authenticate(ctx: HttpContext): preValidationAsyncHookHandler {
   return async (request) => {
-    callers.set(request, await ctx.users.userOf(request));
+    callers.set(request, await ctx.users.claimsOf(request));
   };
 }
 
 /** The user id `authenticate` found for this request. */
 export function callerOf(request: FastifyRequest): string {
-  const userId = callers.get(request);
-  if (userId === undefined) throw new Error('route is missing the authenticate hook');
-  return userId;
+  return claimsOf(request).userId;
+}
+
+/** Everything the user token said (see UserClaims). */
+export function claimsOf(request: FastifyRequest): UserClaims {
+  const claims = callers.get(request);
+  if (claims === undefined) throw new Error('route is missing the authenticate hook');
+  return claims;
 }

@@ -64,6 +64,7 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
       preValidation: authenticate(ctx),
       schema: {
         tags: ['waiting room'],
+        operationId: 'joinQueue',
         summary: 'Join the waiting room (idempotent: joining again keeps the place)',
         description: `${description} Refused with 409 NOT_LIVE before the waiting room opens.`,
         security: USER_TOKEN_SECURITY,
@@ -84,6 +85,7 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
       preValidation: authenticate(ctx),
       schema: {
         tags: ['waiting room'],
+        operationId: 'getQueueStatus',
         summary: 'Where the caller stands in the waiting room',
         description: `${description} Answered from a per-process snapshot refreshed a few times a second, not from the store. 404 NOT_IN_QUEUE if the caller never joined.`,
         security: USER_TOKEN_SECURITY,

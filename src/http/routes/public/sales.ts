@@ -31,6 +31,8 @@ export function saleRoutes(server: FastifyInstance, ctx: HttpContext): void {
     {
       schema: {
         tags: ['sales'],
+        operationId: 'createVisitor',
+        security: [],
         summary: 'Get a user token for an anonymous visitor',
         description: 'Only when FLASHSALE_VISITORS=on; otherwise buyers sign in with the shop.',
         response: { 201: visitorSchema, ...errors(404, ...BUYER_ROUTE_ERRORS) },
@@ -47,6 +49,8 @@ export function saleRoutes(server: FastifyInstance, ctx: HttpContext): void {
     {
       schema: {
         tags: ['sales'],
+        operationId: 'getSale',
+        security: [],
         summary: 'A sale: catalog data, live state and remaining units',
         description:
           'Cacheable: `Cache-Control: public, max-age=1, stale-while-revalidate=5` and a strong ETag; ' +
@@ -75,6 +79,8 @@ export function saleRoutes(server: FastifyInstance, ctx: HttpContext): void {
         endsAt: live.endsAt,
         state: live.state,
         remaining: live.stock.available,
+        ...(sale.imageUrl === undefined ? {} : { imageUrl: sale.imageUrl }),
+        ...(sale.archivedAt === undefined ? {} : { archivedAt: sale.archivedAt }),
       });
     },
   );
