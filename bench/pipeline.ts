@@ -44,15 +44,8 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
     endsAt: now + 3_600_000,
     holdSeconds: 3600,
   });
-  const deps = {
-    engine: app.engine,
-    store: app.store,
-    catalog: app.catalog,
-    orders: app.queues.orders,
-    orderAttempts: app.orderAttempts,
-  };
   const checkouts = await measure(`${label}: checkouts`, N, 200, (i) =>
-    checkout(deps, {
+    checkout(app, {
       saleId: sale.id,
       userId: `u${i}`,
       quantity: 1,

@@ -70,11 +70,6 @@ export class UserTokens {
     this.key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
-  /** The user id of a valid token, or UNAUTHENTICATED. */
-  async userOf(request: FastifyRequest): Promise<string> {
-    return (await this.claimsOf(request)).userId;
-  }
-
   /** The claims of a valid token (see UserClaims), or UNAUTHENTICATED. */
   async claimsOf(request: FastifyRequest): Promise<UserClaims> {
     const token = bearer(request);

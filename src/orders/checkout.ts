@@ -6,8 +6,7 @@ import { PAYMENT_METHOD_PATTERN } from '../domain/order.ts';
 import { SALE_ID_PATTERN } from '../domain/sale.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import type { Catalog } from '../sales/catalog.ts';
-import type { JobQueue } from './jobs/types.ts';
-import { type OrderJob, orderJobOf } from './orderJobs.ts';
+import { orderJobOf, type Queues } from './orderJobs.ts';
 
 export interface CheckoutRequest {
   saleId: string;
@@ -66,7 +65,7 @@ export async function checkout(
     engine: SaleEngine;
     store: OrderStore;
     catalog: Catalog;
-    orders: JobQueue<OrderJob>;
+    queues: Pick<Queues, 'orders'>;
     orderAttempts: number;
   },
   request: CheckoutRequest,
@@ -132,11 +131,11 @@ export async function checkout(
 
 /** `email`: where the confirmation goes when the buyer's token has no email claim (null: nowhere). */
 function enqueue(
-  deps: { orders: JobQueue<OrderJob>; orderAttempts: number },
+  deps: { queues: Pick<Queues, 'orders'>; orderAttempts: number },
   order: OrderRecord,
   email: string | null = null,
 ) {
-  return deps.orders.add(
+  return deps.queues.orders.add(
     'place-order',
     { ...orderJobOf(order), email },
     {
@@ -151,7 +150,7 @@ function enqueue(
  * is still queued; run again when the queue lost it).
  */
 async function answerWith(
-  deps: { engine: SaleEngine; orders: JobQueue<OrderJob>; orderAttempts: number },
+  deps: { engine: SaleEngine; queues: Pick<Queues, 'orders'>; orderAttempts: number },
   order: OrderRecord,
   quantity: number,
 ): Promise<CheckoutAccepted> {

@@ -17,11 +17,10 @@
  */
 import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
-import type { OrderRecord } from '../db/records.ts';
 import { isFlashsaleError } from '../domain/errors.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import type { JobQueue } from './jobs/types.ts';
-import type { OrderJob } from './orderJobs.ts';
+import { type OrderJob, orderJobOf } from './orderJobs.ts';
 import type { PaymentProvider } from './payments/port.ts';
 
 export const RECONCILER_ACTIONS = ['finished', 'requeued', 'refunded'] as const;
@@ -40,16 +39,6 @@ export interface ReconcilerDeps {
   graceMs: number;
 }
 
-const jobOf = (order: OrderRecord): OrderJob => ({
-  holdId: order.holdId,
-  saleId: order.saleId,
-  userId: order.userId,
-  quantity: order.quantity,
-  amountCents: order.amountCents,
-  currency: order.currency,
-  paymentMethod: order.paymentMethod,
-});
-
 /** One pass; returns the number of actions taken, by action. */
 export async function reconcileOnce(deps: ReconcilerDeps): Promise<Record<ReconcilerAction, number>> {
   const done: Record<ReconcilerAction, number> = { finished: 0, requeued: 0, refunded: 0 };
@@ -67,14 +56,14 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<Record<Reconc
       throw error;
     });
     if (hold?.status === 'held' && job === null) {
-      await deps.orders.add('place-order', jobOf(order), {
+      await deps.orders.add('place-order', orderJobOf(order), {
         jobId: order.holdId,
         attempts: deps.orderAttempts,
       });
       await act('requeued', order.holdId, order.saleId);
       continue;
     }
-    await deps.finish(jobOf(order));
+    await deps.finish(orderJobOf(order));
     await act('finished', order.holdId, order.saleId);
   }
 

@@ -1,8 +1,8 @@
 /**
  * Status polls without a store round trip (docs/architecture.md, "Waiting room"). Each process
  * keeps, per sale, a snapshot of the waiting room refreshed a few times a second, and remembers the
- * tickets it has seen (a ticket never changes). A poll is then `statusFromSnapshot(snapshot, ticket)`: pure arithmetic. Only a
- * user this process has never seen costs one read.
+ * tickets it has seen (a ticket never changes). A poll is then `statusFromSnapshot(snapshot, ticket)`:
+ * pure arithmetic. Only a user this process has never seen costs one read.
  *
  * A ticket never changes while the engine keeps its data. When it loses it (a new engine incarnation,
  * see src/sales/reload.ts) every ticket is gone with it: this view notices within `incarnationCheckMs`
@@ -38,14 +38,16 @@ export class QueueView {
   ) {}
 
   async join(saleId: string, userId: string): Promise<QueueStatus> {
-    await this.checkIncarnation();
+    await this.incarnationChecked();
     const status = await this.engine.join(saleId, userId);
     this.remember(saleId, userId, status.ticket);
     return status;
   }
 
   async status(saleId: string, userId: string): Promise<QueueStatus> {
-    await this.checkIncarnation();
+    // Almost always fresh: then a poll waits for nothing (no extra turn of the event loop).
+    const checking = this.incarnationChecked();
+    if (checking !== null) await checking;
     const ticket = this.tickets.get(`${saleId}\n${userId}`);
     if (ticket === undefined) {
       const status = await this.engine.status(saleId, userId);
@@ -84,11 +86,13 @@ export class QueueView {
     return entry.refreshing;
   }
 
-  /** At most once per `incarnationCheckMs`, one read in flight: forgets everything after a reset. */
-  private async checkIncarnation(): Promise<void> {
-    const now = Date.now();
+  /**
+   * At most once per `incarnationCheckMs`, one read in flight: forgets everything after a reset.
+   * Null when the last check is recent enough (nothing to wait for).
+   */
+  private incarnationChecked(): Promise<void> | null {
     const state = this.incarnation;
-    if (now - state.checkedAt < this.options.incarnationCheckMs) return;
+    if (Date.now() - state.checkedAt < this.options.incarnationCheckMs) return null;
     state.checking ??= this.engine
       .peekIncarnation()
       .then((id) => {
@@ -102,7 +106,7 @@ export class QueueView {
       .finally(() => {
         state.checking = null;
       });
-    await state.checking;
+    return state.checking;
   }
 
   private remember(saleId: string, userId: string, ticket: number | null): void {

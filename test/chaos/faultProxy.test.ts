@@ -67,15 +67,8 @@ describe.skipIf(!ready)('chaos: a TCP fault proxy between the service and each s
     const running = app;
     stopWorker = startWorker(running, { concurrency: 8, ticks: false, reconcile: false });
     const sale = await newSale(running, { totalStock: 100, holdSeconds: 600 });
-    const deps = {
-      engine: running.engine,
-      store: running.store,
-      catalog: running.catalog,
-      orders: running.queues.orders,
-      orderAttempts: running.orderAttempts,
-    };
     const buy = (user: string) =>
-      checkout(deps, {
+      checkout(running, {
         saleId: sale.id,
         userId: user,
         quantity: 1,

@@ -27,23 +27,14 @@ export function newSale(app: App, over: { totalStock: number; perUserLimit?: num
 }
 
 export function buy(app: App, saleId: string, userId: string, paymentMethod = 'pm_ok', quantity = 1) {
-  return checkout(
-    {
-      engine: app.engine,
-      store: app.store,
-      catalog: app.catalog,
-      orders: app.queues.orders,
-      orderAttempts: app.orderAttempts,
-    },
-    {
-      saleId,
-      userId,
-      quantity,
-      idempotencyKey: `key-${userId}`,
-      paymentMethod,
-      email: `${userId}@example.test`,
-    },
-  );
+  return checkout(app, {
+    saleId,
+    userId,
+    quantity,
+    idempotencyKey: `key-${userId}`,
+    paymentMethod,
+    email: `${userId}@example.test`,
+  });
 }
 
 /** Runs `count` checkouts, `parallel` at a time; returns the refusal codes seen. */

@@ -34,7 +34,7 @@ describe('user tokens', () => {
   it('refuse a token without exp, even when it is otherwise valid', async () => {
     const token = await sign({ sub: 'u_1', email: 'ada@example.com' }, null);
     await expect(users().claimsOf(requestWith(token))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    await expect(users().userOf(requestWith(token))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(users().claimsOf(requestWith(token))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('refuse an expired token', async () => {
@@ -61,6 +61,6 @@ describe('user tokens', () => {
     const { token, userId } = await tokens.visitor();
     const payload = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString());
     expect(typeof payload.exp).toBe('number');
-    expect(await tokens.userOf(requestWith(token))).toBe(userId);
+    expect((await tokens.claimsOf(requestWith(token))).userId).toBe(userId);
   });
 });

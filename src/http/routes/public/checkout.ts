@@ -51,23 +51,14 @@ export function checkoutRoutes(server: FastifyInstance, ctx: HttpContext): void 
       const { userId, email } = claimsOf(request);
       const { saleId } = request.params;
       await ctx.admission.verify(request.headers['x-admission-token'], userId, saleId);
-      const accepted = await checkout(
-        {
-          engine: app.engine,
-          store: app.store,
-          catalog: app.catalog,
-          orders: app.queues.orders,
-          orderAttempts: app.orderAttempts,
-        },
-        {
-          saleId,
-          userId,
-          quantity: request.body.quantity,
-          paymentMethod: request.body.paymentMethod,
-          idempotencyKey: request.headers['idempotency-key'],
-          email: email ?? request.body.email ?? null,
-        },
-      );
+      const accepted = await checkout(app, {
+        saleId,
+        userId,
+        quantity: request.body.quantity,
+        paymentMethod: request.body.paymentMethod,
+        idempotencyKey: request.headers['idempotency-key'],
+        email: email ?? request.body.email ?? null,
+      });
       return reply.code(202).send({
         orderId: accepted.orderId,
         orderNumber: orderNumberOf(accepted.orderId),
