@@ -20,7 +20,7 @@ import { buy, crowd, newSale } from '../pipeline/helpers.ts';
 import { TEST_ENV } from '../pipeline/shapes.ts';
 import { deleteKeys } from '../support/redisKeys.ts';
 import { DATABASE_URL, hasPostgres, hasRedis, REDIS_URL } from '../support/services.ts';
-import { expectBooksBalanced, ORDERS, settled, sleep, until } from './support.ts';
+import { expectBooksBalanced, ORDERS, settled, stopProcesses, until } from './support.ts';
 
 const ready = (await hasRedis()) && (await hasPostgres());
 
@@ -32,11 +32,7 @@ describe.skipIf(!ready)('chaos: workers killed with SIGKILL in the middle of bat
   const processes: Cli[] = [];
 
   afterAll(async () => {
-    for (const p of processes) {
-      p.child.kill('SIGTERM');
-      await Promise.race([p.exited, sleep(10_000)]);
-      p.kill();
-    }
+    await stopProcesses(processes);
     await app?.close().catch(() => undefined);
     const redis = new Redis(REDIS_URL);
     for (const pattern of [`chaos-${id}:*`, `{chaos-${id}}*`]) await deleteKeys(redis, pattern);

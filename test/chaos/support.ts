@@ -67,3 +67,62 @@ export async function expectBooksBalanced(
   expect(await audit.exited, audit.output).toBe(0);
   return counts;
 }
+
+/** Stops the scenario's processes: SIGTERM, up to 10 s to exit, then SIGKILL. */
+export async function stopProcesses(processes: readonly Cli[]): Promise<void> {
+  for (const p of processes) {
+    p.child.kill('SIGTERM');
+    await Promise.race([p.exited, sleep(10_000)]);
+    p.kill();
+  }
+}
+
+/**
+ * One dependency down for OUTAGE_MS with orders in flight, then back: during the outage `/readyz`
+ * names it (the other dependency stays ok) and no process exits; after it, every order settles, the
+ * books balance, `/readyz` is 200 again and still no process has exited. Prints the figures.
+ */
+export async function rideOutage(scenario: {
+  label: string;
+  /** The dependency as a person names it, for the printed figures. */
+  name: string;
+  /** The `/readyz` check of the dependency that goes away, and of the one that stays. */
+  away: 'database' | 'redis';
+  stays: 'database' | 'redis';
+  stop(): Promise<void> | void;
+  start(): Promise<void>;
+  readyz(): Promise<{ status: number; checks: unknown }>;
+  processes: readonly Cli[];
+  app: App;
+  saleId: string;
+  inFlight: number;
+  env: Record<string, string>;
+}): Promise<void> {
+  const stillRunning = () => {
+    for (const p of scenario.processes) expect(p.child.exitCode).toBeNull();
+  };
+  await scenario.stop();
+  const stoppedAt = Date.now();
+  await sleep(Math.min(3000, OUTAGE_MS / 2));
+  const during = await scenario.readyz();
+  expect(during.status).toBe(503);
+  expect(during.checks).toMatchObject({
+    [scenario.away]: expect.stringMatching(/failed|timeout/),
+    [scenario.stays]: 'ok',
+  });
+  await sleep(Math.max(0, OUTAGE_MS - (Date.now() - stoppedAt)));
+  stillRunning();
+  await scenario.start();
+  const outageMs = Date.now() - stoppedAt;
+
+  const settleMs = await settled(scenario.app, scenario.saleId);
+  const counts = await scenario.app.store.orderCounts(scenario.saleId);
+  console.log(
+    `[chaos/${scenario.label}] ${ORDERS} paid orders, ${scenario.inFlight} in flight when ${scenario.name} ` +
+      `stopped; outage ${(outageMs / 1000).toFixed(1)} s; every order settled ${(settleMs / 1000).toFixed(1)} s ` +
+      `after recovery: ${JSON.stringify(counts)}`,
+  );
+  await expectBooksBalanced(scenario.app, scenario.saleId, ORDERS, scenario.env);
+  expect((await scenario.readyz()).status).toBe(200);
+  stillRunning();
+}

@@ -1,11 +1,9 @@
 /** Runs the `flashsale` command as a real child process and follows what it prints. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type Shape, TEST_ENV } from '../pipeline/shapes.ts';
 import { DATABASE_URL, REDIS_URL } from '../support/services.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { bareEnv, follow, ROOT } from './compiled.ts';
 
 export interface Cli {
   child: ChildProcess;
@@ -25,54 +23,18 @@ export interface Cli {
 export function runCli(args: string[], env: Record<string, string>): Cli {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: bareEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const listeners = new Set<() => void>();
-  const append = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const listener of listeners) listener();
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
+  const followed = follow(child, 45_000);
   return {
     child,
     get output() {
-      return output;
+      return followed.output;
     },
-    exited,
-    waitFor(pattern, timeoutMs = 45_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const match = output.match(pattern);
-          if (match === null) return;
-          done();
-          resolve(match);
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`no ${pattern} after ${timeoutMs} ms; output:\n${output}`));
-        }, timeoutMs);
-        const onExit = () => {
-          done();
-          reject(new Error(`exited before printing ${pattern}; output:\n${output}`));
-        };
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          child.off('exit', onExit);
-        };
-        listeners.add(check);
-        child.once('exit', onExit);
-        check();
-      });
-    },
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
+    waitFor: followed.waitFor,
+    exited: followed.exited.then(({ code }) => code),
+    kill: followed.kill,
   };
 }
 

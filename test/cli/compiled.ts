@@ -34,7 +34,8 @@ export function run(command: string, args: string[], options: { cwd: string; env
   return follow(spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
-export function follow(child: ChildProcess): Followed {
+/** Follows a child's output; `waitFor` waits `defaultTimeoutMs` unless told otherwise. */
+export function follow(child: ChildProcess, defaultTimeoutMs = 90_000): Followed {
   let output = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
@@ -52,7 +53,7 @@ export function follow(child: ChildProcess): Followed {
       return output;
     },
     exited,
-    waitFor(pattern, timeoutMs = 90_000) {
+    waitFor(pattern, timeoutMs = defaultTimeoutMs) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = output.match(pattern);
