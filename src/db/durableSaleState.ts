@@ -4,7 +4,7 @@
  * the engine incarnation last seen. OrderStore exposes these; the SQL lives here to keep files small.
  */
 import { randomUUID } from 'node:crypto';
-import type { Database, Queryable } from './database.ts';
+import type { Queryable } from './database.ts';
 import { iso, type OrderRecord, type OrderRow, type PlacedOrder, type SaleRow, toOrder } from './records.ts';
 
 /**
@@ -46,56 +46,37 @@ export async function startSaleNow(db: Queryable, saleId: string, now: number): 
 }
 
 /**
- * Writes a pending order under the buyer's guard, in one transaction of two statements. The first
- * locks the (sale, buyer) row, so a buyer's checkouts run one after the other across every API
- * process. The second starts after the lock is granted, so it sees every order the buyer committed:
- * an order with the same idempotency key (or hold) is returned as it is; otherwise the order is
- * inserted only if the buyer's pending and confirmed units plus this one stay within `perUserLimit`.
- * Redis checks the same limit first; this is what still holds when Redis forgot.
+ * Writes a pending order under the buyer's guard, in one call of `flashsale_place_order` (migration
+ * 007): it locks the (sale, buyer) row, so a buyer's checkouts run one after the other across every
+ * API process, then — with a snapshot taken after the lock — returns an order with the same
+ * idempotency key (or hold) as it is, or inserts this one only if the buyer's pending and confirmed
+ * units plus this one stay within `perUserLimit`. Redis checks the same limit first; this is what
+ * still holds when Redis forgot.
  */
-export function placeOrder(db: Database, order: PlacedOrder, perUserLimit: number): Promise<PlaceOutcome> {
-  return db.transaction(async (tx): Promise<PlaceOutcome> => {
-    await tx.query(
-      `INSERT INTO sale_buyers (sale_id, user_id) VALUES ($1, $2)
-       ON CONFLICT (sale_id, user_id) DO UPDATE SET user_id = EXCLUDED.user_id`,
-      [order.saleId, order.userId],
-    );
-    const rows = await tx.query<OrderRow & { placed: boolean }>(
-      `WITH earlier AS (
-         SELECT * FROM orders
-         WHERE (sale_id = $3::text AND user_id = $4::text AND idempotency_key = $9::text) OR hold_id = $2::text
-         ORDER BY created_at LIMIT 1
-       ), owned AS (
-         SELECT coalesce(sum(quantity), 0) AS n FROM orders
-         WHERE sale_id = $3 AND user_id = $4 AND status IN ('pending', 'confirmed')
-       ), inserted AS (
-         INSERT INTO orders (id, hold_id, sale_id, user_id, quantity, amount_cents, currency,
-           payment_method, idempotency_key, hold_expires_at)
-         SELECT $1::uuid, $2::text, $3::text, $4::text, $5::int, $6::bigint, $7::text, $8::text, $9::text,
-           $10::timestamptz
-         WHERE NOT EXISTS (SELECT 1 FROM earlier) AND (SELECT n FROM owned) + $5::int <= $11::int
-         RETURNING *
-       )
-       SELECT *, true AS placed FROM inserted
-       UNION ALL SELECT *, false AS placed FROM earlier`,
-      [
-        randomUUID(),
-        order.holdId,
-        order.saleId,
-        order.userId,
-        order.quantity,
-        order.amountCents,
-        order.currency,
-        order.paymentMethod,
-        order.idempotencyKey,
-        iso(order.holdExpiresAt),
-        perUserLimit,
-      ],
-    );
-    const [row] = rows;
-    if (row === undefined) return { outcome: 'limit', order: null };
-    return { outcome: row.placed ? 'placed' : 'existing', order: toOrder(row) };
-  });
+export async function placeOrder(
+  db: Queryable,
+  order: PlacedOrder,
+  perUserLimit: number,
+): Promise<PlaceOutcome> {
+  const id = randomUUID();
+  const [row] = await db.query<OrderRow>(
+    'SELECT * FROM flashsale_place_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+    [
+      id,
+      order.holdId,
+      order.saleId,
+      order.userId,
+      order.quantity,
+      order.amountCents,
+      order.currency,
+      order.paymentMethod,
+      order.idempotencyKey,
+      iso(order.holdExpiresAt),
+      perUserLimit,
+    ],
+  );
+  if (row === undefined) return { outcome: 'limit', order: null };
+  return { outcome: row.id === id ? 'placed' : 'existing', order: toOrder(row) };
 }
 
 export async function orderByIdempotencyKey(
