@@ -1,5 +1,5 @@
 /**
- * The admin console in Chromium (issue #5, point 1): an operator signs in with the admin key, creates
+ * The admin console in Chromium: an operator signs in with the admin key, creates
  * a sale, starts it and sees the charts move while scripted buyers join through the API.
  */
 import type { Page } from 'playwright-core';

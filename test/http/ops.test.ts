@@ -214,7 +214,7 @@ describe('OpenAPI document and docs', () => {
       '/api/v1/admin/sales/{saleId}/resume': ['post'],
       '/api/v1/admin/sales/{saleId}/end': ['post'],
       '/api/v1/admin/sales/{saleId}/stats': ['get'],
-      // The public API (routes/public.ts), as issue #4 names it.
+      // The public API (routes/public.ts).
       '/api/v1/visitors': ['post'],
       '/api/v1/sales/{saleId}': ['get'],
       '/api/v1/sales/{saleId}/queue': ['get', 'post'],

@@ -82,7 +82,7 @@ describe('Grafana dashboard and alert rules', () => {
     }
   });
 
-  it('has the five alerts issue #5 asks for', async () => {
+  it('has the five alerts an operator needs during a sale', async () => {
     const rules = await read('alerts.yml');
     for (const alert of [
       'FlashsaleHighErrorRate',
