@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { OrderStore } from './db/orderStore.ts';
-import { type Clock, type SaleEngine, systemClock } from './engine/types.ts';
+import type { Clock, SaleEngine } from './engine/types.ts';
 import { metricsOf } from './monitoring/metrics.ts';
 import type { JobDefaults } from './orders/jobs/types.ts';
 import type { PaymentProvider } from './orders/payments/port.ts';
@@ -19,7 +19,10 @@ import { Catalog } from './sales/catalog.ts';
 import { openShape, type Queues, type Shape } from './shapes/index.ts';
 
 export interface AppOptions {
+  /** A clock used as it is, on every shape: tests move time with it. */
   clock?: Clock;
+  /** The process's own clock the shape's clock is built on (tests skew it); default Date.now. */
+  processClock?: Clock;
   log?: Logger;
   /** PostgreSQL schema to use (tests isolate themselves in one). */
   pgSchema?: string;
@@ -53,14 +56,14 @@ export interface App {
 }
 
 export async function createApp(config: Readonly<Config>, options: AppOptions = {}): Promise<App> {
-  const clock = options.clock ?? systemClock;
   const log = options.log ?? pino({ level: config.logLevel, base: { service: 'flashsale' } });
   const jobDefaults = { attempts: config.orderAttempts, ...options.jobDefaults };
-  const shape = await openShape(config, clock, log, {
+  const shape = await openShape(config, options.clock, log, {
     jobDefaults,
     ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}),
     ...(options.queuePrefix ? { queuePrefix: options.queuePrefix } : {}),
     ...(options.stalledMs ? { stalledMs: options.stalledMs } : {}),
+    ...(options.processClock ? { processClock: options.processClock } : {}),
   });
   try {
     await migrate(shape.db);
@@ -82,7 +85,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 
   const app: App = {
     config,
-    clock,
+    clock: shape.clock,
     log,
     shape,
     engine: shape.engine,

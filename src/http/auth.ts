@@ -18,6 +18,7 @@ import {
 } from 'jose';
 import { FlashsaleError } from '../domain/errors.ts';
 import { USER_ID_PATTERN } from '../domain/hold.ts';
+import { type Clock, systemClock } from '../engine/types.ts';
 
 const ISSUER = 'flashsale';
 const ADMISSION_AUDIENCE = 'flashsale-checkout';
@@ -159,6 +160,8 @@ export class AdmissionTokens {
   private constructor(
     private readonly current: AdmissionKey,
     previous: AdmissionKey | null,
+    /** The app's clock: a token's expiry is a session's end, reckoned in the engine's time. */
+    private readonly clock: Clock,
   ) {
     this.byKid = new Map([[current.jwk.kid as string, current]]);
     if (previous !== null) this.byKid.set(previous.jwk.kid as string, previous);
@@ -168,9 +171,13 @@ export class AdmissionTokens {
    * From a PKCS#8 PEM (FLASHSALE_ADMISSION_KEY, or the one kept in PostgreSQL), or a fresh key; and
    * the previous key still accepted during a rotation (FLASHSALE_ADMISSION_KEY_PREVIOUS).
    */
-  static async create(pem: string | null, previousPem: string | null = null): Promise<AdmissionTokens> {
+  static async create(
+    pem: string | null,
+    previousPem: string | null = null,
+    clock: Clock = systemClock,
+  ): Promise<AdmissionTokens> {
     const previous = previousPem === null ? null : await admissionKey(previousPem);
-    return new AdmissionTokens(await admissionKey(pem), previous);
+    return new AdmissionTokens(await admissionKey(pem), previous, clock);
   }
 
   /** The current key's public JWK. */
@@ -194,7 +201,7 @@ export class AdmissionTokens {
       .setSubject(claims.userId)
       .setIssuer(ISSUER)
       .setAudience(ADMISSION_AUDIENCE)
-      .setIssuedAt()
+      .setIssuedAt(Math.floor(this.clock.now() / 1000))
       .setExpirationTime(Math.floor(claims.expiresAt / 1000))
       .sign(this.current.privateKey);
   }
@@ -212,6 +219,7 @@ export class AdmissionTokens {
         algorithms: ['ES256'],
         issuer: ISSUER,
         audience: ADMISSION_AUDIENCE,
+        currentDate: new Date(this.clock.now()),
       });
       if (payload.sub !== userId || payload.sale !== saleId) throw new Error('not this user or sale');
     } catch {

@@ -31,7 +31,11 @@ export async function createHttpContext(app: App): Promise<HttpContext> {
   return {
     app,
     users: new UserTokens(secret),
-    admission: await AdmissionTokens.create(await admissionPem(app), app.config.admissionKeyPrevious),
+    admission: await AdmissionTokens.create(
+      await admissionPem(app),
+      app.config.admissionKeyPrevious,
+      app.clock,
+    ),
     queue: new QueueView(app.engine, app.clock),
     adminKey: app.config.adminKey ?? randomBytes(24).toString('base64url'),
   };

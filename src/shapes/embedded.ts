@@ -34,6 +34,7 @@ export async function openEmbeddedShape(
     name: 'embedded',
     description: `embedded: memory engine, in-process jobs, ${database}`,
     inProcess: true,
+    clock,
     engine,
     db,
     queues,

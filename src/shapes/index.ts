@@ -3,7 +3,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { Clock } from '../engine/types.ts';
+import { type Clock, systemClock } from '../engine/types.ts';
 import { openEmbeddedShape } from './embedded.ts';
 import { openRedisShape } from './redis.ts';
 import type { Shape, ShapeOptions } from './types.ts';
@@ -12,13 +12,14 @@ export type { Queues, Shape, ShapeName, ShapeOptions } from './types.ts';
 
 export function openShape(
   config: Readonly<Config>,
-  clock: Clock,
+  /** Injected by tests to move time; otherwise the shape's own clock (see Shape.clock). */
+  clock: Clock | undefined,
   log: Logger,
   options: ShapeOptions,
 ): Promise<Shape> {
   switch (config.shape) {
     case 'embedded':
-      return openEmbeddedShape(config, clock, options);
+      return openEmbeddedShape(config, clock ?? options.processClock ?? systemClock, options);
     case 'redis':
       return openRedisShape(config, clock, log, options);
   }

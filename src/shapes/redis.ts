@@ -8,8 +8,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { sharedSecret } from '../db/durableSaleState.ts';
+import { RedisClock } from '../engine/redis/redisClock.ts';
 import { RedisEngine } from '../engine/redis/redisEngine.ts';
-import type { Clock } from '../engine/types.ts';
+import { type Clock, systemClock } from '../engine/types.ts';
 import { createBullQueue } from '../orders/jobs/bullmqQueue.ts';
 import { type AnalyticsJob, type NotificationJob, type OrderJob, QUEUE_NAMES } from '../orders/orderJobs.ts';
 import { openDatabase } from './database.ts';
@@ -29,7 +30,7 @@ const failFast = (timeoutMs: number): RedisOptions => ({
 
 export async function openRedisShape(
   config: Readonly<Config>,
-  clock: Clock,
+  injectedClock: Clock | undefined,
   log: Logger,
   options: ShapeOptions,
 ): Promise<Shape> {
@@ -40,13 +41,21 @@ export async function openRedisShape(
   const redis = new Redis(redisUrl, failFast(redisTimeoutMs));
   // Without a listener ioredis prints every failed reconnect as an "Unhandled error event".
   redis.on('error', (error) => log.warn({ err: error }, 'engine Redis connection error'));
+  // Tests inject a clock to move time; processes run on Redis's clock (see RedisClock).
+  let redisClock: RedisClock | null = null;
   try {
     await redis.connect();
+    if (injectedClock === undefined) {
+      redisClock = await RedisClock.start(redis, options.processClock ?? systemClock, {
+        onSyncError: (err) => log.warn({ err }, 'could not read the Redis clock: last offset kept'),
+      });
+    }
   } catch (error) {
     redis.disconnect();
     await db.close();
     throw error;
   }
+  const clock: Clock = injectedClock ?? (redisClock as RedisClock);
   const engine = new RedisEngine(redis, clock, { prefix: config.redisPrefix });
 
   // Rate-limit checks get a connection of their own, opened on first use (API processes only): a
@@ -83,6 +92,7 @@ export async function openRedisShape(
     name: 'redis',
     description: `Redis engine, BullMQ jobs, ${config.databaseUrl !== null ? 'PostgreSQL' : 'PGlite'}`,
     inProcess: false,
+    clock,
     engine,
     db,
     queues,
@@ -101,6 +111,7 @@ export async function openRedisShape(
     }),
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));
+      redisClock?.stop();
       await engine.close();
       (await rateLimitRedis)?.disconnect();
       await redis.quit().catch(() => undefined);

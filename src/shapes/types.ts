@@ -8,7 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import type { SaleEngine } from '../engine/types.ts';
+import type { Clock, SaleEngine } from '../engine/types.ts';
 import type { JobDefaults } from '../orders/jobs/types.ts';
 import type { Queues } from '../orders/orderJobs.ts';
 
@@ -24,6 +24,8 @@ export interface ShapeOptions {
   jobDefaults: Required<Pick<JobDefaults, 'attempts'>> & JobDefaults;
   /** BullMQ lock and stalled-check periods; short in crash tests. */
   stalledMs?: { lockDurationMs: number; stalledIntervalMs: number };
+  /** The process's own clock, which a shape may synchronise with its store (default Date.now). */
+  processClock?: Clock;
 }
 
 /** Options for @fastify/rate-limit's store: empty for counters in process memory. */
@@ -42,6 +44,11 @@ export interface Shape {
    * secrets are acceptable since no other process serves the same sales.
    */
   readonly inProcess: boolean;
+  /**
+   * The time every deadline, session and admission rate is reckoned in. Embedded: the process's
+   * clock. Redis: Redis's clock (`RedisClock`), so processes whose clocks disagree still agree on it.
+   */
+  readonly clock: Clock;
   readonly engine: SaleEngine;
   readonly db: Database;
   readonly queues: Queues;
