@@ -111,30 +111,41 @@ export async function confirmedUnitsByBuyer(db: Queryable, saleId: string): Prom
   return rows.map((r) => [r.user_id, Number(r.n)]);
 }
 
-export async function recordedIncarnation(db: Queryable): Promise<string | null> {
-  const [row] = await db.query<{ incarnation: string }>('SELECT incarnation FROM engine_incarnation');
-  return row?.incarnation ?? null;
+/** The engine incarnation PostgreSQL last saw, and where its store was (null: not recorded). */
+export interface RecordedIncarnation {
+  id: string;
+  location: string | null;
+}
+
+export async function recordedIncarnation(db: Queryable): Promise<RecordedIncarnation | null> {
+  const [row] = await db.query<{ incarnation: string; store_location: string | null }>(
+    'SELECT incarnation, store_location FROM engine_incarnation',
+  );
+  return row === undefined ? null : { id: row.incarnation, location: row.store_location };
 }
 
 /**
- * Records the engine incarnation, moving only from `expected` (null: none recorded yet). Returns
- * false when another process recorded something else in between.
+ * Records the engine incarnation and its store's location, moving only from `expected` (null: none
+ * recorded yet). Returns false when another process recorded something else in between.
  */
 export async function recordIncarnation(
   db: Queryable,
   expected: string | null,
   next: string,
+  location: string,
 ): Promise<boolean> {
   if (expected === null) {
     const inserted = await db.query(
-      'INSERT INTO engine_incarnation (incarnation) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id',
-      [next],
+      `INSERT INTO engine_incarnation (incarnation, store_location) VALUES ($1, $2)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [next, location],
     );
     return inserted.length > 0;
   }
   const updated = await db.query(
-    'UPDATE engine_incarnation SET incarnation = $2, updated_at = now() WHERE incarnation = $1 RETURNING id',
-    [expected, next],
+    `UPDATE engine_incarnation SET incarnation = $2, store_location = $3, updated_at = now()
+     WHERE incarnation = $1 RETURNING id`,
+    [expected, next, location],
   );
   return updated.length > 0;
 }

@@ -125,12 +125,12 @@ export class OrderStore {
     return durable.confirmedUnitsByBuyer(this.db, saleId);
   }
 
-  recordedIncarnation(): Promise<string | null> {
+  recordedIncarnation(): Promise<durable.RecordedIncarnation | null> {
     return durable.recordedIncarnation(this.db);
   }
 
-  recordIncarnation(expected: string | null, next: string): Promise<boolean> {
-    return durable.recordIncarnation(this.db, expected, next);
+  recordIncarnation(expected: string | null, next: string, location: string): Promise<boolean> {
+    return durable.recordIncarnation(this.db, expected, next, location);
   }
 
   /**

@@ -124,6 +124,13 @@ export interface SaleEngine {
   expireSale(saleId: string, at: number): Promise<void>;
   /** Removes everything the store keeps for a sale now; returns how many keys (or records) went. */
   purgeSale(saleId: string): Promise<number>;
+  /**
+   * Where the store is: for Redis its host, port, database and key prefix (no credentials); `memory`
+   * for the memory engine. PostgreSQL records it with the incarnation, so that an empty store at
+   * another address (a REDIS_URL pointing at a Redis that has never seen the catalog) is told apart
+   * from the same store having lost its data.
+   */
+  readonly location: string;
   /** The incarnation id if one exists, without creating one (API processes watch it for resets). */
   peekIncarnation(): Promise<string | null>;
   close(): Promise<void>;

@@ -23,10 +23,11 @@ export interface RecoveryDeps {
  *  - every pending order gets its hold back (if its sale is still current) and its job added again
  *    (the job id is the hold id: a job still queued is not added twice), and the job finishes it.
  * Safe to run on every start and in parallel. Refuses (throws) when the engine's store belongs to
- * another deployment.
+ * another deployment, or is an empty store at a location the catalog was never served from (unless
+ * `adoptStore`).
  */
 export async function recoverEngineState(
-  deps: RecoveryDeps & { now: number },
+  deps: RecoveryDeps & { now: number; adoptStore?: boolean },
 ): Promise<{ loaded: number; restored: number; requeued: number }> {
   const engine = await checkEngine(deps);
   const reloaded = await reloadCurrentSales(deps, deps.now);

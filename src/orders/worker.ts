@@ -40,9 +40,17 @@ export interface WorkerOptions {
   reconcile?: { intervalMs: number; graceMs: number } | false;
 }
 
-/** Recovery at a worker's start (see recovery.ts): safe to run on every start and in parallel. */
-export function recover(deps: WorkerDeps) {
-  return recoverEngineState({ ...deps, orders: deps.queues.orders, now: deps.clock.now() });
+/**
+ * Recovery at a worker's start (see recovery.ts): safe to run on every start and in parallel.
+ * `adoptStore`: accept an empty engine store at a new location (see checkEngine).
+ */
+export function recover(deps: WorkerDeps, options: { adoptStore?: boolean } = {}) {
+  return recoverEngineState({
+    ...deps,
+    orders: deps.queues.orders,
+    now: deps.clock.now(),
+    adoptStore: options.adoptStore === true,
+  });
 }
 
 /** Starts processing jobs and the ticks. Returns a stop function that lets jobs in flight finish. */

@@ -81,27 +81,44 @@ export async function reloadCurrentSales(
 /**
  * same: the engine holds the data PostgreSQL last saw. reset: the engine lost its data (or is new)
  * since: reload it, then call `recorded()` once done. Throws (loudly) when the engine belongs to
- * another deployment: acting on it would mix two sales' states.
+ * another deployment (acting on it would mix two sales' states), and when it is an empty store at
+ * another location than the one recorded: a REDIS_URL pointing at a Redis that has never seen this
+ * catalog, where reloading would split the sales between two stores. `adoptStore` (the worker's
+ * `--adopt-redis`, for a Redis moved on purpose) accepts the new location and reloads into it.
  */
 export type EngineCheck =
   | { status: 'same'; id: string }
   | { status: 'reset'; id: string; recorded(): Promise<void> };
 
-export async function checkEngine(deps: { engine: SaleEngine; store: OrderStore }): Promise<EngineCheck> {
+export async function checkEngine(deps: {
+  engine: SaleEngine;
+  store: OrderStore;
+  adoptStore?: boolean;
+}): Promise<EngineCheck> {
   const recorded = await deps.store.recordedIncarnation();
-  const current = await deps.engine.incarnation(recorded);
-  if (current.id === recorded) return { status: 'same', id: current.id };
-  if (current.parent === recorded) {
-    return {
-      status: 'reset',
-      id: current.id,
-      // Another process may have recorded it first; then there is nothing left to do.
-      recorded: async () => void (await deps.store.recordIncarnation(recorded, current.id)),
-    };
+  const recordedId = recorded?.id ?? null;
+  const location = deps.engine.location;
+  const current = await deps.engine.incarnation(recordedId);
+  if (current.id === recordedId) return { status: 'same', id: current.id };
+  if (current.parent !== recordedId) {
+    throw new Error(
+      `flashsale: the sale engine's store (incarnation ${current.id}, created after ${current.parent ?? 'none'}) ` +
+        `is not the one this database knows (${recordedId ?? 'none'}): REDIS_URL points at another ` +
+        "deployment's Redis. Refusing to act on it.",
+    );
   }
-  throw new Error(
-    `flashsale: the sale engine's store (incarnation ${current.id}, created after ${current.parent ?? 'none'}) ` +
-      `is not the one this database knows (${recorded ?? 'none'}): REDIS_URL points at another ` +
-      "deployment's Redis. Refusing to act on it.",
-  );
+  const moved = recorded !== null && recorded.location !== null && recorded.location !== location;
+  if (moved && deps.adoptStore !== true) {
+    throw new Error(
+      `flashsale: the sale engine's store at ${location} is empty and has never seen this catalog, ` +
+        `which was served from ${recorded.location}. Refusing to act on it: check REDIS_URL and ` +
+        'FLASHSALE_REDIS_PREFIX. If Redis moved there on purpose, run `flashsale worker --adopt-redis` once.',
+    );
+  }
+  return {
+    status: 'reset',
+    id: current.id,
+    // Another process may have recorded it first; then there is nothing left to do.
+    recorded: async () => void (await deps.store.recordIncarnation(recordedId, current.id, location)),
+  };
 }

@@ -108,13 +108,14 @@ export function describeDurableStateContract(
       expect((await store.orderCounts('s')).pending).toBe(1);
     });
 
-    it('records the engine incarnation only from the one it expects', async () => {
+    it('records the engine incarnation and its location only from the one it expects', async () => {
       expect(await store.recordedIncarnation()).toBeNull();
-      expect(await store.recordIncarnation(null, 'a')).toBe(true);
-      expect(await store.recordIncarnation(null, 'b')).toBe(false);
-      expect(await store.recordIncarnation('x', 'b')).toBe(false);
-      expect(await store.recordIncarnation('a', 'b')).toBe(true);
-      expect(await store.recordedIncarnation()).toBe('b');
+      expect(await store.recordIncarnation(null, 'a', 'redis://h:1/0 p:')).toBe(true);
+      expect(await store.recordIncarnation(null, 'b', 'elsewhere')).toBe(false);
+      expect(await store.recordIncarnation('x', 'b', 'elsewhere')).toBe(false);
+      expect(await store.recordedIncarnation()).toEqual({ id: 'a', location: 'redis://h:1/0 p:' });
+      expect(await store.recordIncarnation('a', 'b', 'redis://h:2/0 p:')).toBe(true);
+      expect(await store.recordedIncarnation()).toEqual({ id: 'b', location: 'redis://h:2/0 p:' });
     });
   });
 }

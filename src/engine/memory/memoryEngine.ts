@@ -72,6 +72,7 @@ export class MemoryEngine implements SaleEngine {
   /** A process's memory is lost with it: every engine object is an incarnation of its own. */
   private readonly incarnationId = randomUUID();
   private incarnationParent: string | null | undefined;
+  readonly location = 'memory';
 
   constructor(private readonly clock: Clock) {}
 

@@ -61,6 +61,7 @@ const RESTORE_BATCH = 500;
 export class RedisEngine implements SaleEngine {
   private readonly prefix: string;
   private readonly ownsConnection: boolean;
+  readonly location: string;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -69,6 +70,7 @@ export class RedisEngine implements SaleEngine {
   ) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.ownsConnection = options.ownsConnection ?? false;
+    this.location = locationOf(redis, this.prefix);
     defineScripts(redis);
   }
 
@@ -343,4 +345,14 @@ export class RedisEngine implements SaleEngine {
     const { payload } = await this.run(name, [k.meta, k.hold(holdId), k.deadlines, k.units], args);
     return { hold: decodeHold(saleId, payload[0]), changed: payload[1] === 1 };
   }
+}
+
+/**
+ * host:port/db and the key prefix, never the password. A cluster's nodes change with failovers, so it
+ * is named by its key prefix alone.
+ */
+function locationOf(redis: Redis | Cluster, prefix: string): string {
+  if (!(redis instanceof Redis)) return `redis-cluster ${prefix}`;
+  const { host, port, db, path } = redis.options;
+  return `redis://${path ?? `${host}:${port}`}/${db ?? 0} ${prefix}`;
 }
