@@ -27,7 +27,7 @@ describe.skipIf(!ready)('a worker on a Redis that has never seen the catalog', (
   });
 
   it('refuses it loudly, writes no sale there, and adopts it only when told', async () => {
-    const env = { ...(await productionCliEnv(shape)), FLASHSALE_LOG_LEVEL: 'info' };
+    const env: Record<string, string> = { ...(await productionCliEnv(shape)), FLASHSALE_LOG_LEVEL: 'info' };
     movedPrefix = `${MOVED}${env.FLASHSALE_REDIS_PREFIX}`;
     const app = await shape.make();
     const now = app.clock.now();

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { onTestFinished } from 'vitest';
 import { type HttpHarness, startHttp } from '../http/harness.ts';
-import { embeddedShape } from '../pipeline/shapes.ts';
+import { embeddedShape, type Shape } from '../pipeline/shapes.ts';
 import { launchBrowser } from '../support/browser.ts';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../reports/screenshots/', import.meta.url));
@@ -20,8 +20,11 @@ export interface E2e {
   close(): Promise<void>;
 }
 
-export async function startE2e(env: Record<string, string> = {}): Promise<E2e> {
-  const shape = embeddedShape();
+/** The service on the embedded shape, or on the one given (a Redis-shape page test). */
+export async function startE2e(
+  env: Record<string, string> = {},
+  shape: Shape = embeddedShape(),
+): Promise<E2e> {
   const harness = await startHttp(shape, env);
   harness.startWorker(true);
   await harness.server.listen({ port: 0, host: '127.0.0.1' });
@@ -54,10 +57,14 @@ export const DESKTOP = { viewport: { width: 1280, height: 900 } };
  */
 const EXPECTED_REFUSAL = /^Failed to load resource: the server responded with a status of 4\d\d /;
 
-/** A fresh browser profile (its own localStorage: a different buyer). */
+/**
+ * A fresh browser profile (its own localStorage: a different buyer). `alsoExpected`: console errors a
+ * test provokes on purpose (a 503 while its store is reset), besides the 4xx refusals.
+ */
 export async function newPage(
   e2e: E2e,
   options: object = DESKTOP,
+  alsoExpected?: RegExp,
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await e2e.browser.newContext({ ...options, baseURL: e2e.baseUrl, locale: 'en-GB' });
   const page = await context.newPage();
@@ -67,6 +74,7 @@ export async function newPage(
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.stack ?? error.message}`));
   page.on('console', (message) => {
     if (message.type() !== 'error' || EXPECTED_REFUSAL.test(message.text())) return;
+    if (alsoExpected?.test(message.text())) return;
     errors.push(`console.error: ${message.text()} (${message.location().url})`);
   });
   onTestFinished(() => {

@@ -249,11 +249,37 @@ function onQueue(status) {
 async function pollQueue() {
   const res = await api('GET', `${base}/queue`, { token: userToken() });
   if (res.status === 200) return onQueue(res.data);
-  if (isTransient(res)) {
-    queueTimer = setTimeout(pollQueue, res.retryAfterMs);
+  // A sale the shop is loading again into its reset store is still there: ask again shortly.
+  if (isTransient(res) || res.error?.code === 'SALE_NOT_FOUND') {
+    queueTimer = setTimeout(pollQueue, Math.min(res.retryAfterMs ?? 2000, 2000));
     return;
   }
+  if (res.status === 404 && res.error?.code === 'NOT_IN_QUEUE' && view.queue?.state === 'waiting') {
+    return requeue(0);
+  }
   if (res.status === 401) save(VISITOR_KEY, null);
+  notice('You are no longer in the waiting room: join again.');
+  show('sale');
+}
+
+/**
+ * A waiter whose ticket the shop no longer knows: its waiting room lost its line (its store was
+ * reset). The page takes a new place at the back for the buyer and says so; while the shop is still
+ * reloading the sale, it tries again for up to a minute.
+ */
+async function requeue(attempt) {
+  notice('The waiting room was restarted and lost its line. You have been put back in line, at a new place.');
+  const res = await api('POST', `${base}/queue`, { token: userToken() });
+  if (res.status === 200) {
+    view.firstPosition = 0;
+    view.progress = 0;
+    return onQueue(res.data);
+  }
+  const reloading = isTransient(res) || res.error?.code === 'SALE_NOT_FOUND';
+  if (reloading && attempt < 30) {
+    queueTimer = setTimeout(() => requeue(attempt + 1), Math.min(res.retryAfterMs ?? 2000, 2000));
+    return;
+  }
   notice('You are no longer in the waiting room: join again.');
   show('sale');
 }
