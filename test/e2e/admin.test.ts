@@ -4,6 +4,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveSale } from '../http/harness.ts';
 import { TEST_ENV } from '../pipeline/shapes.ts';
 import { hasChromium } from '../support/browser.ts';
 import { type E2e, eventually, joinAsVisitor, newPage, PHONE, screenshot, startE2e } from './support.ts';
@@ -19,7 +20,8 @@ const card = (page: Page, name: string) => page.locator(`[data-card="${name}"]`)
 describe.skipIf(!hasChromium())('admin console in Chromium', () => {
   let e2e: E2e;
   beforeAll(async () => {
-    e2e = await startE2e();
+    // Samples every 200 ms, so a few seconds of a sale make a history worth drawing.
+    e2e = await startE2e({ FLASHSALE_HISTORY_INTERVAL_MS: '200' });
   });
   afterAll(async () => e2e?.close());
 
@@ -145,6 +147,58 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin key').waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await context.close();
+  });
+
+  it('an operator who starts watching a sale late sees its history since the opening at once', async () => {
+    const app = e2e.harness.app;
+    await liveSale(app, { id: 'e2e-history', name: 'Watched late', totalStock: 50 });
+    const history = async () =>
+      (
+        await e2e.harness.server.inject({
+          url: '/api/v1/admin/sales/e2e-history/history',
+          headers: e2e.harness.admin,
+        })
+      ).json().points as Array<{ queue: { waiting: number; admitted: number } }>;
+    // The worker has sampled the empty room before anyone joins.
+    await eventually(history, (points) => points.length >= 2);
+    for (let i = 0; i < 6; i++) {
+      await joinAsVisitor(e2e.baseUrl, 'e2e-history');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const sampled = await eventually(history, (points) => {
+      const last = points.at(-1)?.queue;
+      return points.length >= 8 && last !== undefined && last.waiting + last.admitted === 6;
+    });
+
+    // Nobody joins from now on: joins the console draws can only come from the history.
+    const { context, page } = await newPage(e2e);
+    await page.goto('/admin');
+    await page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Watch Watched late' }).click();
+    await page.getByRole('heading', { name: 'Watched late' }).waitFor();
+    // The history is drawn in one go before the first live sample: the first points the chart has
+    // are already every sample taken before Watch.
+    const first = await eventually(
+      () => points(page, 'Waiting room'),
+      (n) => n > 0,
+    );
+    expect(first).toBeGreaterThanOrEqual(sampled.length);
+    for (const chart of ['Stock', 'Orders', 'Joins and admissions per second'])
+      expect(await points(page, chart), chart).toBeGreaterThanOrEqual(sampled.length - 1);
+    const joins = await page
+      .getByRole('figure', { name: 'Joins and admissions per second' })
+      .locator('polyline')
+      .first()
+      .getAttribute('points');
+    expect(joins?.split(' ').some((p) => Number(p.split(',')[1]) < 100)).toBe(true);
+    // The live samples follow the history.
+    await eventually(
+      () => points(page, 'Waiting room'),
+      (n) => n > first,
+    );
+    await screenshot(page, 'admin-history');
     await context.close();
   });
 });

@@ -3,6 +3,7 @@
  * with a code, changing nothing), steering them, and their stats against the order pipeline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleSales } from '../../src/sales/history.ts';
 import { buy, drain } from '../pipeline/helpers.ts';
 import type { Shape } from '../pipeline/shapes.ts';
 import { type HttpHarness, startHttp } from './harness.ts';
@@ -59,6 +60,7 @@ export function describeAdminApi(makeShape: () => Shape) {
         ['POST', '/sales/x/resume'],
         ['POST', '/sales/x/end'],
         ['GET', '/sales/x/stats'],
+        ['GET', '/sales/x/history'],
       ];
       const badHeaders: Array<Record<string, string>> = [
         {},
@@ -258,6 +260,71 @@ export function describeAdminApi(makeShape: () => Shape) {
           orders: { pending: 0, confirmed: 1, failed: 1, expired: 0 },
         });
         expect(stats.queue.waiting + stats.queue.admitted).toBe(3);
+      });
+    });
+
+    describe('history', () => {
+      it("answers the sale's samples as the worker took them, from the engine and the orders", async () => {
+        const body = saleBody({ totalStock: 5 });
+        await create(body);
+        const empty = await call('GET', `/sales/${body.id}/history`);
+        expect(empty.statusCode).toBe(200);
+        expect(empty.json()).toEqual({ points: [] });
+
+        for (const user of ['s1', 's2', 's3']) await h.app.engine.join(body.id, user);
+        await h.app.engine.admit(body.id);
+        await buy(h.app, body.id, 's1', 'pm_ok', 2);
+        await buy(h.app, body.id, 's2', 'pm_decline');
+        await drain(h.app);
+        const record = await h.app.store.getSale(body.id);
+        expect(await sampleSales(h.app, record === null ? [] : [record], 60_000)).toBe(1);
+
+        const res = await call('GET', `/sales/${body.id}/history`);
+        expect(res.statusCode).toBe(200);
+        const { points } = res.json();
+        expect(points).toHaveLength(1);
+        // The same figures as the stats route, at the start of the sampling interval.
+        const stats = (await call('GET', `/sales/${body.id}/stats`)).json();
+        expect(points[0]).toEqual({ at: expect.any(Number), ...stats });
+        expect(points[0].at % 60_000).toBe(0);
+        expect(h.app.clock.now() - points[0].at).toBeLessThan(120_000);
+        expect(stats.orders).toEqual({ pending: 0, confirmed: 1, failed: 1, expired: 0 });
+      });
+
+      it('thins a long history to the points asked for (300 by default), oldest first', async () => {
+        const body = saleBody();
+        await create(body);
+        const start = Date.now() - 3_600_000;
+        for (let i = 0; i < 700; i++) {
+          await h.app.store.history.record(body.id, {
+            at: start + i * 5000,
+            stock: { total: 10, available: 10 - (i % 10), held: 0, sold: i % 10 },
+            queue: { waiting: i, admitted: 0, active: 0 },
+            orders: { pending: 0, confirmed: i % 10, failed: 0, expired: 0 },
+          });
+        }
+        for (const [query, max] of [
+          ['', 300],
+          ['?points=50', 50],
+          ['?points=1000', 1000],
+        ] as const) {
+          const res = await call('GET', `/sales/${body.id}/history${query}`);
+          expect(res.statusCode, query).toBe(200);
+          const points: Array<{ at: number; queue: { waiting: number } }> = res.json().points;
+          expect(points.length, query).toBeLessThanOrEqual(max);
+          expect(points.length, query).toBeGreaterThan(Math.min(max, 700) / 2);
+          expect(points[0]?.at).toBe(start);
+          expect(points.at(-1)?.queue.waiting).toBe(699);
+          expect(points.every((p, i) => i === 0 || p.at > (points[i - 1]?.at ?? 0))).toBe(true);
+        }
+        for (const query of ['?points=1', '?points=1001', '?points=x']) {
+          const res = await call('GET', `/sales/${body.id}/history${query}`);
+          expect(res.statusCode, query).toBe(400);
+          expect(res.json().error.code).toBe('INVALID_REQUEST');
+        }
+        const unknown = await call('GET', '/sales/nope/history');
+        expect(unknown.statusCode).toBe(404);
+        expect(unknown.json().error.code).toBe('SALE_NOT_FOUND');
       });
     });
 
