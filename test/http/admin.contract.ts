@@ -140,6 +140,8 @@ export function describeAdminApi(makeShape: () => Shape) {
           queueing: 'fifo',
           holdSeconds: 300,
           admission: { perSecond: 50, maxActive: 500, sessionSeconds: 600 },
+          // Published after its start: the waiting room opened with the sale.
+          prequeueAt: now,
         });
       });
 
@@ -213,7 +215,8 @@ export function describeAdminApi(makeShape: () => Shape) {
       it('starts, pauses, resumes and ends it', async () => {
         const later = Date.now() + 3_600_000;
         const body = saleBody({ startsAt: later, endsAt: later + 3_600_000 });
-        expect((await create(body)).json().state).toBe('scheduled');
+        // Without prequeueAt its waiting room opened as it was published.
+        expect((await create(body)).json().state).toBe('prequeue');
 
         const started = (await call('POST', `/sales/${body.id}/start`)).json();
         expect(started.state).toBe('live');

@@ -69,7 +69,11 @@ const createBody = {
     perUserLimit: int(SALE_LIMITS.perUserLimit, 'Units one user may buy at most', {
       default: SALE_DEFAULTS.perUserLimit,
     }),
-    prequeueAt: instant('The waiting room opens; default startsAt'),
+    prequeueAt: instant(
+      'The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. ' +
+        'Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps ' +
+        'the room closed until then: joining before it answers 409 NOT_LIVE',
+    ),
     startsAt: instant('Admission and purchases begin'),
     endsAt: instant('The sale ends; after startsAt'),
     queueing: {

@@ -1321,7 +1321,7 @@ export interface operations {
                              * @default 1
                              */
                             perUserLimit: number;
-                            /** @description The waiting room opens; default startsAt (epoch ms) */
+                            /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                             prequeueAt: number;
                             /** @description Admission and purchases begin (epoch ms) */
                             startsAt: number;
@@ -1449,7 +1449,7 @@ export interface operations {
                      * @default 1
                      */
                     perUserLimit?: number;
-                    /** @description The waiting room opens; default startsAt (epoch ms) */
+                    /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                     prequeueAt?: number;
                     /** @description Admission and purchases begin (epoch ms) */
                     startsAt: number;
@@ -1517,7 +1517,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -1724,7 +1724,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -1895,7 +1895,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -2066,7 +2066,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -2237,7 +2237,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -2408,7 +2408,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -2579,7 +2579,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
