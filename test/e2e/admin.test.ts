@@ -5,6 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveSale } from '../http/harness.ts';
+import { buy } from '../pipeline/helpers.ts';
 import { TEST_ENV } from '../pipeline/shapes.ts';
 import { hasChromium } from '../support/browser.ts';
 import { type E2e, eventually, joinAsVisitor, newPage, PHONE, screenshot, startE2e } from './support.ts';
@@ -138,6 +139,16 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
     await phone.page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
     await phone.page.getByRole('button', { name: 'Sign in' }).click();
     await phone.page.locator('#sales tr[data-sale="e2e-ops"]').waitFor();
+    // On a phone nothing runs off the side: no sideways scrolling, every button fully on screen.
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(
+      true,
+    );
+    for (const button of await phone.page.locator('#sales button').all()) {
+      const box = await button.boundingBox();
+      const label = (await button.getAttribute('aria-label')) ?? '';
+      expect(box === null ? -1 : box.x, label).toBeGreaterThanOrEqual(0);
+      expect(box === null ? Infinity : box.x + box.width, label).toBeLessThanOrEqual(PHONE.viewport.width);
+    }
     await screenshot(phone.page, 'admin-phone');
     await phone.context.close();
 
@@ -152,7 +163,7 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
 
   it('an operator who starts watching a sale late sees its history since the opening at once', async () => {
     const app = e2e.harness.app;
-    await liveSale(app, { id: 'e2e-history', name: 'Watched late', totalStock: 50 });
+    await liveSale(app, { id: 'e2e-history', name: 'Watched late', totalStock: 2, perUserLimit: 2 });
     const history = async () =>
       (
         await e2e.harness.server.inject({
@@ -199,6 +210,16 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
       (n) => n > first,
     );
     await screenshot(page, 'admin-history');
+
+    // The last units sell: the cards say at once that the line is over, not the last line seen.
+    await buy(app, 'e2e-history', 'sells-out', 'pm_ok', 2);
+    await page.locator('#dash-state', { hasText: 'Sold out' }).waitFor();
+    await eventually(
+      () => card(page, 'waiting'),
+      (text) => text === '0 · closed',
+    );
+    expect(await card(page, 'active')).toBe('0 · closed');
+    expect(await card(page, 'sold')).toBe('2');
     await context.close();
   });
 });
