@@ -18,6 +18,20 @@ const points = (page: Page, chart: string) =>
     .then(Number);
 const card = (page: Page, name: string) => page.locator(`[data-card="${name}"]`).textContent();
 
+/** On a phone nothing runs off the side: no sideways scrolling, every sale's button fully on screen. */
+async function expectOnScreen(page: Page) {
+  expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  const buttons = await page.locator('#sales button, #dash-actions button').all();
+  expect(buttons.length).toBeGreaterThan(0);
+  for (const button of buttons) {
+    if (!(await button.isVisible())) continue;
+    const box = await button.boundingBox();
+    const label = (await button.getAttribute('aria-label')) ?? '';
+    expect(box === null ? -1 : box.x, label).toBeGreaterThanOrEqual(0);
+    expect(box === null ? Infinity : box.x + box.width, label).toBeLessThanOrEqual(PHONE.viewport.width);
+  }
+}
+
 describe.skipIf(!hasChromium())('admin console in Chromium', () => {
   let e2e: E2e;
   beforeAll(async () => {
@@ -139,16 +153,7 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
     await phone.page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
     await phone.page.getByRole('button', { name: 'Sign in' }).click();
     await phone.page.locator('#sales tr[data-sale="e2e-ops"]').waitFor();
-    // On a phone nothing runs off the side: no sideways scrolling, every button fully on screen.
-    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(
-      true,
-    );
-    for (const button of await phone.page.locator('#sales button').all()) {
-      const box = await button.boundingBox();
-      const label = (await button.getAttribute('aria-label')) ?? '';
-      expect(box === null ? -1 : box.x, label).toBeGreaterThanOrEqual(0);
-      expect(box === null ? Infinity : box.x + box.width, label).toBeLessThanOrEqual(PHONE.viewport.width);
-    }
+    await expectOnScreen(phone.page);
     await screenshot(phone.page, 'admin-phone');
     await phone.context.close();
 
@@ -210,6 +215,17 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
       (n) => n > first,
     );
     await screenshot(page, 'admin-history');
+
+    // The same on a phone, with every action of a live sale in its row and on its dashboard.
+    const phone = await newPage(e2e, PHONE);
+    await phone.page.goto('/admin#sale=e2e-history');
+    await phone.page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
+    await phone.page.getByRole('button', { name: 'Sign in' }).click();
+    await phone.page.locator('#dash-actions').getByRole('button', { name: /^End/ }).waitFor();
+    expect(await phone.page.locator('#sales tr[data-sale="e2e-history"] button').count()).toBe(4);
+    await expectOnScreen(phone.page);
+    await screenshot(phone.page, 'admin-phone-live');
+    await phone.context.close();
 
     // The last units sell: the cards say at once that the line is over, not the last line seen.
     await buy(app, 'e2e-history', 'sells-out', 'pm_ok', 2);
