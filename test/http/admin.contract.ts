@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSales } from '../../src/sales/history.ts';
+import { startTicks } from '../../src/sales/ticks.ts';
 import { buy, drain } from '../pipeline/helpers.ts';
 import type { Shape } from '../pipeline/shapes.ts';
 import { type HttpHarness, startHttp } from './harness.ts';
@@ -292,6 +293,33 @@ export function describeAdminApi(makeShape: () => Shape) {
         expect(points[0].at % 60_000).toBe(0);
         expect(h.app.clock.now() - points[0].at).toBeLessThan(120_000);
         expect(stats.orders).toEqual({ pending: 0, confirmed: 1, failed: 1, expired: 0 });
+      });
+
+      it("the worker's ticks sample each open sale: two workers write one row per interval", async () => {
+        const body = saleBody();
+        await create(body);
+        await h.app.engine.join(body.id, 'ticked');
+        const ticks = {
+          ...{ admitEveryMs: 50, sweepEveryMs: 1000, syncEveryMs: 1000, sweepBatch: 500 },
+          history: { intervalMs: 200, retentionMs: 86_400_000 },
+        };
+        const deps = { engine: h.app.engine, store: h.app.store, clock: h.app.clock, log: h.app.log };
+        const stops = [startTicks(deps, ticks), startTicks(deps, ticks)];
+        let points: Array<{ at: number; queue: { waiting: number; admitted: number } }> = [];
+        try {
+          for (let i = 0; i < 100 && points.length < 4; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            points = (await call('GET', `/sales/${body.id}/history`)).json().points;
+          }
+        } finally {
+          await Promise.all(stops.map((stop) => stop()));
+        }
+        expect(points.length).toBeGreaterThanOrEqual(4);
+        for (const [i, p] of points.entries()) {
+          expect(p.at % 200).toBe(0);
+          if (i > 0) expect(p.at).toBeGreaterThan(points[i - 1]?.at ?? 0);
+          expect(p.queue.waiting + p.queue.admitted).toBe(1);
+        }
       });
 
       it('thins a long history to the points asked for (300 by default), oldest first', async () => {
