@@ -55,6 +55,8 @@ export interface Config {
   outageRetry: { outageMs: number; maxDelayMs: number };
   /** The reconciler inside `flashsale worker`: how often it runs, and how old a state must be to act. */
   reconcile: { intervalMs: number; graceMs: number };
+  /** Each worker samples every open sale's counters this often into its history, kept this long. */
+  history: { intervalMs: number; retentionMs: number };
   logLevel: LogLevel;
   /** How the storefront presents the shop: its name, accent colour and logo (see web/theme.ts). */
   theme: { shopName: string; accentColor: string; logoUrl: string | null };
@@ -111,6 +113,8 @@ export const ENV_DEFAULTS = {
   FLASHSALE_RETRY_MAX_DELAY_MS: 5000,
   FLASHSALE_RECONCILE_INTERVAL_MS: 10_000,
   FLASHSALE_RECONCILE_GRACE_MS: 60_000,
+  FLASHSALE_HISTORY_INTERVAL_MS: 5000,
+  FLASHSALE_HISTORY_RETENTION_DAYS: 30,
   FLASHSALE_LOG_LEVEL: 'info',
   FLASHSALE_SHOP_NAME: 'flashsale',
   FLASHSALE_ACCENT_COLOR: '#3b28cc',
@@ -253,6 +257,10 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     reconcile: Object.freeze({
       intervalMs: int(env, 'FLASHSALE_RECONCILE_INTERVAL_MS', 100, 3_600_000),
       graceMs: int(env, 'FLASHSALE_RECONCILE_GRACE_MS', 0, 86_400_000),
+    }),
+    history: Object.freeze({
+      intervalMs: int(env, 'FLASHSALE_HISTORY_INTERVAL_MS', 100, 3_600_000),
+      retentionMs: int(env, 'FLASHSALE_HISTORY_RETENTION_DAYS', 1, 3650) * 86_400_000,
     }),
     theme: Object.freeze({
       shopName: shopName(env),

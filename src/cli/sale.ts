@@ -53,7 +53,7 @@ async function createSale(args: string[]): Promise<number> {
       priceCents: Number(values['price-cents'] ?? 0),
       totalStock: Number(values.stock),
       perUserLimit: Number(values.limit),
-      prequeueAt: Math.min(Date.now(), startsAt),
+      // No prequeueAt: the waiting room opens as the sale is published (normalizeSale's default).
       startsAt,
       endsAt: startsAt + Number(values.duration) * 1000,
       queueing: values.queueing as Queueing,

@@ -20,6 +20,7 @@ import {
   toOrder,
   toSale,
 } from './records.ts';
+import { SaleHistoryStore } from './saleHistory.ts';
 
 export type { ConfirmItem, ConfirmOutcome, ConfirmResult } from './groupConfirm.ts';
 
@@ -43,7 +44,12 @@ function one<T>(rows: T[], what: string): T {
  * all end in the same rows as one clean run.
  */
 export class OrderStore {
-  constructor(private readonly db: Database) {}
+  /** The sale's sampled counters over time (saleHistory.ts), on the same database. */
+  readonly history: SaleHistoryStore;
+
+  constructor(private readonly db: Database) {
+    this.history = new SaleHistoryStore(db);
+  }
 
   /** Inserts the sale and its stock row; if the id exists, changes nothing and returns the stored sale. */
   async upsertSale(sale: SaleCatalog): Promise<{ sale: SaleRecord; created: boolean }> {

@@ -27,7 +27,11 @@ export interface SaleSettings {
   id: string;
   totalStock: number;
   perUserLimit: number;
-  /** The waiting room opens (pre-queue). Defaults to `startsAt`. */
+  /**
+   * The waiting room opens (pre-queue). Defaults to the instant the sale is published (or `startsAt`
+   * if that is earlier), so early buyers wait in line rather than being turned away. A later instant
+   * keeps the room closed until then: joining before it is refused with NOT_LIVE.
+   */
   prequeueAt: number;
   startsAt: number;
   endsAt: number;
@@ -91,7 +95,7 @@ export const SALE_LIMITS = {
 
 /**
  * What a sale gets for each setting the operator leaves out. `shuffleSeed` is random and
- * `prequeueAt` is `startsAt`, so neither has a constant here.
+ * `prequeueAt` is the publication instant (see normalizeSale), so neither has a constant here.
  */
 export const SALE_DEFAULTS = {
   perUserLimit: 1,
@@ -113,8 +117,12 @@ const isWhole = (n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): n is n
 const within = (n: unknown, range: { min: number; max: number }): n is number =>
   isWhole(n, range.min, range.max);
 
-/** Fills defaults and checks every field; throws INVALID_SALE naming the first bad field. */
-export function normalizeSale(input: SaleInput, randomSeed: () => string): SaleSettings {
+/**
+ * Fills defaults and checks every field; throws INVALID_SALE naming the first bad field. `now` is
+ * the publication instant: without `prequeueAt` the waiting room opens then (at `startsAt` for a sale
+ * published after its start), so the crowd lines up before the start instead of at it.
+ */
+export function normalizeSale(input: SaleInput, randomSeed: () => string, now: number): SaleSettings {
   const bad = (field: string, why: string): never => {
     throw new FlashsaleError('INVALID_SALE', `${field} ${why}`, { field });
   };
@@ -132,7 +140,7 @@ export function normalizeSale(input: SaleInput, randomSeed: () => string): SaleS
   if (!within(input.endsAt, instant) || input.endsAt <= input.startsAt) {
     bad('endsAt', 'must be an instant after startsAt');
   }
-  const prequeueAt = input.prequeueAt ?? input.startsAt;
+  const prequeueAt = input.prequeueAt ?? Math.min(now, input.startsAt);
   if (!within(prequeueAt, instant) || prequeueAt > input.startsAt)
     bad('prequeueAt', 'must not be after startsAt');
   const queueing = input.queueing ?? SALE_DEFAULTS.queueing;

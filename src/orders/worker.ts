@@ -1,6 +1,7 @@
 /**
  * The order worker: runs the order, notification and analytics jobs, the reconciler (reconciler.ts)
- * and the periodic ticks (waiting room admission, hold sweeper, sale loading, key expiry).
+ * and the periodic ticks (waiting room admission, hold sweeper, sale loading, key expiry, the sales'
+ * history).
  * `flashsale worker` runs it alone; the embedded shape runs it inside the API process. Recovery runs
  * first, at every start.
  */
@@ -26,7 +27,10 @@ export interface WorkerDeps {
   log: Logger;
   /** Tries per order job: checkout enqueues with it, the handler knows its last try by it. */
   orderAttempts: number;
-  config: Pick<Config, 'workerConcurrency' | 'outageRetry' | 'reconcile' | 'saleRetentionSeconds'>;
+  config: Pick<
+    Config,
+    'workerConcurrency' | 'outageRetry' | 'reconcile' | 'saleRetentionSeconds' | 'history'
+  >;
   /** Told of every confirmation PostgreSQL refused as an oversell (the composition root counts them). */
   onOversellRefused?: (saleId: string) => void;
 }
@@ -110,7 +114,11 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
               deps.log.warn(resumed, 'pending orders resumed after an engine reset');
             },
           },
-          options.ticks ?? { ...DEFAULT_TICKS, retentionMs: deps.config.saleRetentionSeconds * 1000 },
+          // The history's sampling follows the configuration unless the caller's ticks say otherwise.
+          {
+            history: deps.config.history,
+            ...(options.ticks ?? { ...DEFAULT_TICKS, retentionMs: deps.config.saleRetentionSeconds * 1000 }),
+          },
         );
   return async () => {
     await stopTicks();

@@ -9,11 +9,12 @@ export type PublishInput = SaleCatalog | (SaleInput & Omit<SaleCatalog, keyof Sa
 
 /**
  * Publishes a sale: the catalog row first (the record), then the engine's counters. If the second
- * step fails, a worker's sync tick loads the sale into the engine from the catalog.
+ * step fails, a worker's sync tick loads the sale into the engine from the catalog. Without
+ * `prequeueAt`, the waiting room opens now (normalizeSale), and the catalog records that instant.
  * Refused with SALE_EXISTS when the id is taken, INVALID_SALE when a setting is out of range.
  */
 export async function publishSale(deps: SaleDeps, input: PublishInput): Promise<SaleView> {
-  const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
+  const settings = normalizeSale(input, () => randomBytes(16).toString('hex'), deps.clock.now());
   const { created } = await deps.store.upsertSale({ ...input, ...settings });
   if (!created) throw new FlashsaleError('SALE_EXISTS');
   // A lookup before publishing may have cached "no such sale" in this process.

@@ -13,6 +13,10 @@ import type { SaleEngine } from '../engine/types.ts';
 /** Sales that ended more than an hour ago are left alone: their holds have long expired. */
 export const isCurrent = (sale: SaleRecord, now: number) => sale.endsAt + 60 * 60 * 1000 > now;
 
+/** When a sale ended: its end time, or earlier if an operator ended it. */
+export const endedAt = (sale: SaleRecord): number =>
+  Math.min(sale.endsAt, sale.endedAt ?? Number.POSITIVE_INFINITY);
+
 /**
  * Loads one sale if the engine lacks it; `loaded` when this call did, with how many pending orders'
  * holds it put back. Safe to race: only the call that creates the sale restores it.

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { SaleRecord } from '../db/records.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
-import { checkEngine, isCurrent, loadMissingSale } from './reload.ts';
+import { type HistoryOptions, purgeHistory, sampleSales } from './history.ts';
+import { checkEngine, endedAt, isCurrent, loadMissingSale } from './reload.ts';
 
 export interface TickOptions {
   admitEveryMs: number;
@@ -11,6 +12,8 @@ export interface TickOptions {
   sweepBatch: number;
   /** A sale's keys expire this long after it ends (FLASHSALE_SALE_RETENTION_SECONDS; default a day). */
   retentionMs?: number;
+  /** Sampling open sales into their history (history.ts); absent or false: no sampling. */
+  history?: HistoryOptions | false;
 }
 
 export const DEFAULT_TICKS: TickOptions = {
@@ -21,10 +24,8 @@ export const DEFAULT_TICKS: TickOptions = {
 };
 
 const DAY_MS = 86_400_000;
-
-/** When a sale ended: its end time, or earlier if an operator ended it. */
-export const endedAt = (sale: SaleRecord): number =>
-  Math.min(sale.endsAt, sale.endedAt ?? Number.POSITIVE_INFINITY);
+/** Old samples are few and indexed by age: looking for them every ten minutes is plenty. */
+const HISTORY_PURGE_EVERY_MS = 10 * 60_000;
 
 /**
  * The periodic work of a `flashsale worker` (and of the embedded process): the waiting room's
@@ -34,7 +35,8 @@ export const endedAt = (sale: SaleRecord): number =>
  * another deployment stops admission and sweeping until it is fixed. Every step is atomic in the engine, so any number of workers can
  * run these at once: a duplicated tick admits nothing extra (the rate is a token bucket in the store)
  * and a hold is released once. A sale's start and end need no timer: its state follows the clock,
- * and the first admission step after the start fixes the pre-queue order.
+ * and the first admission step after the start fixes the pre-queue order. With `history`, each open
+ * sale's counters are sampled into the database (history.ts), and old samples deleted.
  */
 export function startTicks(
   deps: {
@@ -96,6 +98,14 @@ export function startTicks(
       } while (released === options.sweepBatch && !stopped);
     }
   };
+  let purgedAt = Number.NEGATIVE_INFINITY;
+  const sample = async (history: HistoryOptions) => {
+    if (!checked) return;
+    await sampleSales(deps, current(), history.intervalMs);
+    if (deps.clock.now() - purgedAt < HISTORY_PURGE_EVERY_MS) return;
+    await purgeHistory(deps, history.retentionMs);
+    purgedAt = deps.clock.now();
+  };
 
   // Each loop waits for its previous run to finish before scheduling the next: no pile-up when slow.
   const loop = (name: string, everyMs: number, fn: () => Promise<void>) => {
@@ -114,6 +124,8 @@ export function startTicks(
   void startSync().then(() => {
     void loop('admit', options.admitEveryMs, admit)();
     void loop('sweep', options.sweepEveryMs, sweep)();
+    const history = options.history;
+    if (history) void loop('history', history.intervalMs, () => sample(history))();
   });
 
   return async () => {

@@ -3,6 +3,7 @@ import type { Database } from '../../src/db/database.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { describeDatabaseContract } from './database.contract.ts';
 import { describeDurableStateContract } from './durableSaleState.contract.ts';
+import { describeSaleHistoryContract } from './saleHistory.contract.ts';
 
 // Starting PGlite takes seconds, so the file shares one in-memory instance and each test isolates
 // itself in a fresh schema, as the PostgreSQL tests do. PGlite has one session, so `another` hands back
@@ -30,3 +31,4 @@ const openSchema = async () => {
 
 describeDatabaseContract('PGlite', openSchema);
 describeDurableStateContract('PGlite', openSchema);
+describeSaleHistoryContract('PGlite', openSchema);

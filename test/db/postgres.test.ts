@@ -4,6 +4,7 @@ import { openPostgres } from '../../src/db/postgres.ts';
 import { DATABASE_URL, hasPostgres } from '../support/services.ts';
 import { describeDatabaseContract } from './database.contract.ts';
 import { describeDurableStateContract } from './durableSaleState.contract.ts';
+import { describeSaleHistoryContract } from './saleHistory.contract.ts';
 
 // Each test gets its own schema (t_<random>) in the shared test database, dropped afterwards, so runs
 // never see each other's rows. Pool of 10, as in production, so the concurrency tests really contend.
@@ -30,3 +31,4 @@ const skip = !(await hasPostgres());
 
 describeDatabaseContract('PostgreSQL', openSchema, { skip });
 describeDurableStateContract('PostgreSQL', openSchema, { skip });
+describeSaleHistoryContract('PostgreSQL', openSchema, { skip });

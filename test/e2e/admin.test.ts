@@ -4,6 +4,8 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveSale } from '../http/harness.ts';
+import { buy } from '../pipeline/helpers.ts';
 import { TEST_ENV } from '../pipeline/shapes.ts';
 import { hasChromium } from '../support/browser.ts';
 import { type E2e, eventually, joinAsVisitor, newPage, PHONE, screenshot, startE2e } from './support.ts';
@@ -16,10 +18,25 @@ const points = (page: Page, chart: string) =>
     .then(Number);
 const card = (page: Page, name: string) => page.locator(`[data-card="${name}"]`).textContent();
 
+/** On a phone nothing runs off the side: no sideways scrolling, every sale's button fully on screen. */
+async function expectOnScreen(page: Page) {
+  expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  const buttons = await page.locator('#sales button, #dash-actions button').all();
+  expect(buttons.length).toBeGreaterThan(0);
+  for (const button of buttons) {
+    if (!(await button.isVisible())) continue;
+    const box = await button.boundingBox();
+    const label = (await button.getAttribute('aria-label')) ?? '';
+    expect(box === null ? -1 : box.x, label).toBeGreaterThanOrEqual(0);
+    expect(box === null ? Infinity : box.x + box.width, label).toBeLessThanOrEqual(PHONE.viewport.width);
+  }
+}
+
 describe.skipIf(!hasChromium())('admin console in Chromium', () => {
   let e2e: E2e;
   beforeAll(async () => {
-    e2e = await startE2e();
+    // Samples every 200 ms, so a few seconds of a sale make a history worth drawing.
+    e2e = await startE2e({ FLASHSALE_HISTORY_INTERVAL_MS: '200' });
   });
   afterAll(async () => e2e?.close());
 
@@ -136,6 +153,7 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
     await phone.page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
     await phone.page.getByRole('button', { name: 'Sign in' }).click();
     await phone.page.locator('#sales tr[data-sale="e2e-ops"]').waitFor();
+    await expectOnScreen(phone.page);
     await screenshot(phone.page, 'admin-phone');
     await phone.context.close();
 
@@ -145,6 +163,79 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin key').waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await context.close();
+  });
+
+  it('an operator who starts watching a sale late sees its history since the opening at once', async () => {
+    const app = e2e.harness.app;
+    await liveSale(app, { id: 'e2e-history', name: 'Watched late', totalStock: 2, perUserLimit: 2 });
+    const history = async () =>
+      (
+        await e2e.harness.server.inject({
+          url: '/api/v1/admin/sales/e2e-history/history',
+          headers: e2e.harness.admin,
+        })
+      ).json().points as Array<{ queue: { waiting: number; admitted: number } }>;
+    // The worker has sampled the empty room before anyone joins.
+    await eventually(history, (points) => points.length >= 2);
+    for (let i = 0; i < 6; i++) {
+      await joinAsVisitor(e2e.baseUrl, 'e2e-history');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const sampled = await eventually(history, (points) => {
+      const last = points.at(-1)?.queue;
+      return points.length >= 8 && last !== undefined && last.waiting + last.admitted === 6;
+    });
+
+    // Nobody joins from now on: joins the console draws can only come from the history.
+    const { context, page } = await newPage(e2e);
+    await page.goto('/admin');
+    await page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Watch Watched late' }).click();
+    await page.getByRole('heading', { name: 'Watched late' }).waitFor();
+    // The history is drawn in one go before the first live sample: the first points the chart has
+    // are already every sample taken before Watch.
+    const first = await eventually(
+      () => points(page, 'Waiting room'),
+      (n) => n > 0,
+    );
+    expect(first).toBeGreaterThanOrEqual(sampled.length);
+    for (const chart of ['Stock', 'Orders', 'Joins and admissions per second'])
+      expect(await points(page, chart), chart).toBeGreaterThanOrEqual(sampled.length - 1);
+    const joins = await page
+      .getByRole('figure', { name: 'Joins and admissions per second' })
+      .locator('polyline')
+      .first()
+      .getAttribute('points');
+    expect(joins?.split(' ').some((p) => Number(p.split(',')[1]) < 100)).toBe(true);
+    // The live samples follow the history.
+    await eventually(
+      () => points(page, 'Waiting room'),
+      (n) => n > first,
+    );
+    await screenshot(page, 'admin-history');
+
+    // The same on a phone, with every action of a live sale in its row and on its dashboard.
+    const phone = await newPage(e2e, PHONE);
+    await phone.page.goto('/admin#sale=e2e-history');
+    await phone.page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
+    await phone.page.getByRole('button', { name: 'Sign in' }).click();
+    await phone.page.locator('#dash-actions').getByRole('button', { name: /^End/ }).waitFor();
+    expect(await phone.page.locator('#sales tr[data-sale="e2e-history"] button').count()).toBe(4);
+    await expectOnScreen(phone.page);
+    await screenshot(phone.page, 'admin-phone-live');
+    await phone.context.close();
+
+    // The last units sell: the cards say at once that the line is over, not the last line seen.
+    await buy(app, 'e2e-history', 'sells-out', 'pm_ok', 2);
+    await page.locator('#dash-state', { hasText: 'Sold out' }).waitFor();
+    await eventually(
+      () => card(page, 'waiting'),
+      (text) => text === '0 · closed',
+    );
+    expect(await card(page, 'active')).toBe('0 · closed');
+    expect(await card(page, 'sold')).toBe('2');
     await context.close();
   });
 });

@@ -3,6 +3,8 @@
  * with a code, changing nothing), steering them, and their stats against the order pipeline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleSales } from '../../src/sales/history.ts';
+import { startTicks } from '../../src/sales/ticks.ts';
 import { buy, drain } from '../pipeline/helpers.ts';
 import type { Shape } from '../pipeline/shapes.ts';
 import { type HttpHarness, startHttp } from './harness.ts';
@@ -59,6 +61,7 @@ export function describeAdminApi(makeShape: () => Shape) {
         ['POST', '/sales/x/resume'],
         ['POST', '/sales/x/end'],
         ['GET', '/sales/x/stats'],
+        ['GET', '/sales/x/history'],
       ];
       const badHeaders: Array<Record<string, string>> = [
         {},
@@ -138,6 +141,8 @@ export function describeAdminApi(makeShape: () => Shape) {
           queueing: 'fifo',
           holdSeconds: 300,
           admission: { perSecond: 50, maxActive: 500, sessionSeconds: 600 },
+          // Published after its start: the waiting room opened with the sale.
+          prequeueAt: now,
         });
       });
 
@@ -211,7 +216,8 @@ export function describeAdminApi(makeShape: () => Shape) {
       it('starts, pauses, resumes and ends it', async () => {
         const later = Date.now() + 3_600_000;
         const body = saleBody({ startsAt: later, endsAt: later + 3_600_000 });
-        expect((await create(body)).json().state).toBe('scheduled');
+        // Without prequeueAt its waiting room opened as it was published.
+        expect((await create(body)).json().state).toBe('prequeue');
 
         const started = (await call('POST', `/sales/${body.id}/start`)).json();
         expect(started.state).toBe('live');
@@ -258,6 +264,98 @@ export function describeAdminApi(makeShape: () => Shape) {
           orders: { pending: 0, confirmed: 1, failed: 1, expired: 0 },
         });
         expect(stats.queue.waiting + stats.queue.admitted).toBe(3);
+      });
+    });
+
+    describe('history', () => {
+      it("answers the sale's samples as the worker took them, from the engine and the orders", async () => {
+        const body = saleBody({ totalStock: 5 });
+        await create(body);
+        const empty = await call('GET', `/sales/${body.id}/history`);
+        expect(empty.statusCode).toBe(200);
+        expect(empty.json()).toEqual({ points: [] });
+
+        for (const user of ['s1', 's2', 's3']) await h.app.engine.join(body.id, user);
+        await h.app.engine.admit(body.id);
+        await buy(h.app, body.id, 's1', 'pm_ok', 2);
+        await buy(h.app, body.id, 's2', 'pm_decline');
+        await drain(h.app);
+        const record = await h.app.store.getSale(body.id);
+        expect(await sampleSales(h.app, record === null ? [] : [record], 60_000)).toBe(1);
+
+        const res = await call('GET', `/sales/${body.id}/history`);
+        expect(res.statusCode).toBe(200);
+        const { points } = res.json();
+        expect(points).toHaveLength(1);
+        // The same figures as the stats route, at the start of the sampling interval.
+        const stats = (await call('GET', `/sales/${body.id}/stats`)).json();
+        expect(points[0]).toEqual({ at: expect.any(Number), ...stats });
+        expect(points[0].at % 60_000).toBe(0);
+        expect(h.app.clock.now() - points[0].at).toBeLessThan(120_000);
+        expect(stats.orders).toEqual({ pending: 0, confirmed: 1, failed: 1, expired: 0 });
+      });
+
+      it("the worker's ticks sample each open sale: two workers write one row per interval", async () => {
+        const body = saleBody();
+        await create(body);
+        await h.app.engine.join(body.id, 'ticked');
+        const ticks = {
+          ...{ admitEveryMs: 50, sweepEveryMs: 1000, syncEveryMs: 1000, sweepBatch: 500 },
+          history: { intervalMs: 200, retentionMs: 86_400_000 },
+        };
+        const deps = { engine: h.app.engine, store: h.app.store, clock: h.app.clock, log: h.app.log };
+        const stops = [startTicks(deps, ticks), startTicks(deps, ticks)];
+        let points: Array<{ at: number; queue: { waiting: number; admitted: number } }> = [];
+        try {
+          for (let i = 0; i < 100 && points.length < 4; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            points = (await call('GET', `/sales/${body.id}/history`)).json().points;
+          }
+        } finally {
+          await Promise.all(stops.map((stop) => stop()));
+        }
+        expect(points.length).toBeGreaterThanOrEqual(4);
+        for (const [i, p] of points.entries()) {
+          expect(p.at % 200).toBe(0);
+          if (i > 0) expect(p.at).toBeGreaterThan(points[i - 1]?.at ?? 0);
+          expect(p.queue.waiting + p.queue.admitted).toBe(1);
+        }
+      });
+
+      it('thins a long history to the points asked for (300 by default), oldest first', async () => {
+        const body = saleBody();
+        await create(body);
+        const start = Date.now() - 3_600_000;
+        for (let i = 0; i < 700; i++) {
+          await h.app.store.history.record(body.id, {
+            at: start + i * 5000,
+            stock: { total: 10, available: 10 - (i % 10), held: 0, sold: i % 10 },
+            queue: { waiting: i, admitted: 0, active: 0 },
+            orders: { pending: 0, confirmed: i % 10, failed: 0, expired: 0 },
+          });
+        }
+        for (const [query, max] of [
+          ['', 300],
+          ['?points=50', 50],
+          ['?points=1000', 1000],
+        ] as const) {
+          const res = await call('GET', `/sales/${body.id}/history${query}`);
+          expect(res.statusCode, query).toBe(200);
+          const points: Array<{ at: number; queue: { waiting: number } }> = res.json().points;
+          expect(points.length, query).toBeLessThanOrEqual(max);
+          expect(points.length, query).toBeGreaterThan(Math.min(max, 700) / 2);
+          expect(points[0]?.at).toBe(start);
+          expect(points.at(-1)?.queue.waiting).toBe(699);
+          expect(points.every((p, i) => i === 0 || p.at > (points[i - 1]?.at ?? 0))).toBe(true);
+        }
+        for (const query of ['?points=1', '?points=1001', '?points=x']) {
+          const res = await call('GET', `/sales/${body.id}/history${query}`);
+          expect(res.statusCode, query).toBe(400);
+          expect(res.json().error.code).toBe('INVALID_REQUEST');
+        }
+        const unknown = await call('GET', '/sales/nope/history');
+        expect(unknown.statusCode).toBe(404);
+        expect(unknown.json().error.code).toBe('SALE_NOT_FOUND');
       });
     });
 

@@ -107,6 +107,7 @@ const ROUTES = [
   'POST /api/v1/admin/sales/:saleId/resume',
   'POST /api/v1/admin/sales/:saleId/end',
   'GET /api/v1/admin/sales/:saleId/stats',
+  'GET /api/v1/admin/sales/:saleId/history',
   'GET /healthz',
   'GET /readyz',
   'GET /.well-known/jwks.json',
@@ -615,12 +616,32 @@ function routeSpec(route: RouteName, fx: Fixture, h: HttpHarness): RouteSpec {
       };
 
     case 'GET /api/v1/admin/sales/:saleId':
-    case 'GET /api/v1/admin/sales/:saleId/stats': {
-      const suffix = route.endsWith('/stats') ? '/stats' : '';
+    case 'GET /api/v1/admin/sales/:saleId/stats':
+    case 'GET /api/v1/admin/sales/:saleId/history': {
+      const suffix = route.slice(route.indexOf(':saleId') + ':saleId'.length);
       const url = (id: string) => `/api/v1/admin/sales/${id}${suffix}`;
+      // The history's one query parameter: anything but 2..1000 in digits is refused.
+      const points = fc
+        .oneof(
+          fc.integer({ min: -5, max: 1 }).map(String),
+          fc.integer({ min: 1001, max: 1_000_000 }).map(String),
+          fc.constantFrom('', 'x', '2.5', '1e2', ' 10', '0x10', '010'),
+        )
+        .map(
+          (value): Change => ({
+            why: `points=${JSON.stringify(value)}`,
+            codes: ['INVALID_REQUEST'],
+            url: `${url(fx.live)}?points=${encodeURIComponent(value)}`,
+          }),
+        );
       return {
         base: () => ({ method: 'GET', url: url(fx.live), headers: admin }),
-        bad: fc.oneof(adminAuth, ids(url, 'SALE_NOT_FOUND', SALE_ID_PATTERN), wrongMethod(['GET'])),
+        bad: fc.oneof(
+          adminAuth,
+          ids(url, 'SALE_NOT_FOUND', SALE_ID_PATTERN),
+          wrongMethod(['GET']),
+          ...(suffix === '/history' ? [points] : []),
+        ),
         watch: liveStats,
       };
     }

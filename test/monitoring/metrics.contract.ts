@@ -131,6 +131,7 @@ export function describeMetrics(makeShape: () => Shape) {
           admission: { perSecond: 1000, maxActive: 1000, sessionSeconds: 600 },
         },
         () => 'seed',
+        now,
       );
       await h.app.store.upsertSale({ ...settings, name: 'Oversold', priceCents: 1000, currency: 'EUR' });
       await h.app.engine.createSale({ ...settings, totalStock: 2 });

@@ -77,7 +77,7 @@ export class MemoryEngine implements SaleEngine {
   constructor(private readonly clock: Clock) {}
 
   async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
-    const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
+    const settings = normalizeSale(input, () => randomBytes(16).toString('hex'), this.clock.now());
     const sold = checkSold(options.sold, settings.totalStock);
     if (this.lookup(settings.id) !== undefined) throw new FlashsaleError('SALE_EXISTS');
     this.expiries.delete(settings.id);

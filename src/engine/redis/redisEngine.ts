@@ -80,7 +80,7 @@ export class RedisEngine implements SaleEngine {
   }
 
   async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
-    const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
+    const settings = normalizeSale(input, () => randomBytes(16).toString('hex'), this.clock.now());
     const sold = checkSold(options.sold, settings.totalStock);
     const keys = settings.queueing === 'shuffle' ? shuffleKeys(settings.shuffleSeed) : null;
     const k = this.keys(settings.id);

@@ -18,6 +18,7 @@ import {
 } from '../../domain/sale.ts';
 import { archiveSale } from '../../sales/archive.ts';
 import { controlSale, SALE_ACTION_SUMMARY, SALE_ACTIONS, saleRecord } from '../../sales/control.ts';
+import { HISTORY_POINTS, readSaleHistory } from '../../sales/history.ts';
 import { publishSale } from '../../sales/publish.ts';
 import { listSalesWithState, type SaleWithState, saleCounters, saleWithState } from '../../sales/read.ts';
 import { checkAdminKey } from '../auth.ts';
@@ -68,7 +69,11 @@ const createBody = {
     perUserLimit: int(SALE_LIMITS.perUserLimit, 'Units one user may buy at most', {
       default: SALE_DEFAULTS.perUserLimit,
     }),
-    prequeueAt: instant('The waiting room opens; default startsAt'),
+    prequeueAt: instant(
+      'The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. ' +
+        'Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps ' +
+        'the room closed until then: joining before it answers 409 NOT_LIVE',
+    ),
     startsAt: instant('Admission and purchases begin'),
     endsAt: instant('The sale ends; after startsAt'),
     queueing: {
@@ -144,6 +149,27 @@ const statsSchema = {
   },
 } as const;
 
+const historySchema = {
+  type: 'object',
+  description:
+    "A sale's counters sampled by the workers every FLASHSALE_HISTORY_INTERVAL_MS, from the opening of " +
+    'its waiting room to a few minutes after its end, oldest first',
+  required: ['points'],
+  properties: {
+    points: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['at', ...statsSchema.required],
+        properties: {
+          at: instant('When the sample was taken, rounded down to the sampling interval'),
+          ...statsSchema.properties,
+        },
+      },
+    },
+  },
+} as const;
+
 interface CreateSaleBody {
   id: string;
   name: string;
@@ -163,6 +189,9 @@ interface CreateSaleBody {
 }
 
 type SaleParams = { Params: { saleId: string } };
+type HistoryQuery = { Querystring: { points?: string } };
+/** 2 to 1000 (HISTORY_POINTS), as a query string's digits. */
+const HISTORY_POINTS_PATTERN = '^([2-9]|[1-9][0-9]{1,2}|1000)$';
 
 /** The catalog record with the engine's live view over it (the engine's schedule wins: start moves it). */
 function present({ record, view }: SaleWithState) {
@@ -309,5 +338,41 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
         },
       };
     },
+  );
+
+  server.get<SaleParams & HistoryQuery>(
+    '/sales/:saleId/history',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'getSaleHistory',
+        summary: "A sale's counters over time, for charts that start at its opening",
+        description:
+          'A longer history is thinned to `points` samples (every k-th sample, and always the latest), ' +
+          'each one a real instant. The request metrics (errors, latency) are per process and not kept.',
+        security,
+        params: saleParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            // A query string is text, and this service never coerces types: the pattern is the range.
+            points: {
+              type: 'string',
+              pattern: HISTORY_POINTS_PATTERN,
+              description: `The most samples to return, ${HISTORY_POINTS.min} to ${HISTORY_POINTS.max}; default ${HISTORY_POINTS.default}`,
+            },
+          },
+        },
+        response: { 200: historySchema, ...errors(400, 401, 404, 503) },
+      },
+    },
+    async (request) => ({
+      points: await readSaleHistory(
+        app,
+        request.params.saleId,
+        request.query.points === undefined ? undefined : Number(request.query.points),
+      ),
+    }),
   );
 };

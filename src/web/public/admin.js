@@ -254,11 +254,16 @@ const count = (v) => number(Math.round(v));
 function watch(id, focus) {
   stopWatching();
   history.replaceState(null, '', `#sale=${sid(id)}`);
+  // The sale's own charts span its whole history; the request metrics are this moment's only.
+  const whole = { windowMs: Number.POSITIVE_INFINITY };
   const charts = {
-    rates: lineChart('Joins and admissions per second', ['joins/s', 'admissions/s'], { format: rate }),
-    room: lineChart('Waiting room', ['waiting', 'shopping'], { format: count }),
-    stock: lineChart('Stock', ['available', 'held', 'sold'], { format: count }),
-    orders: lineChart('Orders', ['pending', 'confirmed', 'failed', 'expired'], { format: count }),
+    rates: lineChart('Joins and admissions per second', ['joins/s', 'admissions/s'], {
+      format: rate,
+      ...whole,
+    }),
+    room: lineChart('Waiting room', ['waiting', 'shopping'], { format: count, ...whole }),
+    stock: lineChart('Stock', ['available', 'held', 'sold'], { format: count, ...whole }),
+    orders: lineChart('Orders', ['pending', 'confirmed', 'failed', 'expired'], { format: count, ...whole }),
     errors: lineChart('Error rate', ['5xx', '4xx'], { format: pct }),
     latency: lineChart('Latency', ['p50', 'p95', 'p99'], { format: ms }),
   };
@@ -269,7 +274,18 @@ function watch(id, focus) {
   $('#dashboard').hidden = false;
   renderDashHeader();
   if (focus) focusHeading($('#dashboard'));
-  sample(dash);
+  const d = dash;
+  loadHistory(d).then(() => sample(d));
+}
+
+/**
+ * The sale's history as the workers sampled it since its waiting room opened, drawn before the
+ * first live sample, so the charts show the whole sale at once. Without it, the charts start now.
+ */
+async function loadHistory(d) {
+  const res = await call('GET', `/sales/${sid(d.id)}/history`);
+  if (dash !== d || res.status !== 200) return;
+  for (const point of res.data.points) record(d, point, null, point.at);
 }
 
 function stopWatching() {
@@ -305,8 +321,10 @@ async function sample(d) {
   d.timer = setTimeout(() => sample(d), SAMPLE_MS);
 }
 
-function record(d, stats, m) {
-  const t = Date.now();
+/** Adds one sample to the charts; a live one (no `at`) also updates the cards and request metrics. */
+function record(d, stats, m, at) {
+  const live = at === undefined;
+  const t = at ?? Date.now();
   const { stock, queue, orders } = stats;
   const joined = queue.waiting + queue.admitted;
   const prev = d.prev;
@@ -325,12 +343,14 @@ function record(d, stats, m) {
   }
   const latency = m ? [m.latencyMs.p50, m.latencyMs.p95, m.latencyMs.p99] : [null, null, null];
   const c = d.charts;
-  const closed = CLOSED_STATES.includes(sales.find((s) => s.id === d.id)?.state);
+  const closed = live && CLOSED_STATES.includes(sales.find((s) => s.id === d.id)?.state);
   if (closed) Object.assign(queue, { waiting: 0, active: 0 });
   c.rates.push(t, [joins, admissions]);
   c.room.push(t, [queue.waiting, queue.active]);
   c.stock.push(t, [stock.available, stock.held, stock.sold]);
   c.orders.push(t, [orders.pending, orders.confirmed, orders.failed, orders.expired]);
+  d.prev = { t, joined, admitted: queue.admitted, m: m ?? prev?.m ?? null };
+  if (!live) return;
   c.errors.push(t, errors);
   c.latency.push(t, latency);
   const show = { ...queue, ...stock, confirmed: orders.confirmed, failed: orders.failed };
@@ -339,7 +359,6 @@ function record(d, stats, m) {
   if (closed) for (const k of ['waiting', 'active']) setText(d.cards[k], '0 · closed');
   setText(d.cards.errors, errors[0] === null ? '–' : pct(errors[0]));
   setText(d.cards.p95, latency[1] === null ? '–' : ms(latency[1]));
-  d.prev = { t, joined, admitted: queue.admitted, m: m ?? prev?.m ?? null };
 }
 
 // ---- start

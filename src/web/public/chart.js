@@ -8,6 +8,8 @@ const H = 100;
 const COLORS = ['#3b28cc', '#b4430a', '#047857', '#a21caf'];
 const DASHES = ['', '6 3', '2 3', '9 3 2 3'];
 const MIN_SPAN_MS = 10_000;
+/** Past this many samples, every other older one is dropped: a day-long watch stays light. */
+const MAX_SAMPLES = 1200;
 
 const svg = (tag, attrs = {}) => {
   const el = document.createElementNS(NS, tag);
@@ -24,8 +26,9 @@ function niceMax(value) {
 }
 
 /**
- * A chart of `names.length` series over the last `windowMs`. push(t, values) adds a sample; a null
- * value is a gap (shown as "–" in the legend). The SVG's data-points counts the samples with data.
+ * A chart of `names.length` series over the last `windowMs` (Infinity: everything pushed).
+ * push(t, values) adds a sample, in time order even if it comes late; a null value is a gap (shown as
+ * "–" in the legend). The SVG's data-points counts the samples with data.
  */
 export function lineChart(title, names, { format = String, windowMs = 120_000 } = {}) {
   const samples = [];
@@ -108,7 +111,16 @@ export function lineChart(title, names, { format = String, windowMs = 120_000 } 
   return {
     el,
     push(t, vals) {
-      samples.push({ t, values: vals.map((v) => (Number.isFinite(v) ? v : null)) });
+      const sample = { t, values: vals.map((v) => (Number.isFinite(v) ? v : null)) };
+      // A sample from another clock (the server's history) may be later than the browser's first.
+      let i = samples.length;
+      while (i > 0 && samples[i - 1].t > t) i -= 1;
+      samples.splice(i, 0, sample);
+      if (samples.length > MAX_SAMPLES) {
+        const half = samples.length >> 1;
+        const older = samples.slice(0, half).filter((_, k) => k % 2 === 0);
+        samples.splice(0, half, ...older);
+      }
       render();
     },
   };

@@ -308,6 +308,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/sales/{saleId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A sale's counters over time, for charts that start at its opening
+         * @description A longer history is thinned to `points` samples (every k-th sample, and always the latest), each one a real instant. The request metrics (errors, latency) are per process and not kept.
+         */
+        get: operations["getSaleHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1301,7 +1321,7 @@ export interface operations {
                              * @default 1
                              */
                             perUserLimit: number;
-                            /** @description The waiting room opens; default startsAt (epoch ms) */
+                            /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                             prequeueAt: number;
                             /** @description Admission and purchases begin (epoch ms) */
                             startsAt: number;
@@ -1429,7 +1449,7 @@ export interface operations {
                      * @default 1
                      */
                     perUserLimit?: number;
-                    /** @description The waiting room opens; default startsAt (epoch ms) */
+                    /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                     prequeueAt?: number;
                     /** @description Admission and purchases begin (epoch ms) */
                     startsAt: number;
@@ -1497,7 +1517,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -1704,7 +1724,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -1875,7 +1895,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -2046,7 +2066,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -2217,7 +2237,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -2388,7 +2408,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -2559,7 +2579,7 @@ export interface operations {
                          * @default 1
                          */
                         perUserLimit: number;
-                        /** @description The waiting room opens; default startsAt (epoch ms) */
+                        /** @description The waiting room opens: joiners wait in the pre-queue, ordered at the start as `queueing` says. Default: when the sale is published (or startsAt, if that is earlier). A later instant keeps the room closed until then: joining before it answers 409 NOT_LIVE (epoch ms) */
                         prequeueAt: number;
                         /** @description Admission and purchases begin (epoch ms) */
                         startsAt: number;
@@ -2730,6 +2750,127 @@ export interface operations {
                             failed: number;
                             expired: number;
                         };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getSaleHistory: {
+        parameters: {
+            query?: {
+                /** @description The most samples to return, 2 to 1000; default 300 */
+                points?: string;
+            };
+            header?: never;
+            path: {
+                saleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A sale's counters sampled by the workers every FLASHSALE_HISTORY_INTERVAL_MS, from the opening of its waiting room to a few minutes after its end, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        points: {
+                            /** @description When the sample was taken, rounded down to the sampling interval (epoch ms) */
+                            at: number;
+                            stock: {
+                                total: number;
+                                available: number;
+                                held: number;
+                                sold: number;
+                            };
+                            /** @description admitted: since the start; active: sessions running and not checked out */
+                            queue: {
+                                waiting: number;
+                                admitted: number;
+                                active: number;
+                            };
+                            /** @description failed includes orders PostgreSQL refused as an oversell */
+                            orders: {
+                                pending: number;
+                                confirmed: number;
+                                failed: number;
+                                expired: number;
+                            };
+                        }[];
                     };
                 };
             };

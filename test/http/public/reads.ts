@@ -3,10 +3,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { orderNumberOf } from '../../../src/domain/order.ts';
+import { placeOf, shuffleKeys } from '../../../src/domain/shuffle.ts';
 import { createHttpContext } from '../../../src/http/context.ts';
 import { buildServer } from '../../../src/http/server.ts';
 import { liveSale, userToken } from '../harness.ts';
-import { expectError, type PublicTest } from './client.ts';
+import { expectError, type PublicTest, sleep } from './client.ts';
 
 export function readCases(t: PublicTest): void {
   const { call, admitted, buy, orderUntil, stats } = t;
@@ -165,6 +166,73 @@ export function readCases(t: PublicTest): void {
       expect(eta).toBeGreaterThanOrEqual(Math.floor((pre.startsAt - t.h.app.clock.now()) / 1000));
       expect(eta).toBeLessThanOrEqual(121);
       expect(res.json().pollAfterMs).toEqual(expect.any(Number));
+    });
+
+    it('without prequeueAt opens at publication: early buyers wait, ordered at the start as the sale says', async () => {
+      for (const queueing of ['fifo', 'shuffle'] as const) {
+        const before = t.h.app.clock.now();
+        const id = `early-${queueing}-${crypto.randomUUID().slice(0, 8)}`;
+        const created = await t.h.server.inject({
+          method: 'POST',
+          url: '/api/v1/admin/sales',
+          headers: t.h.admin,
+          payload: {
+            id,
+            name: 'Early birds',
+            priceCents: 1000,
+            totalStock: 10,
+            startsAt: before + 3_600_000,
+            endsAt: before + 7_200_000,
+            queueing,
+            shuffleSeed: 'early-birds',
+          },
+        });
+        expect(created.statusCode, queueing).toBe(201);
+        expect(created.json().state, queueing).toBe('prequeue');
+        const page = (await call('GET', `/sales/${id}`)).json();
+        expect(page.prequeueAt).toBeGreaterThanOrEqual(before);
+        expect(page.prequeueAt).toBeLessThanOrEqual(t.h.app.clock.now());
+
+        // An hour before the start, eight buyers line up (tickets 1..8 in this order).
+        const tokens = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => t.h.userToken(`early-${queueing}-${i}`)),
+        );
+        for (const token of tokens) {
+          const res = await call('POST', `/sales/${id}/queue`, { token });
+          expect(res.statusCode, queueing).toBe(200);
+          expect(res.json().state).toBe('waiting');
+        }
+        expect((await stats(id)).waiting).toBe(8);
+
+        // The operator opens the sale: the pre-queue is ordered as the sale says.
+        expect(
+          (
+            await t.h.server.inject({
+              method: 'POST',
+              url: `/api/v1/admin/sales/${id}/start`,
+              headers: t.h.admin,
+            })
+          ).statusCode,
+        ).toBe(200);
+        const places: number[] = [];
+        for (const token of tokens) {
+          let position: number | null = null;
+          for (let i = 0; i < 100 && position === null; i++) {
+            const body = (await call('GET', `/sales/${id}/queue`, { token })).json();
+            if (body.state === 'waiting' && typeof body.position === 'number') position = body.position;
+            else await sleep(50);
+          }
+          if (position === null) throw new Error(`no place for a buyer of ${id}`);
+          places.push(position);
+        }
+        const joinOrder = [1, 2, 3, 4, 5, 6, 7, 8];
+        if (queueing === 'fifo') expect(places).toEqual(joinOrder);
+        else {
+          const keys = shuffleKeys('early-birds');
+          expect(places).toEqual(joinOrder.map((ticket) => placeOf(ticket, 8, keys)));
+          expect(places).not.toEqual(joinOrder);
+        }
+      }
     });
 
     it('refuses status for non-joiners, unknown sales and bad tokens', async () => {
