@@ -79,10 +79,15 @@ export function measuredRate(windows: readonly AdmissionWindow[], now: number): 
   return (admitted * 1000) / Math.max(1000, now - first.at);
 }
 
-export function pollAfterMs(ahead: number, ratePerSecond: number): number {
+/**
+ * When a waiter should ask again: after about a quarter of their expected wait (the time to the start
+ * plus the line ahead at `ratePerSecond`), so the polls thicken as their turn nears — 1 s near the
+ * front, 30 s far back. Fairness depends on it: a buyer learns of their admission at their next poll,
+ * so the purchase order follows the join order only as closely as the front polls.
+ */
+export function pollAfterMs(ahead: number, ratePerSecond: number, untilStartSeconds = 0): number {
   if (ratePerSecond <= 0) return 5000;
-  // Ask again when about a quarter of the wait has passed: 1 s near the front, 30 s far back.
-  const quarterWait = ((ahead + 1) / ratePerSecond) * 250;
+  const quarterWait = (untilStartSeconds + (ahead + 1) / ratePerSecond) * 250;
   return Math.round(Math.min(30_000, Math.max(1000, quarterWait)));
 }
 
@@ -138,6 +143,10 @@ export function statusFromSnapshot(snap: QueueSnapshot, ticket: number | null, n
   status.position = ahead + 1;
   status.ahead = ahead;
   status.etaSeconds = estimateRate > 0 ? Math.ceil(untilStart + (ahead + 1) / estimateRate) : null;
-  status.pollAfterMs = pollAfterMs(ahead, rate);
+  // Until a rate is measured (before the start, and in the first instants after it) the sale's own
+  // rate paces the polls: a fixed interval there let the front of a pre-queue learn of its turn
+  // seconds late, out of join order. A paused sale admits nobody: every 5 s is enough.
+  const pollRate = snap.saleState === 'paused' ? 0 : rate > 0 ? rate : snap.perSecond;
+  status.pollAfterMs = pollAfterMs(ahead, pollRate, untilStart);
   return status;
 }
