@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const scripts = ['engine.ts', 'pipeline.ts', 'http.ts'];
+const scripts = ['engine.ts', 'pipeline.ts', 'http.ts', 'pow.ts'];
 let failed = 0;
 for (const script of scripts) {
   console.log(`\n=== bench/${script} ===`);

@@ -28,7 +28,24 @@ export interface Config {
   /** The key being rotated out: tokens it signed are still accepted, and the JWKS publishes it. */
   admissionKeyPrevious: string | null;
   visitors: boolean;
-  rateLimits: { enabled: boolean; ipPerMinute: number; userPerMinute: number };
+  /**
+   * Per minute: requests per client IP (IPv6: per /64), per user token on buyer routes, anonymous
+   * identities minted per IP (/64), challenges and joins per user token, and calls with the admin key
+   * (counted apart from the buyers', see src/http/protection.ts).
+   */
+  rateLimits: {
+    enabled: boolean;
+    ipPerMinute: number;
+    userPerMinute: number;
+    visitorsPerIpPerMinute: number;
+    joinsPerUserPerMinute: number;
+    adminPerMinute: number;
+  };
+  /**
+   * Proof of work at join (src/domain/pow.ts): off for load tests; how long a challenge stays
+   * solvable; the join rate (new tickets per second) above which a sale's difficulty rises.
+   */
+  pow: { enabled: boolean; ttlSeconds: number; riseAbovePerSecond: number };
   bodyLimitBytes: number;
   /** Above this event-loop delay, requests are shed with 503 and Retry-After. */
   maxEventLoopDelayMs: number;
@@ -96,6 +113,12 @@ export const ENV_DEFAULTS = {
   FLASHSALE_RATE_LIMITS: 'on',
   FLASHSALE_RATE_LIMIT_IP_PER_MINUTE: 1200,
   FLASHSALE_RATE_LIMIT_USER_PER_MINUTE: 300,
+  FLASHSALE_RATE_LIMIT_VISITORS_PER_IP_PER_MINUTE: 60,
+  FLASHSALE_RATE_LIMIT_JOINS_PER_USER_PER_MINUTE: 30,
+  FLASHSALE_RATE_LIMIT_ADMIN_PER_MINUTE: 600,
+  FLASHSALE_POW: 'on',
+  FLASHSALE_POW_TTL_SECONDS: 300,
+  FLASHSALE_POW_RISE_JOINS_PER_SECOND: 200,
   FLASHSALE_BODY_LIMIT_BYTES: 16_384,
   FLASHSALE_MAX_EVENT_LOOP_DELAY_MS: 1000,
   SMTP_URL: null,
@@ -232,6 +255,14 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
       enabled: oneOf(env, 'FLASHSALE_RATE_LIMITS', ON_OFF, shape) === 'on',
       ipPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_IP_PER_MINUTE', 1, 10_000_000),
       userPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_USER_PER_MINUTE', 1, 10_000_000),
+      visitorsPerIpPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_VISITORS_PER_IP_PER_MINUTE', 1, 10_000_000),
+      joinsPerUserPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_JOINS_PER_USER_PER_MINUTE', 1, 10_000_000),
+      adminPerMinute: int(env, 'FLASHSALE_RATE_LIMIT_ADMIN_PER_MINUTE', 1, 10_000_000),
+    }),
+    pow: Object.freeze({
+      enabled: oneOf(env, 'FLASHSALE_POW', ON_OFF, shape) === 'on',
+      ttlSeconds: int(env, 'FLASHSALE_POW_TTL_SECONDS', 10, 86_400),
+      riseAbovePerSecond: int(env, 'FLASHSALE_POW_RISE_JOINS_PER_SECOND', 0, 10_000_000),
     }),
     bodyLimitBytes: int(env, 'FLASHSALE_BODY_LIMIT_BYTES', 256, 10_485_760),
     maxEventLoopDelayMs: int(env, 'FLASHSALE_MAX_EVENT_LOOP_DELAY_MS', 10, 60_000),

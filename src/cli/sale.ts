@@ -20,6 +20,7 @@ create                   publishes a sale (catalog row, then the engine) and pri
   --hold S               seconds a buyer has to pay for reserved units (default ${SALE_DEFAULTS.holdSeconds})
   --per-second N         admissions per second (default ${SALE_DEFAULTS.admission.perSecond})
   --max-active N         admitted shoppers at once (default ${SALE_DEFAULTS.admission.maxActive})
+  --pow-difficulty N     proof-of-work bits a join needs, 0-32; 0: none (default ${SALE_DEFAULTS.powDifficulty})
 start|pause|resume|end ID  moves sale ID to that state and prints the new one
 purge ID                 removes an ended sale's Redis keys now (they expire
                          FLASHSALE_SALE_RETENTION_SECONDS after the end anyway);
@@ -44,6 +45,7 @@ async function createSale(args: string[]): Promise<number> {
     hold: { type: 'string', default: String(SALE_DEFAULTS.holdSeconds) },
     'per-second': { type: 'string', default: String(SALE_DEFAULTS.admission.perSecond) },
     'max-active': { type: 'string', default: String(SALE_DEFAULTS.admission.maxActive) },
+    'pow-difficulty': { type: 'string', default: String(SALE_DEFAULTS.powDifficulty) },
   });
   const startsAt = Date.now() + Number(values['starts-in']) * 1000;
   const sale = await withApp((app) =>
@@ -59,6 +61,7 @@ async function createSale(args: string[]): Promise<number> {
       queueing: values.queueing as Queueing,
       holdSeconds: Number(values.hold),
       admission: { perSecond: Number(values['per-second']), maxActive: Number(values['max-active']) },
+      powDifficulty: Number(values['pow-difficulty']),
     }),
   );
   console.log(JSON.stringify(sale, null, 2));

@@ -73,7 +73,9 @@ function printBanner(running: Running, sale: SaleView, retired: string[]): void 
     ...(app.config.visitors
       ? [`  curl -s -X POST ${api}/visitors                      → {"token", "userId"}`]
       : ['  (sign a user token with FLASHSALE_USER_SECRET: visitors are off)']),
-    `  curl -s -X POST -H "Authorization: Bearer $TOKEN" ${saleUrl}/queue`,
+    `  curl -s -X POST -H "Authorization: Bearer $TOKEN" ${saleUrl}/challenge   → {"challenge", "difficulty"}`,
+    '     solve it (README, "Joining: proof of work"; the storefront does it in a Web Worker), then',
+    `  curl -s -X POST -H "Authorization: Bearer $TOKEN" -H "X-Pow-Solution: $SOLUTION" ${saleUrl}/queue`,
     '     then GET the same URL until "state" is "admitted"; it carries admission.token',
     `  curl -s -X POST -H "Authorization: Bearer $TOKEN" -H "X-Admission-Token: $ADMISSION" \\`,
     `       -H "Idempotency-Key: 1" -H "Content-Type: application/json" \\`,

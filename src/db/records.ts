@@ -17,6 +17,8 @@ export interface SaleCatalog extends SaleSettings {
   currency?: string;
   /** The product's picture on the storefront: an absolute http(s) URL. */
   imageUrl?: string;
+  /** Leading zero bits a join's proof of work needs; SALE_DEFAULTS.powDifficulty when left out. */
+  powDifficulty?: number;
 }
 
 export interface SaleRecord extends SaleSettings {
@@ -24,6 +26,8 @@ export interface SaleRecord extends SaleSettings {
   description: string;
   priceCents: number;
   currency: string;
+  /** Leading zero bits a join's proof of work needs (0: none); see src/domain/pow.ts. */
+  powDifficulty: number;
   /** The operator's switches: PostgreSQL holds them first, the engine is loaded from them. */
   flags: SaleFlags;
   /** When an operator ended it; null if none did. */
@@ -95,6 +99,7 @@ export interface SaleRow {
   created_at: Date;
   archived_at: Date | null;
   image_url: string | null;
+  pow_difficulty: number;
 }
 
 export interface OrderRow {
@@ -146,6 +151,7 @@ export const toSale = (r: SaleRow): SaleRecord => ({
     sessionSeconds: r.session_seconds,
   },
   holdSeconds: r.hold_seconds,
+  powDifficulty: Number(r.pow_difficulty),
   flags: { paused: r.paused, ended: r.ended },
   endedAt: r.ended_at === null ? null : ms(r.ended_at),
   createdAt: ms(r.created_at),

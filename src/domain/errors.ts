@@ -17,6 +17,10 @@ export const ERROR_MESSAGES = {
   ORDER_NOT_FOUND: 'No order has this id.',
   NOT_FOUND: 'No such resource.',
   VISITORS_DISABLED: 'Anonymous visitors are not enabled; sign in with the shop.',
+  POW_REQUIRED:
+    'Joining this sale needs a solved challenge: POST /sales/{saleId}/challenge, then send X-Pow-Solution.',
+  POW_INVALID:
+    'The challenge solution is not valid for this user and sale, or it expired; get a new challenge.',
   SALE_EXISTS: 'A sale with this id already exists.',
   NOT_LIVE: 'The sale is not open for purchases.',
   SOLD_OUT: 'The sale is sold out.',

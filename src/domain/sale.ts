@@ -1,4 +1,5 @@
 import { FlashsaleError } from './errors.ts';
+import { POW_DIFFICULTY } from './pow.ts';
 
 /**
  * The sale's rules in one place: its states, its limits and its defaults. normalizeSale, the admin
@@ -91,6 +92,8 @@ export const SALE_LIMITS = {
   name: { minLength: 1, maxLength: 200 },
   description: { maxLength: 4000 },
   shuffleSeed: { minLength: 1, maxLength: 128 },
+  /** Leading zero bits a join's proof of work needs (src/domain/pow.ts); 0: no proof. */
+  powDifficulty: POW_DIFFICULTY,
 } as const;
 
 /**
@@ -104,9 +107,15 @@ export const SALE_DEFAULTS = {
   admission: { perSecond: 50, maxActive: 500, sessionSeconds: 600 },
   description: '',
   currency: 'EUR',
+  /**
+   * About 2^18 = 262,144 hashes: a fraction of a second in a browser's Web Worker (bench/pow.ts
+   * measures it), that much again for every further identity a script brings.
+   */
+  powDifficulty: 18,
 } as const satisfies Pick<SaleSettings, 'perUserLimit' | 'holdSeconds' | 'queueing' | 'admission'> & {
   description: string;
   currency: string;
+  powDifficulty: number;
 };
 
 /** Units one reservation may take: never more than the largest per-user limit allows. */
@@ -206,6 +215,24 @@ export function saleState(
   if (flags.paused) return 'paused';
   if (stock.available === 0 && stock.held === 0) return 'sold_out';
   return 'live';
+}
+
+/**
+ * A sale's proof-of-work difficulty: the default when left out, else a whole number within
+ * SALE_LIMITS.powDifficulty; INVALID_SALE otherwise. Kept with the catalog (like the price), not in
+ * the engine's settings: only the API reads it, to hand out and check challenges.
+ */
+export function normalizePowDifficulty(value: unknown): number {
+  if (value === undefined) return SALE_DEFAULTS.powDifficulty;
+  const range = SALE_LIMITS.powDifficulty;
+  if (!within(value, range)) {
+    throw new FlashsaleError(
+      'INVALID_SALE',
+      `powDifficulty must be a whole number from ${range.min} to ${range.max}`,
+      { field: 'powDifficulty' },
+    );
+  }
+  return value;
 }
 
 export function validateQuantity(quantity: unknown): asserts quantity is number {

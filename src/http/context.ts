@@ -4,14 +4,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { App } from '../app.ts';
+import { JoinRate } from '../sales/joinRate.ts';
 import { QueueView } from '../sales/queueView.ts';
 import { AdmissionTokens, UserTokens } from './auth.ts';
+import { ProofOfWork } from './pow.ts';
 
 export interface HttpContext {
   app: App;
   users: UserTokens;
   admission: AdmissionTokens;
   queue: QueueView;
+  /** Proof-of-work challenges (src/http/pow.ts), with a key every API process shares. */
+  pow: ProofOfWork;
+  /** New tickets per second per sale, across processes: a sale's difficulty rises with it. */
+  joinRate: JoinRate;
   /** Operators' key: FLASHSALE_ADMIN_KEY, or generated at start (printed by `npm start`). */
   adminKey: string;
 }
@@ -26,8 +32,16 @@ function admissionPem(app: App): Promise<string | null> {
   return app.shape.sharedAdmissionKey(() => AdmissionTokens.generatePem());
 }
 
+/** The proof-of-work key: shared through the shape (PostgreSQL), or this process's own. */
+async function powSecret(app: App): Promise<string> {
+  return (
+    (await app.shape.sharedSecret('pow-key', ProofOfWork.generateSecret)) ?? ProofOfWork.generateSecret()
+  );
+}
+
 export async function createHttpContext(app: App): Promise<HttpContext> {
   const secret = app.config.userSecret ?? randomBytes(32).toString('base64url');
+  const queue = new QueueView(app.engine, app.clock);
   return {
     app,
     users: new UserTokens(secret),
@@ -36,7 +50,9 @@ export async function createHttpContext(app: App): Promise<HttpContext> {
       app.config.admissionKeyPrevious,
       app.clock,
     ),
-    queue: new QueueView(app.engine, app.clock),
+    queue,
+    pow: new ProofOfWork(await powSecret(app), app.config.pow.ttlSeconds * 1000),
+    joinRate: new JoinRate((saleId) => queue.snapshot(saleId)),
     adminKey: app.config.adminKey ?? randomBytes(24).toString('base64url'),
   };
 }

@@ -234,3 +234,29 @@ export const orderSchema = {
     },
   },
 } as const;
+
+export const challengeSchema = {
+  type: 'object',
+  description: 'A proof-of-work challenge bound to this user and sale',
+  required: ['challenge', 'difficulty', 'expiresAt'],
+  properties: {
+    challenge: { type: 'string', description: 'Opaque (`<payload>.<mac>`); append `.<counter>` to solve' },
+    difficulty: {
+      type: 'integer',
+      description: 'Leading zero bits SHA-256 of the solution must have; 0: any counter will do',
+    },
+    expiresAt: epochMs('Join with the solution before this'),
+  },
+} as const;
+
+/** The join's proof of work, checked by the route (403/428 with their own codes, not 400). */
+export const joinHeaders = {
+  type: 'object',
+  properties: {
+    'x-pow-solution': {
+      type: 'string',
+      description:
+        '`<challenge>.<counter>` whose SHA-256 (of these exact characters) begins with `difficulty` zero bits',
+    },
+  },
+} as const;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SaleCatalog } from '../db/records.ts';
 import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
-import { normalizeSale, type SaleInput, type SaleSettings } from '../domain/sale.ts';
+import { normalizePowDifficulty, normalizeSale, type SaleInput, type SaleSettings } from '../domain/sale.ts';
 import type { SaleView } from '../engine/types.ts';
 import type { SaleDeps } from './deps.ts';
 
@@ -15,7 +15,8 @@ export type PublishInput = SaleCatalog | (SaleInput & Omit<SaleCatalog, keyof Sa
  */
 export async function publishSale(deps: SaleDeps, input: PublishInput): Promise<SaleView> {
   const settings = normalizeSale(input, () => randomBytes(16).toString('hex'), deps.clock.now());
-  const { created } = await deps.store.upsertSale({ ...input, ...settings });
+  const powDifficulty = normalizePowDifficulty(input.powDifficulty);
+  const { created } = await deps.store.upsertSale({ ...input, ...settings, powDifficulty });
   if (!created) throw new FlashsaleError('SALE_EXISTS');
   // A lookup before publishing may have cached "no such sale" in this process.
   deps.catalog.forget(settings.id);

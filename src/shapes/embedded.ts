@@ -40,6 +40,7 @@ export async function openEmbeddedShape(
     queues,
     rateLimitStore: async () => ({}),
     sharedAdmissionKey: async () => null,
+    sharedSecret: async () => null,
     readiness: () => ({ database: () => db.query('SELECT 1') }),
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));

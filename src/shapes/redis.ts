@@ -102,6 +102,7 @@ export async function openRedisShape(
     }),
     // In PostgreSQL, not Redis: a key that vanished with Redis's data split the API processes in two.
     sharedAdmissionKey: (generate) => sharedSecret(db, 'admission-key', generate),
+    sharedSecret: (name, generate) => sharedSecret(db, name, generate),
     readiness: () => ({
       database: () => db.query('SELECT 1'),
       // A read of an unknown sale: one script call on the engine's own Redis connection.

@@ -63,6 +63,11 @@ export interface Shape {
    * PEM if none is stored yet, then read. Null when the shape has no shared store (one process).
    */
   sharedAdmissionKey(generate: () => Promise<string>): Promise<string | null>;
+  /**
+   * Any other secret every API process must share (the proof-of-work key), by name: as
+   * sharedAdmissionKey, stored once and then read; null when the shape has no shared store.
+   */
+  sharedSecret(name: string, generate: () => Promise<string>): Promise<string | null>;
   /** Named readiness checks, each one cheap call through the connections the routes use. */
   readiness(): Record<string, () => Promise<unknown>>;
   close(): Promise<void>;

@@ -32,6 +32,11 @@ export function hintFor(failure: FirstFailure | null): string | null {
     return failure.route.startsWith('admin')
       ? 'the admin key was refused: pass the one the service printed (--admin-key or FLASHSALE_ADMIN_KEY)'
       : 'user tokens were refused: pass the service’s FLASHSALE_USER_SECRET, or turn visitors on';
+  if (failure.code === 'POW_REQUIRED' || failure.code === 'POW_INVALID')
+    return (
+      'the sale asks for proof of work, which the simulated buyers do not solve: let the simulator ' +
+      'create its sale (it asks none), or run the service with FLASHSALE_POW=off'
+    );
   if (failure.status === 503 && failure.code === 'OVERLOADED')
     return 'the service shed load (its event loop lagged): fewer connections, or more API processes';
   if (failure.status === 503) return 'a store behind the service was unreachable: check /readyz';

@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SALE_DEFAULTS } from '../../src/domain/sale.ts';
+import { solveChallenge } from '../../src/http/pow.ts';
 import { type Cli, runCli } from './child.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,7 +60,14 @@ describe('flashsale start', () => {
     const visitor = await fetch(`${api}/visitors`, { method: 'POST' });
     expect(visitor.status).toBe(201);
     const buyer = { authorization: `Bearer ${(await visitor.json()).token}` };
-    expect((await fetch(`${saleUrl}/queue`, { method: 'POST', headers: buyer })).status).toBe(200);
+    // The demo sale asks for proof of work, as the banner says: no solution, no place in line.
+    const unsolved = await fetch(`${saleUrl}/queue`, { method: 'POST', headers: buyer });
+    expect(unsolved.status).toBe(428);
+    expect(start.output).toContain(`${saleUrl}/challenge`);
+    const challenge = await (await fetch(`${saleUrl}/challenge`, { method: 'POST', headers: buyer })).json();
+    expect(challenge.difficulty).toBe(SALE_DEFAULTS.powDifficulty);
+    const solved = { ...buyer, 'x-pow-solution': solveChallenge(challenge.challenge, challenge.difficulty) };
+    expect((await fetch(`${saleUrl}/queue`, { method: 'POST', headers: solved })).status).toBe(200);
     expect(
       (await fetch(`${api}/admin/sales/${saleId}/start`, { method: 'POST', headers: admin })).status,
     ).toBe(200);

@@ -78,6 +78,8 @@ interface Fixture {
   waiter: { id: string; token: string };
   /** Tokens of users who never joined anything. */
   fresh: string[];
+  /** Per fresh token, a solved proof-of-work challenge for the live sale (and one for another sale). */
+  solutions: Map<string, { live: string; other: string }>;
   users: TokenPool;
   admission: AdmissionPool;
   /** A valid body for POST /admin/sales, with an id that must never come to exist. */
@@ -95,6 +97,7 @@ interface RouteSpec {
 const ROUTES = [
   'POST /api/v1/visitors',
   'GET /api/v1/sales/:saleId',
+  'POST /api/v1/sales/:saleId/challenge',
   'POST /api/v1/sales/:saleId/queue',
   'GET /api/v1/sales/:saleId/queue',
   'POST /api/v1/sales/:saleId/checkout',
@@ -205,6 +208,9 @@ export function describeBadInput(makeShape: () => Shape) {
     beforeAll(async () => {
       harness = await startHttp(shape, {
         FLASHSALE_VISITORS: 'on',
+        // Joins need a solved challenge, as in production; they stay valid for the whole run.
+        FLASHSALE_POW: 'on',
+        FLASHSALE_POW_TTL_SECONDS: '86400',
         // A GC pause must not turn a 4xx into 503 OVERLOADED: shedding is protection.test.ts's subject.
         FLASHSALE_MAX_EVENT_LOOP_DELAY_MS: '60000',
       });
@@ -338,6 +344,8 @@ async function buildFixture(h: HttpHarness): Promise<Fixture> {
       await liveSale(app, {
         totalStock: 1000,
         perUserLimit: 2,
+        // Work enough that a random counter rarely solves it, cheap enough to solve for the fixture.
+        powDifficulty: 12,
         holdSeconds: 3600,
         admission: { perSecond: 1000, maxActive: 1000, sessionSeconds: 3600 },
         ...over,
@@ -369,9 +377,8 @@ async function buildFixture(h: HttpHarness): Promise<Fixture> {
   await app.engine.reserve({ saleId: soldOut, userId: 'fz-holder', quantity: 1, idempotencyKey: 'fz-hold' });
 
   const waiter = { id: 'fz-waiter', token: await h.userToken('fz-waiter') };
-  expect((await c.call('POST', `/sales/${live}/queue`, { token: waiter.token })).json().state).toBe(
-    'waiting',
-  );
+  const waiterJoin = { token: waiter.token, headers: await c.solution(live, waiter.token) };
+  expect((await c.call('POST', `/sales/${live}/queue`, waiterJoin)).json().state).toBe('waiting');
 
   const key = 'fz-owner-key';
   const order = await c.buy(live, owner, { key, quantity: 1 });
@@ -402,6 +409,12 @@ async function buildFixture(h: HttpHarness): Promise<Fixture> {
     userToken: buyer.token,
   });
   const fresh = await Promise.all(Array.from({ length: 16 }, (_, i) => h.userToken(`fz-fresh-${i}`)));
+  const solutions = new Map<string, { live: string; other: string }>();
+  for (const token of fresh) {
+    const forLive = (await c.solution(live, token))['x-pow-solution'] as string;
+    const forOther = (await c.solution(other, token))['x-pow-solution'] as string;
+    solutions.set(token, { live: forLive, other: forOther });
+  }
   return {
     live,
     other,
@@ -418,6 +431,7 @@ async function buildFixture(h: HttpHarness): Promise<Fixture> {
     owner: { id: 'fz-owner', ...owner, orderId, key },
     waiter,
     fresh,
+    solutions,
     users,
     admission,
     newSale: {
@@ -503,19 +517,71 @@ function routeSpec(route: RouteName, fx: Fixture, h: HttpHarness): RouteSpec {
       };
     }
 
-    case 'POST /api/v1/sales/:saleId/queue': {
-      // A user who never joined: had any of these been taken for a join, `waiting` would move.
-      const url = (id: string) => `/api/v1/sales/${id}/queue`;
+    case 'POST /api/v1/sales/:saleId/challenge': {
+      // Asking for a challenge changes nothing, valid or not; the bad ones must still be refused.
+      const url = (id: string) => `/api/v1/sales/${id}/challenge`;
       return {
         base: () => ({ method: 'POST', url: url(fx.live), headers: bearer(freshToken()) }),
         bad: fc.oneof(
           userAuth,
           ids(url, 'SALE_NOT_FOUND', SALE_ID_PATTERN),
+          badTransport(null, limit, false),
+          wrongMethod(['POST']),
+        ),
+        watch: liveStats,
+      };
+    }
+
+    case 'POST /api/v1/sales/:saleId/queue': {
+      // A user who never joined, with a solved challenge: had any of these been taken for a join,
+      // `waiting` would move.
+      const url = (id: string) => `/api/v1/sales/${id}/queue`;
+      const solved = (token: string) => fx.solutions.get(token) as { live: string; other: string };
+      const joinAs = (token: string) => ({ ...bearer(token), 'x-pow-solution': solved(token).live });
+      const powInvalid = (why: string, value: string): Change => ({
+        why,
+        codes: ['POW_INVALID'],
+        headers: { 'x-pow-solution': value },
+      });
+      return {
+        base: () => ({ method: 'POST', url: url(fx.live), headers: joinAs(freshToken()) }),
+        bad: fc.oneof(
+          userAuth,
+          ids(url, 'SALE_NOT_FOUND', SALE_ID_PATTERN),
           fc.constant<Change>({
-            why: 'waiting room not open yet',
-            codes: ['NOT_LIVE'],
+            why: 'waiting room not open yet (the solution is for the live sale)',
+            codes: ['NOT_LIVE', 'POW_INVALID'],
             url: url(fx.scheduled),
           }),
+          fc.constantFrom<Change>({
+            why: 'no solution',
+            codes: ['POW_REQUIRED'],
+            headers: { 'x-pow-solution': null },
+          }),
+          fc
+            .constantFrom(...fx.fresh)
+            .map((token) => powInvalid('a solution for the other sale', solved(token).other)),
+          // A fresh user sending another fresh user's solution.
+          fc
+            .tuple(fc.nat({ max: fx.fresh.length - 1 }), fc.nat({ max: fx.fresh.length - 2 }))
+            .map(([a, b]): Change => {
+              const token = fx.fresh[a] as string;
+              const other = fx.fresh.filter((t) => t !== token)[b] as string;
+              return {
+                why: "another user's solution",
+                codes: ['POW_INVALID'],
+                headers: { ...bearer(token), 'x-pow-solution': solved(other).live },
+              };
+            }),
+          fc.constantFrom(...fx.fresh).map((token) => {
+            const [payload, mac, counter] = solved(token).live.split('.') as [string, string, string];
+            const flipped = `${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`;
+            return powInvalid('a tampered challenge', `${payload}.${flipped}.${counter}`);
+          }),
+          fc
+            .string({ minLength: 1, maxLength: 300 })
+            .filter((v) => v.trim() !== '' && /^[\x21-\x7e]+$/.test(v))
+            .map((v) => powInvalid(`solution ${JSON.stringify(v).slice(0, 60)}`, v)),
           badTransport(null, limit, false),
           wrongMethod(['GET', 'POST']),
         ),

@@ -24,11 +24,15 @@ export interface Shape {
   cleanup(): Promise<void>;
 }
 
-/** Known secrets so tests can sign user tokens and call the admin API; rate limits off unless a test turns them on. */
+/**
+ * Known secrets so tests can sign user tokens and call the admin API; rate limits and proof of work
+ * off unless a test turns them on.
+ */
 export const TEST_ENV = {
   FLASHSALE_USER_SECRET: 'test-user-secret-0123456789',
   FLASHSALE_ADMIN_KEY: 'test-admin-key',
   FLASHSALE_RATE_LIMITS: 'off',
+  FLASHSALE_POW: 'off',
   FLASHSALE_PAYMENT_LATENCY_MS: '0',
 };
 

@@ -10,6 +10,7 @@ import { defaultPerSecond, parseSimArgs, UsageError } from '../../src/sim/option
 import { limitedBy } from '../../src/sim/report.ts';
 import { isRetryable, parseRetryAfter, retryDelayMs } from '../../src/sim/retry.ts';
 import { seededRng } from '../../src/sim/rng.ts';
+import { hintFor } from '../../src/sim/stopReason.ts';
 
 describe('arrival schedule', () => {
   const plan = { rampSeconds: 10, startAfterSeconds: 2, prestartShare: 0.5 };
@@ -252,5 +253,14 @@ describe('report figures', () => {
     expect(limitedBy(0.95, 5000, 128)).toMatch(/^the simulator/);
     expect(limitedBy(0.3, 5000, 128)).toMatch(/^the service: all 128 connections/);
     expect(limitedBy(0.3, 12, 128)).toMatch(/^neither/);
+  });
+});
+
+describe('stop hints', () => {
+  it('names the way out when a sale asks for proof of work the simulated buyers do not solve', () => {
+    const failure = { route: 'join', status: 428, code: 'POW_REQUIRED', message: null, atSeconds: 1 };
+    expect(hintFor(failure)).toContain('FLASHSALE_POW=off');
+    expect(hintFor({ ...failure, status: 403, code: 'POW_INVALID' })).toContain('FLASHSALE_POW=off');
+    expect(hintFor({ ...failure, status: 404, code: 'SALE_NOT_FOUND' })).toBeNull();
   });
 });

@@ -90,6 +90,12 @@ const createBody = {
     },
     admission: { type: 'object', additionalProperties: false, properties: admissionProperties },
     imageUrl: IMAGE_URL,
+    powDifficulty: int(
+      SALE_LIMITS.powDifficulty,
+      'Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further ' +
+        'bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof',
+      { default: SALE_DEFAULTS.powDifficulty },
+    ),
     holdSeconds: int(
       SALE_LIMITS.holdSeconds,
       'How long a reservation holds its units before they go back on sale',
@@ -115,7 +121,7 @@ const adminSale = {
   required: [
     ...createBody.required,
     ...['description', 'currency', 'perUserLimit', 'prequeueAt', 'queueing', 'shuffleSeed'],
-    ...['admission', 'holdSeconds', 'createdAt', 'loaded'],
+    ...['admission', 'holdSeconds', 'powDifficulty', 'createdAt', 'loaded'],
   ],
   properties: {
     ...createBody.properties,
@@ -186,6 +192,7 @@ interface CreateSaleBody {
   admission?: Partial<AdmissionSettings>;
   holdSeconds?: number;
   imageUrl?: string;
+  powDifficulty?: number;
 }
 
 type SaleParams = { Params: { saleId: string } };

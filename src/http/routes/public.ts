@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { HttpContext } from '../context.ts';
+import { challengeRoutes } from './public/challenge.ts';
 import { checkoutRoutes } from './public/checkout.ts';
 import { queueRoutes } from './public/queue.ts';
 import { saleRoutes } from './public/sales.ts';
@@ -16,6 +17,7 @@ export const publicRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (ser
     return payload;
   });
   saleRoutes(server, ctx);
+  challengeRoutes(server, ctx);
   queueRoutes(server, ctx);
   checkoutRoutes(server, ctx);
 };

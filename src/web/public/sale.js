@@ -79,6 +79,18 @@ function save(key, value) {
 }
 const userToken = () => load(VISITOR_KEY)?.token ?? null;
 
+/**
+ * The shop's own login: a shop links its signed-in buyers to `/sales/<id>#token=<user JWT>`. The
+ * fragment never reaches a server or a log; the token is kept like a visitor's and the fragment
+ * dropped from the address bar.
+ */
+function adoptShopToken() {
+  const match = /^#token=([\w-]+\.[\w-]+\.[\w-]+)$/.exec(location.hash);
+  if (match === null) return;
+  save(VISITOR_KEY, { token: match[1] });
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
 function notice(text) {
   const el = $('#notice');
   setText(el, text ?? '');
@@ -194,11 +206,75 @@ async function join() {
   button.disabled = true;
   const token = await visitorToken();
   if (token === null) return;
-  const res = await api('POST', `${base}/queue`, { token });
+  // A challenge that expired or was refused meanwhile: one more try with a fresh one.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const solution = await proofOfWork(token);
+    if (solution === null) break;
+    const res = await api('POST', `${base}/queue`, { token, headers: { 'x-pow-solution': solution } });
+    if (res.status === 200) {
+      button.disabled = false;
+      return onQueue(res.data);
+    }
+    if (res.error.code === 'POW_INVALID' && attempt === 0) continue;
+    if (res.status === 401) save(VISITOR_KEY, null);
+    notice(res.status === 401 ? 'Your visitor pass has expired: join again.' : res.error.message);
+    break;
+  }
   button.disabled = false;
-  if (res.status === 200) return onQueue(res.data);
-  if (res.status === 401) save(VISITOR_KEY, null);
-  notice(res.status === 401 ? 'Your visitor pass has expired: join again.' : res.error.message);
+}
+
+/**
+ * Asks for a challenge and solves it in a Web Worker (the page stays responsive), showing how far it
+ * got: the expected work is 2^difficulty tries, so the bar shows the tries made against that (held
+ * below 100% until the answer is found). Answers the solution, or null after a notice.
+ */
+async function proofOfWork(token) {
+  const res = await api('POST', `${base}/challenge`, { token });
+  if (res.status !== 200) {
+    if (res.status === 401) save(VISITOR_KEY, null);
+    notice(res.status === 401 ? 'Your visitor pass has expired: join again.' : res.error.message);
+    return null;
+  }
+  const { challenge, difficulty } = res.data;
+  if (difficulty === 0) return `${challenge}.0`;
+  const box = $('#pow');
+  const bar = $('#pow-progress');
+  const expected = 2 ** difficulty;
+  const startedAt = performance.now();
+  const show = (tried, done) => {
+    const pct = done ? 100 : Math.min(99, Math.floor((100 * tried) / expected));
+    bar.firstElementChild.style.width = `${pct}%`;
+    bar.setAttribute('aria-valuenow', String(pct));
+    const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+    setText(
+      $('#pow-label'),
+      done
+        ? `Browser checked in ${seconds} s (${number(tried)} tries).`
+        : `Checking your browser before you join… ${pct}% (${number(tried)} tries)`,
+    );
+  };
+  box.hidden = false;
+  show(0, false);
+  const solved = await new Promise((resolve) => {
+    const worker = new Worker(main.dataset.powWorker);
+    worker.onmessage = ({ data }) => {
+      if (data.solution === undefined) return show(data.tried, false);
+      worker.terminate();
+      resolve(data);
+    };
+    worker.onerror = () => {
+      worker.terminate();
+      resolve(null);
+    };
+    worker.postMessage({ challenge, difficulty });
+  });
+  if (solved === null) {
+    box.hidden = true;
+    notice('Your browser could not run the check this sale asks for: try another browser.');
+    return null;
+  }
+  show(solved.tried, true);
+  return solved.solution;
 }
 
 async function visitorToken() {
@@ -437,6 +513,7 @@ async function resume() {
 }
 
 async function start() {
+  adoptShopToken();
   $('#join').addEventListener('click', join);
   $('#checkout').addEventListener('submit', buy);
   $('#quantity').addEventListener('change', renderTotal);

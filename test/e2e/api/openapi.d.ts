@@ -101,6 +101,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sales/{saleId}/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A proof-of-work challenge to solve before joining the waiting room
+         * @description Solve it by counting: for `counter` = 0, 1, 2, … compute SHA-256 of the UTF-8 string `<challenge>.<counter>` until the digest begins with `difficulty` zero bits, then join with that string as the `X-Pow-Solution` header. About 2^difficulty hashes on average. In JavaScript:
+         *
+         *     ```js
+         *     async function solve({ challenge, difficulty }) {
+         *       for (let counter = 0; ; counter++) {
+         *         const solution = challenge + '.' + counter;
+         *         const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(solution)));
+         *         let bits = 0;
+         *         for (const byte of digest) { if (byte === 0) { bits += 8; continue; } bits += Math.clz32(byte) - 24; break; }
+         *         if (bits >= difficulty) return solution;
+         *       }
+         *     }
+         *     ```
+         *
+         *     A challenge is bound to the caller and the sale and lives until `expiresAt`; sending the same solution again is harmless (joining is idempotent). The storefront solves it in a Web Worker.
+         */
+        post: operations["getChallenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sales/{saleId}/queue": {
         parameters: {
             query?: never;
@@ -116,7 +150,7 @@ export interface paths {
         put?: never;
         /**
          * Join the waiting room (idempotent: joining again keeps the place)
-         * @description Answers `{state, position, ahead, etaSeconds, pollAfterMs}`, plus `admission` once admitted. Poll again after `pollAfterMs`. Refused with 409 NOT_LIVE before the waiting room opens.
+         * @description Answers `{state, position, ahead, etaSeconds, pollAfterMs}`, plus `admission` once admitted. Poll again after `pollAfterMs`. Refused with 409 NOT_LIVE before the waiting room opens. Unless the sale's difficulty is 0, needs `X-Pow-Solution`, a solved challenge from POST /sales/{saleId}/challenge (428 POW_REQUIRED without it, 403 POW_INVALID with a wrong or expired one: get a new challenge).
          */
         post: operations["joinQueue"];
         delete?: never;
@@ -397,7 +431,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -445,7 +479,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -463,7 +497,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -505,7 +539,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -523,7 +557,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -541,7 +575,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -613,7 +647,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -631,7 +665,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -649,7 +683,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -667,7 +701,126 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getChallenge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                saleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A proof-of-work challenge bound to this user and sale */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Opaque (`<payload>.<mac>`); append `.<counter>` to solve */
+                        challenge: string;
+                        /** @description Leading zero bits SHA-256 of the solution must have; 0: any counter will do */
+                        difficulty: number;
+                        /** @description Join with the solution before this (epoch ms) */
+                        expiresAt: number;
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -728,7 +881,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -746,7 +899,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -764,7 +917,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -782,7 +935,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -800,7 +953,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -814,7 +967,10 @@ export interface operations {
     joinQueue: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `<challenge>.<counter>` whose SHA-256 (of these exact characters) begins with `difficulty` zero bits */
+                "x-pow-solution"?: string;
+            };
             path: {
                 saleId: string;
             };
@@ -861,7 +1017,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -879,7 +1035,25 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -897,7 +1071,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -915,7 +1089,25 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -933,7 +1125,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -951,7 +1143,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1020,7 +1212,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1038,7 +1230,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1056,7 +1248,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1074,7 +1266,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1092,7 +1284,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1110,7 +1302,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1128,7 +1320,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1146,7 +1338,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1164,7 +1356,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1220,7 +1412,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1238,7 +1430,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1256,7 +1448,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1274,7 +1466,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1355,6 +1547,11 @@ export interface operations {
                             /** @description The product's picture (absolute http or https URL) */
                             imageUrl?: string;
                             /**
+                             * @description Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof
+                             * @default 18
+                             */
+                            powDifficulty: number;
+                            /**
                              * @description How long a reservation holds its units before they go back on sale
                              * @default 300
                              */
@@ -1391,7 +1588,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1409,7 +1606,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1483,6 +1680,11 @@ export interface operations {
                     /** @description The product's picture (absolute http or https URL) */
                     imageUrl?: string;
                     /**
+                     * @description Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof
+                     * @default 18
+                     */
+                    powDifficulty?: number;
+                    /**
                      * @description How long a reservation holds its units before they go back on sale
                      * @default 300
                      */
@@ -1551,6 +1753,11 @@ export interface operations {
                         /** @description The product's picture (absolute http or https URL) */
                         imageUrl?: string;
                         /**
+                         * @description Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof
+                         * @default 18
+                         */
+                        powDifficulty: number;
+                        /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
                          */
@@ -1586,7 +1793,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1604,7 +1811,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1622,7 +1829,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1640,7 +1847,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1658,7 +1865,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1676,7 +1883,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1758,6 +1965,11 @@ export interface operations {
                         /** @description The product's picture (absolute http or https URL) */
                         imageUrl?: string;
                         /**
+                         * @description Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof
+                         * @default 18
+                         */
+                        powDifficulty: number;
+                        /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
                          */
@@ -1793,7 +2005,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1811,7 +2023,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1829,7 +2041,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1847,7 +2059,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1929,6 +2141,11 @@ export interface operations {
                         /** @description The product's picture (absolute http or https URL) */
                         imageUrl?: string;
                         /**
+                         * @description Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof
+                         * @default 18
+                         */
+                        powDifficulty: number;
+                        /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
                          */
@@ -1964,7 +2181,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1982,7 +2199,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2000,7 +2217,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2018,7 +2235,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2100,6 +2317,11 @@ export interface operations {
                         /** @description The product's picture (absolute http or https URL) */
                         imageUrl?: string;
                         /**
+                         * @description Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof
+                         * @default 18
+                         */
+                        powDifficulty: number;
+                        /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
                          */
@@ -2135,7 +2357,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2153,7 +2375,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2171,7 +2393,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2189,7 +2411,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2271,6 +2493,11 @@ export interface operations {
                         /** @description The product's picture (absolute http or https URL) */
                         imageUrl?: string;
                         /**
+                         * @description Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof
+                         * @default 18
+                         */
+                        powDifficulty: number;
+                        /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
                          */
@@ -2306,7 +2533,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2324,7 +2551,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2342,7 +2569,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2360,7 +2587,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2442,6 +2669,11 @@ export interface operations {
                         /** @description The product's picture (absolute http or https URL) */
                         imageUrl?: string;
                         /**
+                         * @description Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof
+                         * @default 18
+                         */
+                        powDifficulty: number;
+                        /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
                          */
@@ -2477,7 +2709,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2495,7 +2727,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2513,7 +2745,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2531,7 +2763,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2613,6 +2845,11 @@ export interface operations {
                         /** @description The product's picture (absolute http or https URL) */
                         imageUrl?: string;
                         /**
+                         * @description Leading zero bits of SHA-256 a buyer must find to join (about 2^n hashes; each further bit doubles the work; it rises with the join rate, see README); 0: joining needs no proof
+                         * @default 18
+                         */
+                        powDifficulty: number;
+                        /**
                          * @description How long a reservation holds its units before they go back on sale
                          * @default 300
                          */
@@ -2648,7 +2885,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2666,7 +2903,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2684,7 +2921,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2702,7 +2939,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2762,7 +2999,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2780,7 +3017,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2798,7 +3035,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -2816,7 +3053,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;

@@ -4,6 +4,7 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import { solveChallenge } from '../../../src/http/pow.ts';
 import type { Shape } from '../../pipeline/shapes.ts';
 import type { HttpHarness } from '../harness.ts';
 
@@ -33,11 +34,24 @@ export function client(h: () => HttpHarness) {
       ...(options.body !== undefined ? { payload: options.body as object | string } : {}),
     });
 
-  /** Joins, runs one admission step, and polls until admitted; returns both tokens. */
+  /**
+   * A solved proof-of-work challenge for this user and sale, as X-Pow-Solution (the service asks for
+   * one when FLASHSALE_POW is on and the sale's difficulty is not 0; else it is ignored).
+   */
+  const solution = async (saleId: string, token: string): Promise<Record<string, string>> => {
+    const res = await call('POST', `/sales/${saleId}/challenge`, { token });
+    expect(res.statusCode, res.body).toBe(200);
+    const { challenge, difficulty } = res.json();
+    return { 'x-pow-solution': solveChallenge(challenge, difficulty) };
+  };
+
+  /** Joins (solving the challenge), runs one admission step, and polls until admitted; returns both tokens. */
   const admitted = async (saleId: string, ...userIds: string[]) => {
     const tokens = await Promise.all(userIds.map((u) => h().userToken(u)));
-    for (const token of tokens)
-      expect((await call('POST', `/sales/${saleId}/queue`, { token })).statusCode).toBe(200);
+    for (const token of tokens) {
+      const headers = await solution(saleId, token);
+      expect((await call('POST', `/sales/${saleId}/queue`, { token, headers })).statusCode).toBe(200);
+    }
     await h().app.engine.admit(saleId);
     return Promise.all(
       tokens.map(async (token) => {
@@ -88,7 +102,7 @@ export function client(h: () => HttpHarness) {
 
   const stats = (saleId: string) => h().app.engine.stats(saleId);
 
-  return { call, admitted, buy, orderUntil, queueUntil, stats };
+  return { call, solution, admitted, buy, orderUntil, queueUntil, stats };
 }
 
 /** What every case module gets: the shape, its running harness, and the client. */

@@ -5,10 +5,12 @@ import type { HttpContext } from '../../context.ts';
 import {
   BUYER_ROUTE_ERRORS,
   errors,
+  joinHeaders,
   queueStatusSchema,
   saleParams,
   USER_TOKEN_SECURITY,
 } from '../../schemas.ts';
+import { requireProofOfWork } from './challenge.ts';
 import { authenticate, callerOf } from './common.ts';
 
 interface QueueAnswer {
@@ -62,14 +64,22 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
     '/sales/:saleId/queue',
     {
       preValidation: authenticate(ctx),
+      preHandler: requireProofOfWork(ctx),
       schema: {
         tags: ['waiting room'],
         operationId: 'joinQueue',
         summary: 'Join the waiting room (idempotent: joining again keeps the place)',
-        description: `${description} Refused with 409 NOT_LIVE before the waiting room opens.`,
+        description:
+          `${description} Refused with 409 NOT_LIVE before the waiting room opens. Unless the sale's ` +
+          'difficulty is 0, needs `X-Pow-Solution`, a solved challenge from POST /sales/{saleId}/challenge ' +
+          '(428 POW_REQUIRED without it, 403 POW_INVALID with a wrong or expired one: get a new challenge).',
         security: USER_TOKEN_SECURITY,
         params: saleParams,
-        response: { 200: queueStatusSchema, ...errors(400, 401, 404, 409, ...BUYER_ROUTE_ERRORS) },
+        headers: joinHeaders,
+        response: {
+          200: queueStatusSchema,
+          ...errors(400, 401, 403, 404, 409, 428, ...BUYER_ROUTE_ERRORS),
+        },
       },
     },
     async (request) => {
