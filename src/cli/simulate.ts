@@ -71,6 +71,8 @@ async function run(options: SimOptions, admin: AdminClient, sale: SaleInfo, runI
   const stopProgress = startProgress(sim);
   const interrupt = () => sim.abort('interrupted');
   process.once('SIGINT', interrupt);
+  // Launched before the buyers' first tick: with buyers arriving at once, a tie goes to the bot, the
+  // worst case for the buyers (a script fires at the drop's instant on connections already open).
   const botsDone = bots?.run() ?? Promise.resolve();
   try {
     await sim.run();
