@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { BotCrowd } from '../sim/bots.ts';
 import { renderHtml } from '../sim/html.ts';
 import { AdminClient } from '../sim/http.ts';
 import { exitCodeOf } from '../sim/invariants.ts';
@@ -51,6 +52,13 @@ async function run(options: SimOptions, admin: AdminClient, sale: SaleInfo, runI
   );
 
   const sim = new Simulation(options, sale, admin, runId);
+  // The bot crowd arrives with the buyers and stops with them (orders it placed are still followed).
+  const bots = options.bots > 0 ? new BotCrowd(options, sale, runId, options.buyers, () => sim.now()) : null;
+  if (bots !== null)
+    console.error(
+      `with ${options.bots.toLocaleString('en-US')} bot identities from ${options.botAddress ?? 'the system address'} ` +
+        `(${Math.round(options.botSkip * 100)} % skip the challenge; the sale asks ${sale.powDifficulty} bits)`,
+    );
   const startedAt = new Date();
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
@@ -63,9 +71,15 @@ async function run(options: SimOptions, admin: AdminClient, sale: SaleInfo, runI
   const stopProgress = startProgress(sim);
   const interrupt = () => sim.abort('interrupted');
   process.once('SIGINT', interrupt);
+  // Launched before the buyers' first tick: with buyers arriving at once, a tie goes to the bot, the
+  // worst case for the buyers (a script fires at the drop's instant on connections already open).
+  const botsDone = bots?.run() ?? Promise.resolve();
   try {
     await sim.run();
+    bots?.stop();
+    await botsDone;
   } finally {
+    bots?.stop();
     process.off('SIGINT', interrupt);
     clearInterval(sampler);
     stopProgress();
@@ -76,9 +90,11 @@ async function run(options: SimOptions, admin: AdminClient, sale: SaleInfo, runI
   const settleMs = sim.abortReason === null ? Math.min(60_000, sale.holdSeconds * 1000 + 5000) : 5000;
   const final = await sim.settle(settleMs);
   await sim.http.close();
+  await bots?.http.close();
 
   const report = buildReport({
     sim,
+    bots,
     options,
     startedAt,
     finishedAt,

@@ -4,7 +4,16 @@ import type { SimOptions } from './options.ts';
 import { intBetween, type Rng } from './rng.ts';
 
 /** The next request a buyer will send. */
-export type Step = 'visitor' | 'join' | 'poll' | 'checkout' | 'resend' | 'second' | 'order' | 'done';
+export type Step =
+  | 'visitor'
+  | 'challenge'
+  | 'join'
+  | 'poll'
+  | 'checkout'
+  | 'resend'
+  | 'second'
+  | 'order'
+  | 'done';
 
 export const OUTCOMES = [
   'bought',
@@ -37,6 +46,10 @@ export interface Buyer {
   /** Retries of the current step so far. */
   attempt: number;
   token: string | null;
+  /** The solved proof of work sent with the join (X-Pow-Solution), when the sale asks for one. */
+  solution: string | null;
+  /** Challenges fetched so far (a refused solution sends the buyer back for a new one, a few times). */
+  challenges: number;
   /** Polls while waiting; an abandoning buyer leaves after `abandonAfter` of them. */
   polls: number;
   /** Checkouts refused with NOT_ADMITTED (back to the room each time; a few at most). */
@@ -72,6 +85,8 @@ export function createBuyers(count: number, limit: number, p: Population, rng: R
       step: 'visitor',
       attempt: 0,
       token: null,
+      solution: null,
+      challenges: 0,
       polls: 0,
       refusals: 0,
       abandonAfter: rng() < p.abandon ? intBetween(rng, 0, 4) : -1,

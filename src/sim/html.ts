@@ -105,6 +105,34 @@ table.checks td{text-align:left}.ok{color:#16a34a;font-weight:600}.bad{color:#dc
 ul.stop{background:#fff;border:1px solid #e5e7eb;padding:8px 8px 8px 28px;margin:8px 0}
 details pre{background:#fff;border:1px solid #e5e7eb;padding:10px;max-height:400px;overflow:auto;font-size:12px}`;
 
+const pct = (n: number | null) => (n === null ? 'n/a' : `${(n * 100).toFixed(1)} %`);
+
+/** The bot crowd's section: who got the stock, and the bots' refusals by route and code. */
+export function whoGotTheStock(r: Pick<SimReport, 'bots' | 'stock'>): string {
+  const b = r.bots;
+  if (b === null) return '';
+  const s = r.stock;
+  return `<h2>Who got the stock: buyers and bots</h2>
+<p>${int(b.identities)} scripted identities from one client (${esc(b.sourceAddress ?? 'the system address')}):
+ ${int(b.minted)} minted, ${int(b.skipped)} skipped the challenge, ${int(b.joined)} joined, ${int(b.admitted)} admitted.
+ A fair lottery among the identities that joined would give the buyers ${pct(s.lotteryShare)} of admissions.</p>
+${table(
+  ['', 'buyers', 'bots', 'buyers’ share'],
+  [
+    ['admissions', int(s.admissions.buyers), int(s.admissions.bots), pct(s.buyersShareOfAdmissions)],
+    ['units confirmed', int(s.units.buyers), int(s.units.bots), pct(s.buyersShareOfUnits)],
+  ],
+)}
+${table(
+  ['bot refusals (route and code)', 'count'],
+  Object.entries(b.refusals).map(([k, v]) => [k, int(v)]),
+)}
+${table(
+  ['how the bot identities ended', 'identities'],
+  Object.entries(b.ended).map(([k, v]) => [k, int(v)]),
+)}`;
+}
+
 export function renderHtml(r: SimReport): string {
   const fin = r.stats.final;
   const cards: Array<[string, string]> = [
@@ -158,6 +186,7 @@ ${table(
 <p>Fairness among purchasers who joined before the start: Spearman ${r.fairness.prestart.spearman ?? 'n/a'}
  (${int(r.fairness.prestart.purchasers)}); after the start: ${r.fairness.afterStart.spearman ?? 'n/a'} (${int(r.fairness.afterStart.purchasers)}).
  Mean rank displacement: ${r.fairness.meanDisplacement ?? 'n/a'} of the purchasers.</p>
+${whoGotTheStock(r)}
 <h2>Answers</h2>
 ${table(
   ['route and status', 'count'],

@@ -7,7 +7,7 @@ import { Histogram } from './histogram.ts';
 import { parseRetryAfter } from './retry.ts';
 import { PerSecond } from './series.ts';
 
-export const ROUTES = ['visitor', 'join', 'poll', 'checkout', 'order'] as const;
+export const ROUTES = ['visitor', 'challenge', 'join', 'poll', 'checkout', 'order'] as const;
 export type Route = (typeof ROUTES)[number];
 
 export interface Reply {
@@ -40,9 +40,12 @@ export class SimHttp {
     origin: string,
     connections: number,
     private readonly clock: () => number,
+    /** The source address of the connections (a bot crowd's own IP on loopback); null: the system's. */
+    localAddress: string | null = null,
   ) {
     this.pool = new Pool(origin, {
       connections,
+      ...(localAddress === null ? {} : { localAddress }),
       pipelining: 1,
       headersTimeout: 30_000,
       bodyTimeout: 30_000,

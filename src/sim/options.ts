@@ -1,4 +1,5 @@
 /** `flashsale simulate` options: parsed and checked up front, pure (no I/O), so tests can call it. */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ARRIVALS, type Arrival, defaultStartAfter } from './arrivals.ts';
 
@@ -33,6 +34,14 @@ export interface SimOptions {
   maxSeconds: number;
   report: string;
   seed: number;
+  /** Scripted identities from one bot client, arriving with the crowd (0: none). */
+  bots: number;
+  /** Share of the bot's identities that join without solving the challenge. */
+  botSkip: number;
+  /** The bot client's source address (its own IP on loopback); null: the system's. */
+  botAddress: string | null;
+  /** Proof-of-work bits of the created sale; buyers and solving bots solve them. */
+  powDifficulty: number;
 }
 
 export const SIMULATE_USAGE = `flashsale simulate [options]   a flash sale of N virtual buyers against the real HTTP API
@@ -61,7 +70,14 @@ export const SIMULATE_USAGE = `flashsale simulate [options]   a flash sale of N 
   --connections N        HTTP connections, the most requests in flight (default 128)
   --max-seconds S        give up after S seconds (default 900)
   --report PATH          writes PATH.json and PATH.html (default reports/sim-<time>)
-  --seed N               seed of the buyer population (default random)`;
+  --seed N               seed of the buyer population (default random)
+  --bots N               add N scripted identities from one bot client: each mints a visitor and joins
+                         as fast as the service lets it, solving the challenge or skipping it; the
+                         report shows who got the stock (default 0)
+  --bot-skip F           share of the bot's identities that join without solving (default 0.5)
+  --bot-address IP       the bot's source address (default 127.0.0.2 when --url is 127.0.0.1 on Linux,
+                         so the service's per-IP limits see it apart from the buyers)
+  --pow-difficulty N     proof of work of the created sale, 0-32 bits (default 0; with --bots 10)`;
 
 const num = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
   if (raw === undefined) return fallback;
@@ -86,6 +102,17 @@ export function defaultPerSecond(o: Pick<SimOptions, 'buyers' | 'stock' | 'limit
   const buying = Math.max(0.05, 1 - o.abandon - o.decline);
   const needed = Math.min(o.buyers, Math.ceil(o.stock / (((1 + o.limit) / 2) * buying)));
   return Math.min(100_000, Math.max(10, Math.ceil(needed / 20)));
+}
+
+/**
+ * On Linux the whole of 127.0.0.0/8 reaches the loopback interface, so a bot crowd against a local
+ * service gets an address of its own (as a real bot farm has its own IP); elsewhere, the system's.
+ */
+export function defaultBotAddress(url: string, platform: string): string | null {
+  if (platform !== 'linux') return null;
+  const host = new URL(url).hostname;
+  if (!/^127\.\d+\.\d+\.\d+$/.test(host)) return null;
+  return host === '127.0.0.2' ? '127.0.0.3' : '127.0.0.2';
 }
 
 export function parseSimArgs(args: string[], env: Record<string, string | undefined>, now = new Date()) {
@@ -120,6 +147,10 @@ export function parseSimArgs(args: string[], env: Record<string, string | undefi
       'max-seconds': { type: 'string' },
       report: { type: 'string' },
       seed: { type: 'string' },
+      bots: { type: 'string' },
+      'bot-skip': { type: 'string' },
+      'bot-address': { type: 'string' },
+      'pow-difficulty': { type: 'string' },
     },
   });
   if (values.sale !== undefined && values['create-sale']) {
@@ -154,6 +185,10 @@ export function parseSimArgs(args: string[], env: Record<string, string | undefi
     1,
     1_000_000,
   );
+  const bots = whole('bots', values.bots, 0, 0, 1_000_000);
+  const botAddress = values['bot-address'] ?? defaultBotAddress(url, process.platform);
+  if (botAddress !== null && isIP(botAddress) === 0)
+    throw new UsageError(`--bot-address must be an IP address, not "${botAddress}"`);
   const stamp = now
     .toISOString()
     .replace(/[:.]/g, '-')
@@ -190,5 +225,9 @@ export function parseSimArgs(args: string[], env: Record<string, string | undefi
     maxSeconds: num('max-seconds', values['max-seconds'], 900, 1, 86_400),
     report: values.report ?? `reports/sim-${stamp}`,
     seed: whole('seed', values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1),
+    bots,
+    botSkip: share('bot-skip', values['bot-skip'], 0.5),
+    botAddress: bots > 0 ? botAddress : null,
+    powDifficulty: whole('pow-difficulty', values['pow-difficulty'], bots > 0 ? 10 : 0, 0, 32),
   } satisfies SimOptions;
 }

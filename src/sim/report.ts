@@ -1,4 +1,5 @@
 /** The run's report: what happened (JSON, also what the HTML page is drawn from) and its summary text. */
+import type { BotCrowd, BotFigures } from './bots.ts';
 import type { Outcome } from './buyers.ts';
 import { type FairnessFigure, fairness, spearman } from './fairness.ts';
 import type { Percentiles } from './histogram.ts';
@@ -42,14 +43,30 @@ export interface SimReport {
     afterStart: { purchasers: number; spearman: number | null };
   };
   stats: { initial: Stats | null; final: Stats | null };
+  /** Who got the stock: the buyers or the bot crowd (`--bots`), in admissions and confirmed units. */
+  stock: StockShares;
+  /** The bot crowd's figures; null without --bots. */
+  bots: BotFigures | null;
   invariants: Check[];
   ok: boolean;
   /** Why the run stopped: every buyer finished, or the abort, with the first failing call and a hint. */
   stop: StopReason;
 }
 
+export interface StockShares {
+  admissions: { buyers: number; bots: number };
+  units: { buyers: number; bots: number };
+  /** The buyers' share of admissions and of units; null when there were none. */
+  buyersShareOfAdmissions: number | null;
+  buyersShareOfUnits: number | null;
+  /** What a fair lottery among the identities that joined would give the buyers. */
+  lotteryShare: number | null;
+}
+
 export interface RunFacts {
   sim: Simulation;
+  /** The bot crowd, when the run had one. */
+  bots?: BotCrowd | null;
   options: SimOptions;
   startedAt: Date;
   finishedAt: Date;
@@ -100,16 +117,43 @@ export function limitedBy(eventLoopUtilization: number, lagP99Ms: number, connec
   return `neither: requests went out on schedule (p99 lag ${Math.round(lagP99Ms)} ms)`;
 }
 
+export function stockShares(
+  buyers: { admissions: number; units: number; joined: number },
+  bots: BotFigures | null,
+): StockShares {
+  const share = (mine: number, theirs: number) =>
+    mine + theirs === 0 ? null : round4(mine / (mine + theirs));
+  const botAdmissions = bots?.admitted ?? 0;
+  const botUnits = bots?.units ?? 0;
+  return {
+    admissions: { buyers: buyers.admissions, bots: botAdmissions },
+    units: { buyers: buyers.units, bots: botUnits },
+    buyersShareOfAdmissions: share(buyers.admissions, botAdmissions),
+    buyersShareOfUnits: share(buyers.units, botUnits),
+    lotteryShare: share(buyers.joined, bots?.joined ?? 0),
+  };
+}
+
 export function buildReport(f: RunFacts): SimReport {
   const { sim, options } = f;
-  const orders = sim.buyers.flatMap((b) => b.orders.map((o) => ({ buyer: b.index, ...o })));
+  const bots = f.bots ?? null;
+  const orders = [
+    ...sim.buyers.flatMap((b) => b.orders.map((o) => ({ buyer: b.index, ...o }))),
+    ...(bots?.orders ?? []),
+  ];
+  const botFigures = bots?.report() ?? null;
+  const units = sim.buyers.reduce(
+    (n, b) => n + b.orders.reduce((m, o) => m + (o.status === 'confirmed' ? o.quantity : 0), 0),
+    0,
+  );
+  const joined = sim.joinRank.reduce((n, r) => n + (r === 0 ? 0 : 1), 0);
   const invariants = checkInvariants({
     buyers: sim.buyers.length,
     unfinished: sim.outcomes.unfinished,
     perUserLimit: sim.sale.perUserLimit,
     initial: f.initial,
     final: f.final,
-    answers: sim.answers,
+    answers: bots === null ? sim.answers : [...sim.answers, ...bots.answers],
     orders,
     resendRefused: sumCounts(sim.counts, 'resend '),
     quantityMismatches: sim.counts.get('order quantity differs from checkout') ?? 0,
@@ -158,6 +202,8 @@ export function buildReport(f: RunFacts): SimReport {
     },
     fairness: fairnessOf(sim),
     stats: { initial: f.initial, final: f.final },
+    stock: stockShares({ admissions: sim.admissions, units, joined }, botFigures),
+    bots: botFigures,
     invariants,
     ok: invariants.every((c) => c.ok),
     stop: stopReasonOf({
@@ -169,6 +215,25 @@ export function buildReport(f: RunFacts): SimReport {
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (n: number | null) => (n === null ? 'n/a' : `${(n * 100).toFixed(1)} %`);
+
+/** Who got the stock, and what stopped the bots: the summary's lines when the run had a bot crowd. */
+export function botLines(r: Pick<SimReport, 'bots' | 'stock'>): string[] {
+  const b = r.bots;
+  if (b === null) return [];
+  const s = r.stock;
+  const refusals = Object.entries(b.refusals)
+    .map(([k, n]) => `${k} ${int(n)}`)
+    .join(' · ');
+  return [
+    `  bots: ${int(b.identities)} identities from ${b.sourceAddress ?? 'the system address'}: minted ${int(b.minted)}, ` +
+      `skipped the challenge ${int(b.skipped)}, joined ${int(b.joined)}, admitted ${int(b.admitted)}, units ${int(b.units)}`,
+    `  who got the stock: admissions buyers ${int(s.admissions.buyers)} / bots ${int(s.admissions.bots)} ` +
+      `(buyers ${pct(s.buyersShareOfAdmissions)}; a fair lottery among those who joined: ${pct(s.lotteryShare)}), ` +
+      `units buyers ${int(s.units.buyers)} / bots ${int(s.units.bots)} (buyers ${pct(s.buyersShareOfUnits)})`,
+    `  bot refusals: ${refusals || 'none'}`,
+  ];
+}
 
 /** The run's verdict, naming the invariants that do not hold. */
 export function verdict(r: Pick<SimReport, 'ok' | 'invariants'>): string {
@@ -210,6 +275,7 @@ export function summaryText(r: SimReport): string {
     `  scheduler lag p50 ${r.schedulerLag.p50} ms, p99 ${r.schedulerLag.p99} ms · simulator CPU ${r.simulator.cpuSeconds} s, ` +
       `event loop ${Math.round(r.simulator.eventLoopUtilization * 100)} % busy, ${r.simulator.maxRssMiB} MiB`,
     `  limited by ${r.limitedBy}`,
+    ...botLines(r),
     `  fairness: Spearman ${rho === null ? 'n/a' : rho.toFixed(3)} between join and purchase order ` +
       `(${int(r.fairness.purchasers)} purchasers)`,
     ...stopLines(r.stop).map((l) => `  ${l}`),

@@ -26,6 +26,7 @@ export interface StatsSample extends Stats {
 export class Simulation implements StepContext {
   readonly saleId: string;
   readonly userSecret: string | null;
+  readonly powDifficulty: number;
   readonly buyers: Buyer[];
   readonly http: SimHttp;
   readonly lag = new Histogram();
@@ -42,6 +43,8 @@ export class Simulation implements StepContext {
   startedAtMs: number | null = null;
   done = 0;
   waiting = 0;
+  /** Admissions the buyers saw (each buyer once, or again after a session ran out). */
+  admissions = 0;
   retries = 0;
   abortReason: string | null = null;
   /** The first call that ended a buyer in error or stopped the run. */
@@ -66,6 +69,7 @@ export class Simulation implements StepContext {
   ) {
     this.saleId = sale.id;
     this.userSecret = o.userSecret;
+    this.powDifficulty = sale.powDifficulty;
     this.rng = seededRng(o.seed);
     this.buyers = createBuyers(o.buyers, sale.perUserLimit, o, this.rng);
     this.joinRank = new Int32Array(o.buyers);
@@ -239,6 +243,7 @@ export class Simulation implements StepContext {
   }
 
   admitted(_b: Buyer): void {
+    this.admissions += 1;
     this.events.add('admitted', this.now());
   }
 

@@ -28,6 +28,8 @@ export interface SaleInfo {
   startsAt: number;
   admission: { perSecond: number; maxActive: number; sessionSeconds: number };
   holdSeconds: number;
+  /** Proof-of-work bits the sale asks of a joiner (0: none). */
+  powDifficulty: number;
 }
 
 export interface Stats {
@@ -62,6 +64,7 @@ function infoOf(body: Record<string, unknown>, created: boolean): SaleInfo {
     startsAt: b.startsAt,
     admission: { ...b.admission },
     holdSeconds: b.holdSeconds,
+    powDifficulty: typeof b.powDifficulty === 'number' ? b.powDifficulty : 0,
   };
 }
 
@@ -91,8 +94,9 @@ export async function prepareSale(admin: AdminClient, o: SimOptions, runId: stri
     queueing: o.queueing,
     admission: { perSecond: o.perSecond, maxActive: o.maxActive, sessionSeconds: o.sessionSeconds },
     holdSeconds: o.holdSeconds,
-    // The rehearsal measures the service, not hashing: its virtual buyers join without proof of work.
-    powDifficulty: 0,
+    // The rehearsal measures the service, not hashing: by default its virtual buyers join without
+    // proof of work; with a bot crowd the sale asks a little (--pow-difficulty), which they solve.
+    powDifficulty: o.powDifficulty,
   });
   if (reply.status !== 201) throw refused('creating the sale', reply);
   return infoOf(reply.body, true);

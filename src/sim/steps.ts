@@ -3,6 +3,7 @@
  * it does with the answer. Retries (429, 5xx, no answer) are handled before these see a reply.
  */
 import { createHmac } from 'node:crypto';
+import { solveChallenge } from '../http/pow.ts';
 import { type Buyer, type Outcome, outcomeOfOrders, type PlacedOrder } from './buyers.ts';
 import type { Reply, RequestSpec } from './http.ts';
 
@@ -10,6 +11,8 @@ export interface StepContext {
   readonly saleId: string;
   readonly runId: string;
   readonly userSecret: string | null;
+  /** The sale's proof-of-work difficulty: above 0, buyers fetch and solve a challenge before joining. */
+  readonly powDifficulty: number;
   now(): number;
   /** First answer to a join: the buyer's join rank. */
   joined(b: Buyer): void;
@@ -52,15 +55,27 @@ function newKey(b: Buyer, ctx: StepContext): void {
 export function requestOf(b: Buyer, ctx: StepContext): RequestSpec {
   if (b.token === null && ctx.userSecret !== null) {
     b.token = signUserToken(ctx.userSecret, `sim_${ctx.runId}_${b.index}`);
-    b.step = 'join';
+    b.step = firstStep(ctx);
   }
   const auth = { authorization: `Bearer ${b.token}` };
   const queue = `/api/v1/sales/${ctx.saleId}/queue`;
   switch (b.step) {
     case 'visitor':
       return { route: 'visitor', method: 'POST', path: '/api/v1/visitors', headers: {} };
+    case 'challenge':
+      return {
+        route: 'challenge',
+        method: 'POST',
+        path: `/api/v1/sales/${ctx.saleId}/challenge`,
+        headers: auth,
+      };
     case 'join':
-      return { route: 'join', method: 'POST', path: queue, headers: auth };
+      return {
+        route: 'join',
+        method: 'POST',
+        path: queue,
+        headers: b.solution === null ? auth : { ...auth, 'x-pow-solution': b.solution },
+      };
     case 'poll':
       return { route: 'poll', method: 'GET', path: queue, headers: auth };
     case 'checkout':
@@ -93,7 +108,7 @@ export function onAnswer(b: Buyer, reply: Reply, ctx: StepContext): Next {
     case 'visitor':
       if (reply.status === 201 && typeof reply.body?.token === 'string') {
         b.token = reply.body.token;
-        b.step = 'join';
+        b.step = firstStep(ctx);
         return at(now);
       }
       if (reply.body?.error?.code === 'VISITORS_DISABLED') {
@@ -103,6 +118,8 @@ export function onAnswer(b: Buyer, reply: Reply, ctx: StepContext): Next {
         };
       }
       return end('error', `visitor: ${errorCode(reply)}`);
+    case 'challenge':
+      return onChallenge(b, reply, ctx);
     case 'join':
     case 'poll':
       return onQueue(b, reply, ctx, now);
@@ -117,9 +134,32 @@ export function onAnswer(b: Buyer, reply: Reply, ctx: StepContext): Next {
   }
 }
 
+/** A sale that asks for proof of work is joined with a solved challenge, fetched first. */
+const firstStep = (ctx: StepContext) => (ctx.powDifficulty > 0 ? 'challenge' : 'join');
+
+/**
+ * Solves the challenge as a buyer's device would, with the reference solver (in the simulator's
+ * thread: rehearsals ask little work, see --pow-difficulty), then joins with the solution.
+ */
+function onChallenge(b: Buyer, reply: Reply, ctx: StepContext): Next {
+  if (reply.status !== 200 || typeof reply.body?.challenge !== 'string') {
+    return end('error', `challenge: ${errorCode(reply)}`);
+  }
+  b.challenges += 1;
+  b.solution = solveChallenge(reply.body.challenge, reply.body.difficulty);
+  ctx.count('challenges solved');
+  b.step = 'join';
+  return at(ctx.now());
+}
+
 function onQueue(b: Buyer, reply: Reply, ctx: StepContext, now: number): Next {
   if (reply.status !== 200) {
     const code = errorCode(reply);
+    // A sale asking for work the buyer did not know of, or a solution refused (expired): solve one.
+    if ((code === 'POW_REQUIRED' || code === 'POW_INVALID') && b.step === 'join' && b.challenges < 3) {
+      b.step = 'challenge';
+      return at(now);
+    }
     if (code === 'NOT_IN_QUEUE') {
       b.step = 'join';
       return at(now);

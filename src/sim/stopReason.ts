@@ -34,8 +34,9 @@ export function hintFor(failure: FirstFailure | null): string | null {
       : 'user tokens were refused: pass the service’s FLASHSALE_USER_SECRET, or turn visitors on';
   if (failure.code === 'POW_REQUIRED' || failure.code === 'POW_INVALID')
     return (
-      'the sale asks for proof of work, which the simulated buyers do not solve: let the simulator ' +
-      'create its sale (it asks none), or run the service with FLASHSALE_POW=off'
+      "the sale's proof of work refused a simulated buyer (each solves its challenge in the " +
+      "simulator's one thread, and gives up after three refusals): a lower difficulty " +
+      '(--pow-difficulty, or the sale’s powDifficulty), or run the service with FLASHSALE_POW=off'
     );
   if (failure.status === 503 && failure.code === 'OVERLOADED')
     return 'the service shed load (its event loop lagged): fewer connections, or more API processes';

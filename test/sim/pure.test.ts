@@ -6,8 +6,8 @@ import { fairness, ranks, spearman } from '../../src/sim/fairness.ts';
 import { TimeHeap } from '../../src/sim/heap.ts';
 import { Histogram, percentileOfSorted } from '../../src/sim/histogram.ts';
 import { rates } from '../../src/sim/html.ts';
-import { defaultPerSecond, parseSimArgs, UsageError } from '../../src/sim/options.ts';
-import { limitedBy } from '../../src/sim/report.ts';
+import { defaultBotAddress, defaultPerSecond, parseSimArgs, UsageError } from '../../src/sim/options.ts';
+import { limitedBy, stockShares } from '../../src/sim/report.ts';
 import { isRetryable, parseRetryAfter, retryDelayMs } from '../../src/sim/retry.ts';
 import { seededRng } from '../../src/sim/rng.ts';
 import { hintFor } from '../../src/sim/stopReason.ts';
@@ -201,6 +201,25 @@ describe('options', () => {
     expect(bad(['--url', 'ftp://x'])).toThrow(/--url/);
     expect(bad(['--decline', '0.7', '--flaky', '0.5'])).toThrow(/more than 1/);
     expect(bad(['--frobnicate'])).toThrow();
+    expect(bad(['--bots', '-1'])).toThrow(/--bots/);
+    expect(bad(['--bots', '5', '--bot-address', 'not-an-ip'])).toThrow(/--bot-address/);
+    expect(bad(['--pow-difficulty', '33'])).toThrow(/--pow-difficulty/);
+  });
+
+  it('adds no bots and asks no proof of work by default; a bot crowd gets its own loopback address', () => {
+    const none = parseSimArgs([], env);
+    expect(none).toMatchObject({ bots: 0, botSkip: 0.5, botAddress: null, powDifficulty: 0 });
+    const bots = parseSimArgs(['--bots', '1000', '--bot-skip', '0.25'], env);
+    expect(bots).toMatchObject({ bots: 1000, botSkip: 0.25, powDifficulty: 10 });
+    expect(bots.botAddress).toBe(defaultBotAddress('http://127.0.0.1:3000', process.platform));
+    expect(
+      parseSimArgs(['--bots', '9', '--pow-difficulty', '0', '--bot-address', '10.0.0.9'], env),
+    ).toMatchObject({ powDifficulty: 0, botAddress: '10.0.0.9' });
+    expect(defaultBotAddress('http://127.0.0.1:3000', 'linux')).toBe('127.0.0.2');
+    expect(defaultBotAddress('http://127.0.0.2:3000', 'linux')).toBe('127.0.0.3');
+    expect(defaultBotAddress('http://127.0.0.1:3000', 'darwin')).toBeNull();
+    expect(defaultBotAddress('http://localhost:3000', 'linux')).toBeNull();
+    expect(defaultBotAddress('https://shop.example', 'linux')).toBeNull();
   });
 });
 
@@ -249,6 +268,36 @@ describe('report figures', () => {
     expect(lineChart('<t>', [], 'x', 'y')).toContain('&lt;t&gt;');
   });
 
+  it('says who got the stock, against a fair lottery among those who joined', () => {
+    const shares = stockShares(
+      { admissions: 90, units: 80, joined: 300 },
+      {
+        identities: 1000,
+        sourceAddress: '127.0.0.2',
+        minted: 60,
+        skipped: 30,
+        joined: 30,
+        admitted: 10,
+        orders: 20,
+        units: 20,
+        refusals: {},
+        ended: {},
+      },
+    );
+    expect(shares).toEqual({
+      admissions: { buyers: 90, bots: 10 },
+      units: { buyers: 80, bots: 20 },
+      buyersShareOfAdmissions: 0.9,
+      buyersShareOfUnits: 0.8,
+      lotteryShare: 0.9091,
+    });
+    expect(stockShares({ admissions: 0, units: 0, joined: 0 }, null)).toMatchObject({
+      buyersShareOfAdmissions: null,
+      buyersShareOfUnits: null,
+      lotteryShare: null,
+    });
+  });
+
   it('says what limited the run', () => {
     expect(limitedBy(0.95, 5000, 128)).toMatch(/^the simulator/);
     expect(limitedBy(0.3, 5000, 128)).toMatch(/^the service: all 128 connections/);
@@ -257,7 +306,7 @@ describe('report figures', () => {
 });
 
 describe('stop hints', () => {
-  it('names the way out when a sale asks for proof of work the simulated buyers do not solve', () => {
+  it('names the way out when a sale’s proof of work refuses the simulated buyers', () => {
     const failure = { route: 'join', status: 428, code: 'POW_REQUIRED', message: null, atSeconds: 1 };
     expect(hintFor(failure)).toContain('FLASHSALE_POW=off');
     expect(hintFor({ ...failure, status: 403, code: 'POW_INVALID' })).toContain('FLASHSALE_POW=off');

@@ -1,17 +1,19 @@
 /** A buyer's walk as a state machine: each answer leads to the next step, an end, or a retry of the same request. */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { leadingZeroBits } from '../../src/domain/pow.ts';
 import { type Buyer, createBuyers, outcomeOfOrders } from '../../src/sim/buyers.ts';
 import type { Reply } from '../../src/sim/http.ts';
 import { seededRng } from '../../src/sim/rng.ts';
 import { onAnswer, requestOf, type StepContext, signUserToken } from '../../src/sim/steps.ts';
 
-function context(userSecret: string | null = null) {
+function context(userSecret: string | null = null, powDifficulty = 0) {
   const events: string[] = [];
   const ctx: StepContext = {
     saleId: 'drop',
     runId: 'r1',
     userSecret,
+    powDifficulty,
     now: () => 1000,
     joined: () => events.push('joined'),
     inLine: (_b, waiting) => events.push(waiting ? 'in line' : 'left line'),
@@ -32,6 +34,50 @@ function buyer(overrides: Partial<Buyer> = {}): Buyer {
 }
 
 describe('buyer steps', () => {
+  it('solves the challenge before joining a sale that asks for work, and again when a join is refused for it', () => {
+    const { ctx, events } = context(null, 8);
+    const b = buyer();
+    onAnswer(b, ok(201, { token: 't', userId: 'u' }), ctx);
+    expect(requestOf(b, ctx)).toMatchObject({
+      route: 'challenge',
+      method: 'POST',
+      path: '/api/v1/sales/drop/challenge',
+      headers: { authorization: 'Bearer t' },
+    });
+    const challenge = 'payload.mac';
+    expect(onAnswer(b, ok(200, { challenge, difficulty: 8, expiresAt: 0 }), ctx)).toEqual({
+      kind: 'at',
+      time: 1000,
+    });
+    const join = requestOf(b, ctx);
+    expect(join.route).toBe('join');
+    const solution = join.headers['x-pow-solution'] as string;
+    expect(solution.startsWith(`${challenge}.`)).toBe(true);
+    expect(leadingZeroBits(createHash('sha256').update(solution).digest())).toBeGreaterThanOrEqual(8);
+    expect(events).toContain('count challenges solved');
+    // An expired solution: back for a new challenge, a few times at most.
+    for (let i = 0; i < 2; i++) {
+      expect(onAnswer(b, refusal(403, 'POW_INVALID'), ctx)).toEqual({ kind: 'at', time: 1000 });
+      expect(requestOf(b, ctx).route).toBe('challenge');
+      onAnswer(b, ok(200, { challenge, difficulty: 1, expiresAt: 0 }), ctx);
+    }
+    expect(onAnswer(b, refusal(428, 'POW_REQUIRED'), ctx)).toMatchObject({
+      kind: 'finish',
+      outcome: 'error',
+    });
+  });
+
+  it('joins without a challenge when the sale asks for none, and fetches one if the join asks', () => {
+    const { ctx } = context();
+    const b = buyer();
+    onAnswer(b, ok(201, { token: 't', userId: 'u' }), ctx);
+    const join = requestOf(b, ctx);
+    expect(join.route).toBe('join');
+    expect(join.headers['x-pow-solution']).toBeUndefined();
+    expect(onAnswer(b, refusal(428, 'POW_REQUIRED'), ctx)).toEqual({ kind: 'at', time: 1000 });
+    expect(requestOf(b, ctx).route).toBe('challenge');
+  });
+
   it('visitor → join → waiting (poll when told) → admitted → checkout → order → bought', () => {
     const { ctx, events } = context();
     const b = buyer();
