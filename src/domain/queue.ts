@@ -9,7 +9,8 @@ import { placeOf } from './shuffle.ts';
  * place for pre-queue tickets of a shuffled sale. The room admits by advancing `serving`: every place
  * at or below it may shop. Each admission step is recorded in a window (steps less than a second apart
  * share one), and a window's users' sessions end `sessionSeconds` after the window opened. Active
- * shoppers = admitted in live windows minus those whose checkout freed their slot (derived from the windows).
+ * shoppers = admitted in live windows minus those who freed their slot (derived from the windows): by
+ * a checkout, by leaving, by a heartbeat that lapsed, or by having left the line before their turn.
  */
 export interface AdmissionWindow {
   /** When the window opened: its users' sessions end at `at + sessionMs`. */
@@ -17,7 +18,7 @@ export interface AdmissionWindow {
   fromPlace: number;
   toPlace: number;
   count: number;
-  /** Users of this window whose checkout already freed their slot. */
+  /** Places of this window whose slot is free again (checkout, departure, lapsed heartbeat). */
   freed: number;
 }
 
@@ -110,15 +111,24 @@ const blank = (state: QueueState, ticket: number | null): QueueStatus => ({
   pollAfterMs: null,
 });
 
-/** A user's status, from a snapshot and their ticket (null: never joined). */
-export function statusFromSnapshot(snap: QueueSnapshot, ticket: number | null, now: number): QueueStatus {
+/**
+ * A user's status, from a snapshot and their ticket (null: never joined). `spent`: the admitted
+ * user's slot ended before their session did (they left, or stopped polling for the heartbeat
+ * interval), so their session is over.
+ */
+export function statusFromSnapshot(
+  snap: QueueSnapshot,
+  ticket: number | null,
+  now: number,
+  spent = false,
+): QueueStatus {
   if (snap.saleState === 'ended') return blank('ended', ticket);
   if (snap.saleState === 'sold_out') return blank('sold_out', ticket);
   if (ticket === null) return blank('not_in_queue', null);
   const place = placeOf(ticket, snap.prequeueSize, snap.shuffleKeys);
   if (place !== null && place <= snap.serving) {
     const window = findWindow(snap.windows, place);
-    if (window === null || window.at + snap.sessionMs <= now) return blank('expired', ticket);
+    if (spent || window === null || window.at + snap.sessionMs <= now) return blank('expired', ticket);
     return { ...blank('admitted', ticket), admittedUntil: window.at + snap.sessionMs };
   }
   const rate = measuredRate(snap.windows, now);

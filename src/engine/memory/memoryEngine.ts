@@ -2,27 +2,20 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { FlashsaleError } from '../../domain/errors.ts';
 import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
 import {
-  type AdmissionWindow,
   activeShoppers,
-  findWindow,
   type QueueSnapshot,
   type QueueStatus,
   statusFromSnapshot,
 } from '../../domain/queue.ts';
-import {
-  normalizeSale,
-  type SaleFlags,
-  type SaleInput,
-  type SaleSettings,
-  saleState,
-} from '../../domain/sale.ts';
+import { normalizeSale, type SaleInput, saleState } from '../../domain/sale.ts';
 import { placeOf, shuffleKeys } from '../../domain/shuffle.ts';
-import { admissionStep, prequeueSizeAt, queueSnapshot } from '../../domain/waitingRoom.ts';
+import { prequeueSizeAt, queueSnapshot } from '../../domain/waitingRoom.ts';
 import type {
   AdmitResult,
   Clock,
   CreateSaleOptions,
   EngineIncarnation,
+  EngineOptions,
   RestoredHold,
   RestoreOutcome,
   SaleEngine,
@@ -30,35 +23,14 @@ import type {
   SaleView,
 } from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
-
-interface Shopper {
-  /** 0: reserved without joining the waiting room. */
-  ticket: number;
-  /** Units held or bought, against the per-user limit. */
-  units: number;
-  slotFreed: boolean;
-}
-
-interface MemorySale {
-  settings: SaleSettings;
-  flags: SaleFlags;
-  available: number;
-  held: number;
-  sold: number;
-  issued: number;
-  prequeueSize: number | null;
-  serving: number;
-  allowanceMilli: number;
-  lastStepAt: number | null;
-  windows: AdmissionWindow[];
-  shuffleKeys: number[] | null;
-  shoppers: Map<string, Shopper>;
-  holds: Map<string, Hold>;
-  /** Holds still held, in reservation order — which is deadline order, as holdSeconds is per sale. */
-  live: Set<string>;
-  /** `${userId}\n${idempotencyKey}` → hold id. */
-  idempotency: Map<string, string>;
-}
+import {
+  admitRoom,
+  freePlace,
+  heartbeatRoom,
+  leaveRoom,
+  type MemorySale,
+  sessionOver,
+} from './memorySale.ts';
 
 /**
  * The embedded engine: one process, plain objects. Each method runs to completion without awaiting
@@ -73,7 +45,14 @@ export class MemoryEngine implements SaleEngine {
   private readonly incarnationId = randomUUID();
   private incarnationParent: string | null | undefined;
 
-  constructor(private readonly clock: Clock) {}
+  private readonly heartbeatMs: number | null;
+
+  constructor(
+    private readonly clock: Clock,
+    options: EngineOptions = {},
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? null;
+  }
 
   async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
     const settings = normalizeSale(input, () => randomBytes(16).toString('hex'));
@@ -94,6 +73,9 @@ export class MemoryEngine implements SaleEngine {
       windows: [],
       shuffleKeys: settings.queueing === 'shuffle' ? shuffleKeys(settings.shuffleSeed) : null,
       shoppers: new Map(),
+      leases: new Map(),
+      departed: new Set(),
+      spent: new Set(),
       holds: new Map(),
       live: new Set(),
       idempotency: new Map(),
@@ -141,11 +123,26 @@ export class MemoryEngine implements SaleEngine {
     if (state === 'scheduled') throw new FlashsaleError('NOT_LIVE', 'The waiting room is not open yet.');
     this.freeze(sale, now);
     const shopper = sale.shoppers.get(userId);
-    if ((shopper === undefined || shopper.ticket === 0) && state !== 'ended' && state !== 'sold_out') {
+    const fresh = shopper === undefined || shopper.ticket === 0 || sessionOver(sale, shopper.ticket, now);
+    if (fresh && state !== 'ended' && state !== 'sold_out') {
       sale.issued += 1;
-      sale.shoppers.set(userId, { ticket: sale.issued, units: shopper?.units ?? 0, slotFreed: false });
+      sale.shoppers.set(userId, { ticket: sale.issued, units: shopper?.units ?? 0 });
     }
     return this.statusAt(sale, userId, now);
+  }
+
+  async leave(saleId: string, userId: string): Promise<boolean> {
+    checkUserId(userId);
+    const sale = this.mustGet(saleId);
+    const now = this.clock.now();
+    if (this.state(sale, now) === 'scheduled') return false;
+    this.freeze(sale, now);
+    return leaveRoom(sale, userId, now);
+  }
+
+  async heartbeat(saleId: string, userIds: readonly string[]): Promise<string[]> {
+    for (const userId of userIds) checkUserId(userId);
+    return heartbeatRoom(this.mustGet(saleId), userIds, this.clock.now(), this.heartbeatMs);
   }
 
   async status(saleId: string, userId: string): Promise<QueueStatus> {
@@ -160,17 +157,7 @@ export class MemoryEngine implements SaleEngine {
   async admit(saleId: string): Promise<AdmitResult> {
     const sale = this.mustGet(saleId);
     const now = this.clock.now();
-    const step = admissionStep(sale, sale.windows, sale.settings, this.state(sale, now), now);
-    sale.prequeueSize = step.prequeueSize;
-    sale.windows.splice(0, step.expired);
-    if (step.window !== null) {
-      if (step.merged) sale.windows[sale.windows.length - 1] = step.window;
-      else sale.windows.push(step.window);
-    }
-    sale.serving = step.serving;
-    sale.allowanceMilli = step.allowanceMilli;
-    sale.lastStepAt = step.lastStepAt;
-    return { admitted: step.admitted, serving: step.serving, active: step.active };
+    return admitRoom(sale, this.state(sale, now), now, this.heartbeatMs);
   }
 
   async reserve(request: ReserveRequest): Promise<Hold> {
@@ -211,10 +198,12 @@ export class MemoryEngine implements SaleEngine {
     sale.idempotency.set(idemKey, hold.id);
     if (shopper) {
       shopper.units += quantity;
-      this.freeSlot(sale, shopper, now);
+      // A checkout frees the shopper's active slot for the next in line, once.
+      const place = placeOf(shopper.ticket, sale.prequeueSize, sale.shuffleKeys);
+      if (shopper.ticket > 0 && place !== null && place <= sale.serving) freePlace(sale, place, now);
     } else {
       // Reserving without a ticket (the HTTP layer requires admission; the engine does not).
-      sale.shoppers.set(userId, { ticket: 0, units: quantity, slotFreed: true });
+      sale.shoppers.set(userId, { ticket: 0, units: quantity });
     }
     return { ...hold };
   }
@@ -274,7 +263,7 @@ export class MemoryEngine implements SaleEngine {
       available: sale.available,
       held: sale.held,
       sold: sale.sold,
-      waiting: sale.issued - sale.serving,
+      waiting: sale.issued - sale.serving - sale.departed.size,
       admitted: sale.serving,
       active: activeShoppers(sale.windows, now, sale.settings.admission.sessionSeconds * 1000),
     };
@@ -333,7 +322,7 @@ export class MemoryEngine implements SaleEngine {
   private addUnits(sale: MemorySale, userId: string, units: number): void {
     const shopper = sale.shoppers.get(userId);
     if (shopper) shopper.units += units;
-    else sale.shoppers.set(userId, { ticket: 0, units, slotFreed: true });
+    else sale.shoppers.set(userId, { ticket: 0, units });
   }
 
   /** Keeps `live` in deadline order (the sweeper stops at the first hold not yet due). */
@@ -358,17 +347,6 @@ export class MemoryEngine implements SaleEngine {
     if (shopper) shopper.units -= hold.quantity;
   }
 
-  /** A checkout frees the shopper's active slot for the next in line, once. */
-  private freeSlot(sale: MemorySale, shopper: Shopper, now: number): void {
-    if (shopper.slotFreed) return;
-    const place = placeOf(shopper.ticket, sale.prequeueSize, sale.shuffleKeys);
-    if (place === null || place > sale.serving) return;
-    const window = findWindow(sale.windows, place);
-    if (window === null || window.at + sale.settings.admission.sessionSeconds * 1000 <= now) return;
-    window.freed += 1;
-    shopper.slotFreed = true;
-  }
-
   /** At the start, the pre-queue's size is fixed: its tickets are the ones the shuffle orders. */
   private freeze(sale: MemorySale, now: number): void {
     sale.prequeueSize = prequeueSizeAt(sale.prequeueSize, sale.issued, sale.settings.startsAt, now);
@@ -384,7 +362,10 @@ export class MemoryEngine implements SaleEngine {
 
   private statusAt(sale: MemorySale, userId: string, now: number): QueueStatus {
     const ticket = sale.shoppers.get(userId)?.ticket || null;
-    return statusFromSnapshot(this.snapshotAt(sale, now), ticket, now);
+    const snapshot = this.snapshotAt(sale, now);
+    const place = ticket === null ? null : placeOf(ticket, snapshot.prequeueSize, sale.shuffleKeys);
+    const spent = place !== null && place <= sale.serving && sale.spent.has(place);
+    return statusFromSnapshot(snapshot, ticket, now, spent);
   }
 
   private view(sale: MemorySale): SaleView {

@@ -16,6 +16,7 @@ import type {
   Clock,
   CreateSaleOptions,
   EngineIncarnation,
+  EngineOptions,
   RestoredHold,
   RestoreOutcome,
   SaleEngine,
@@ -36,7 +37,7 @@ import {
 import { DEFAULT_PREFIX, holdIdOfMember, type SaleKeys, saleKeys } from './keys.ts';
 import { defineScripts, runScript, type ScriptName } from './scripts.ts';
 
-export interface RedisEngineOptions {
+export interface RedisEngineOptions extends EngineOptions {
   /** Prefix of every key (default `fs:`); the sale's hash tag follows it. */
   prefix?: string;
   /**
@@ -61,6 +62,8 @@ const RESTORE_BATCH = 500;
 export class RedisEngine implements SaleEngine {
   private readonly prefix: string;
   private readonly ownsConnection: boolean;
+  /** The lease argument of the admit and heartbeat scripts: '' when heartbeats are off. */
+  private readonly heartbeatArg: string;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -69,6 +72,7 @@ export class RedisEngine implements SaleEngine {
   ) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.ownsConnection = options.ownsConnection ?? false;
+    this.heartbeatArg = options.heartbeatMs == null ? '' : String(options.heartbeatMs);
     defineScripts(redis);
   }
 
@@ -117,15 +121,46 @@ export class RedisEngine implements SaleEngine {
     checkUserId(userId);
     const now = this.clock.now();
     const k = this.keys(saleId);
-    const { payload } = await this.run('join', [k.meta, k.tickets, k.freed, k.windows], [now, userId]);
+    const { payload } = await this.run('join', [k.meta, k.tickets, k.spent, k.windows], [now, userId]);
     return this.statusOf(payload, now);
+  }
+
+  async leave(saleId: string, userId: string): Promise<boolean> {
+    checkUserId(userId);
+    const k = this.keys(saleId);
+    const { payload } = await this.run(
+      'leave',
+      [k.meta, k.tickets, k.leases, k.departed, k.spent, k.windows],
+      [this.clock.now(), userId],
+    );
+    return payload[0] === 1;
+  }
+
+  async heartbeat(saleId: string, userIds: readonly string[]): Promise<string[]> {
+    for (const userId of userIds) checkUserId(userId);
+    const k = this.keys(saleId);
+    const ended: string[] = [];
+    // Batches keep each script's argument list (and its time blocking Redis) small.
+    for (let i = 0; i === 0 || i < userIds.length; i += RESTORE_BATCH) {
+      const { payload } = await this.run(
+        'heartbeat',
+        [k.meta, k.tickets, k.leases, k.spent],
+        [this.clock.now(), this.heartbeatArg, ...userIds.slice(i, i + RESTORE_BATCH)],
+      );
+      ended.push(...(payload[0] as string[]));
+    }
+    return ended;
   }
 
   async status(saleId: string, userId: string): Promise<QueueStatus> {
     checkUserId(userId);
     const now = this.clock.now();
     const k = this.keys(saleId);
-    const { payload } = await this.run('readSale', [k.meta, k.windows, k.tickets], ['status', userId, now]);
+    const { payload } = await this.run(
+      'readSale',
+      [k.meta, k.windows, k.tickets, k.spent],
+      ['status', userId, now],
+    );
     return this.statusOf(payload, now);
   }
 
@@ -137,7 +172,11 @@ export class RedisEngine implements SaleEngine {
 
   async admit(saleId: string): Promise<AdmitResult> {
     const k = this.keys(saleId);
-    const { payload } = await this.run('admit', [k.meta, k.windows], [this.clock.now()]);
+    const { payload } = await this.run(
+      'admit',
+      [k.meta, k.windows, k.leases, k.departed, k.spent],
+      [this.clock.now(), this.heartbeatArg],
+    );
     const [admitted, serving, active] = payload as [number, number, number];
     return { admitted, serving, active };
   }
@@ -149,7 +188,7 @@ export class RedisEngine implements SaleEngine {
     const holdId = randomUUID();
     const { status, payload } = await this.run(
       'reserve',
-      [k.meta, k.tickets, k.units, k.freed, k.idem, k.deadlines, k.windows, k.hold(holdId)],
+      [k.meta, k.tickets, k.units, k.leases, k.idem, k.deadlines, k.windows, k.hold(holdId)],
       [this.clock.now(), userId, quantity, `${userId}\n${request.idempotencyKey}`, holdId],
     );
     if (status !== IDEM_REPEAT) return decodeHold(saleId, payload[0]);
@@ -205,7 +244,7 @@ export class RedisEngine implements SaleEngine {
     const { sale, windows } = await this.read(saleId, true);
     return {
       ...sale.stock,
-      waiting: sale.issued - sale.serving,
+      waiting: sale.issued - sale.serving - sale.departed,
       admitted: sale.serving,
       active: activeShoppers(windows, now, sale.settings.admission.sessionSeconds * 1000),
     };
@@ -273,7 +312,7 @@ export class RedisEngine implements SaleEngine {
     };
     await holdKeys(k.idem, 'hscan', (_field, holdId) => holdId);
     await holdKeys(k.deadlines, 'zscan', (member) => holdIdOfMember(member));
-    await fn([k.tickets, k.units, k.freed, k.idem, k.deadlines, k.windows, k.meta]);
+    await fn([k.tickets, k.units, k.leases, k.departed, k.spent, k.idem, k.deadlines, k.windows, k.meta]);
   }
 
   async peekIncarnation(): Promise<string | null> {
@@ -314,7 +353,7 @@ export class RedisEngine implements SaleEngine {
   private async read(saleId: string, withWindows: boolean) {
     const k = this.keys(saleId);
     const args = [withWindows ? 'all' : 'none', '', 0];
-    const { payload } = await this.run('readSale', [k.meta, k.windows, k.tickets], args);
+    const { payload } = await this.run('readSale', [k.meta, k.windows, k.tickets, k.spent], args);
     return { sale: decodeSale(payload[0]), windows: decodeWindows(payload[1]) };
   }
 
@@ -330,7 +369,8 @@ export class RedisEngine implements SaleEngine {
   private statusOf(payload: unknown[], now: number): QueueStatus {
     const sale: StoredSale = decodeSale(payload[0]);
     const ticket = Number(payload[2] ?? 0) || null;
-    return statusFromSnapshot(saleSnapshot(sale, decodeWindows(payload[1]), now), ticket, now);
+    const snapshot = saleSnapshot(sale, decodeWindows(payload[1]), now);
+    return statusFromSnapshot(snapshot, ticket, now, payload[3] === 1);
   }
 
   private async endHold(

@@ -8,7 +8,7 @@
     KEYS[1] meta key
     KEYS[2] tickets key (hash userId -> ticket)
     KEYS[3] units key (hash userId -> units held or sold)
-    KEYS[4] freed key (set of userIds whose slot was freed)
+    KEYS[4] leases key (sorted set of admitted places holding a slot)
     KEYS[5] idempotency key (hash "userId\nkey" -> holdId)
     KEYS[6] deadlines key (sorted set expiresAt -> member)
     KEYS[7] windows key
@@ -30,8 +30,9 @@
 --- @include "shuffle"
 --- @include "windows"
 --- @include "hold"
+--- @include "slots"
 
-local metaKey, ticketsKey, unitsKey, freedKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local metaKey, ticketsKey, unitsKey, leasesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local idemKey, deadlinesKey, windowsKey, holdKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local now = tonumber(ARGV[1])
 local userId = ARGV[2]
@@ -64,21 +65,15 @@ redis.call('ZADD', deadlinesKey, fmt(expiresAt), member)
 redis.call('HSET', idemKey, idemField, holdId)
 redis.call('HINCRBY', unitsKey, userId, fmt(quantity))
 
--- A checkout frees the shopper's active slot for the next in line, once (freeSlot in the memory
--- engine). Ticket 0 (reserved without joining) holds no slot.
+-- A checkout frees the shopper's active slot for the next in line, once (its lease goes with it).
+-- Ticket 0 (reserved without joining) holds no slot.
 local ticket = tonumber(redis.call('HGET', ticketsKey, userId) or '-1')
 if ticket == -1 then
   redis.call('HSET', ticketsKey, userId, '0')
-elseif ticket > 0 and redis.call('SISMEMBER', freedKey, userId) == 0 then
+elseif ticket > 0 then
   local place = placeOf(ticket, m.prequeueSize, parseShuffleKeys(m.shuffleKeys))
   if place ~= nil and place <= m.serving then
-    local w, i = findWindow(windowsKey, place)
-    if w ~= nil and w.at + m.sessionSeconds * 1000 > now then
-      w.freed = w.freed + 1
-      putWindow(windowsKey, i, w)
-      redis.call('HINCRBY', windowsKey, 'active', -1)
-      redis.call('SADD', freedKey, userId)
-    end
+    freePlace(leasesKey, windowsKey, place, m.sessionSeconds * 1000, now)
   end
 end
 return { OK, holdPairs(holdKey) }
