@@ -79,7 +79,7 @@ export interface AdmitResult {
  *
  * Refusals are thrown as `FlashsaleError` with a code from `domain/errors.ts`:
  * SALE_NOT_FOUND, SALE_EXISTS, INVALID_SALE, NOT_LIVE, SOLD_OUT, INSUFFICIENT_STOCK, LIMIT_EXCEEDED,
- * INVALID_QUANTITY, IDEMPOTENCY_CONFLICT, HOLD_NOT_FOUND, HOLD_EXPIRED, HOLD_RELEASED, HOLD_CONFIRMED.
+ * INVALID_QUANTITY, IDEMPOTENCY_CONFLICT, NOT_ADMITTED (reserve after one's session ended early), HOLD_NOT_FOUND, HOLD_EXPIRED, HOLD_RELEASED, HOLD_CONFIRMED.
  */
 export interface SaleEngine {
   /**

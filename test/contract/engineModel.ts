@@ -88,6 +88,8 @@ export class Model {
     if (earlier) return earlier.quantity === op.quantity ? null : 'IDEMPOTENCY_CONFLICT';
     if (this.paused) return 'NOT_LIVE';
     if (this.available === 0 && this.held === 0) return 'SOLD_OUT';
+    const ticket = this.shoppers.get(op.user)?.ticket ?? 0;
+    if (ticket > 0 && ticket <= this.serving && this.spent.has(ticket)) return 'NOT_ADMITTED';
     if ((this.units[op.user] as number) + op.quantity > LIMIT) return 'LIMIT_EXCEEDED';
     if (this.available === 0) return 'SOLD_OUT';
     if (this.available < op.quantity) return 'INSUFFICIENT_STOCK';

@@ -176,6 +176,15 @@ export class MemoryEngine implements SaleEngine {
     if (state === 'sold_out') throw new FlashsaleError('SOLD_OUT');
     if (state !== 'live') throw new FlashsaleError('NOT_LIVE');
     const shopper = sale.shoppers.get(userId);
+    // A session that ended early (left, lapsed) holds no slot, whatever admission token it kept.
+    const ticket = shopper?.ticket ?? 0;
+    const place = ticket > 0 ? placeOf(ticket, sale.prequeueSize, sale.shuffleKeys) : null;
+    if (place !== null && place <= sale.serving && sale.spent.has(place)) {
+      throw new FlashsaleError(
+        'NOT_ADMITTED',
+        'Your session in the waiting room has ended; join the line again.',
+      );
+    }
     if ((shopper?.units ?? 0) + quantity > sale.settings.perUserLimit) {
       throw new FlashsaleError('LIMIT_EXCEEDED');
     }
@@ -199,8 +208,7 @@ export class MemoryEngine implements SaleEngine {
     if (shopper) {
       shopper.units += quantity;
       // A checkout frees the shopper's active slot for the next in line, once.
-      const place = placeOf(shopper.ticket, sale.prequeueSize, sale.shuffleKeys);
-      if (shopper.ticket > 0 && place !== null && place <= sale.serving) freePlace(sale, place, now);
+      if (place !== null && place <= sale.serving) freePlace(sale, place, now);
     } else {
       // Reserving without a ticket (the HTTP layer requires admission; the engine does not).
       sale.shoppers.set(userId, { ticket: 0, units: quantity });

@@ -188,7 +188,7 @@ export class RedisEngine implements SaleEngine {
     const holdId = randomUUID();
     const { status, payload } = await this.run(
       'reserve',
-      [k.meta, k.tickets, k.units, k.leases, k.idem, k.deadlines, k.windows, k.hold(holdId)],
+      [k.meta, k.tickets, k.units, k.leases, k.idem, k.deadlines, k.windows, k.hold(holdId), k.spent],
       [this.clock.now(), userId, quantity, `${userId}\n${request.idempotencyKey}`, holdId],
     );
     if (status !== IDEM_REPEAT) return decodeHold(saleId, payload[0]);

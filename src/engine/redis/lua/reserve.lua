@@ -1,7 +1,9 @@
 --[[
   Reserves units: one atomic step. Checks, in the memory engine's order: the sale exists; the
   (user, idempotency key) has no hold yet (else its id is returned and TypeScript answers with that
-  hold); the sale is live; the user stays within their limit; enough stock. Then takes the units,
+  hold); the sale is live; the user's session did not end early (left, or lapsed: their admission
+  token may still be valid, their slot is not theirs any more); the user stays within their limit;
+  enough stock. Then takes the units,
   writes the hold with its deadline, and frees the user's active slot in the waiting room once.
 
   Input:
@@ -13,6 +15,7 @@
     KEYS[6] deadlines key (sorted set expiresAt -> member)
     KEYS[7] windows key
     KEYS[8] hold key of the new hold
+    KEYS[9] spent key (set of admitted places whose session ended early)
     ARGV[1] now (epoch ms)
     ARGV[2] userId
     ARGV[3] quantity
@@ -22,7 +25,8 @@
   Output:
     { OK, hold pairs }
     { IDEM_REPEAT, earlier hold id }
-    { ERR_SALE_NOT_FOUND | ERR_SOLD_OUT | ERR_NOT_LIVE | ERR_LIMIT_EXCEEDED | ERR_INSUFFICIENT_STOCK }
+    { ERR_SALE_NOT_FOUND | ERR_SOLD_OUT | ERR_NOT_LIVE | ERR_SESSION_ENDED | ERR_LIMIT_EXCEEDED
+      | ERR_INSUFFICIENT_STOCK }
 ]]
 --- @include "codes"
 --- @include "meta"
@@ -33,7 +37,7 @@
 --- @include "slots"
 
 local metaKey, ticketsKey, unitsKey, leasesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local idemKey, deadlinesKey, windowsKey, holdKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local idemKey, deadlinesKey, windowsKey, holdKey, spentKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local now = tonumber(ARGV[1])
 local userId = ARGV[2]
 local quantity = tonumber(ARGV[3])
@@ -48,6 +52,12 @@ if earlier then return { IDEM_REPEAT, earlier } end
 local state = saleState(m, now)
 if state == 'sold_out' then return { ERR_SOLD_OUT } end
 if state ~= 'live' then return { ERR_NOT_LIVE } end
+local ticket = tonumber(redis.call('HGET', ticketsKey, userId) or '-1')
+local place = nil
+if ticket > 0 then place = placeOf(ticket, m.prequeueSize, parseShuffleKeys(m.shuffleKeys)) end
+if place ~= nil and place <= m.serving and redis.call('SISMEMBER', spentKey, fmt(place)) == 1 then
+  return { ERR_SESSION_ENDED }
+end
 local units = tonumber(redis.call('HGET', unitsKey, userId) or '0')
 if units + quantity > m.perUserLimit then return { ERR_LIMIT_EXCEEDED } end
 if m.available == 0 then return { ERR_SOLD_OUT } end
@@ -67,13 +77,9 @@ redis.call('HINCRBY', unitsKey, userId, fmt(quantity))
 
 -- A checkout frees the shopper's active slot for the next in line, once (its lease goes with it).
 -- Ticket 0 (reserved without joining) holds no slot.
-local ticket = tonumber(redis.call('HGET', ticketsKey, userId) or '-1')
 if ticket == -1 then
   redis.call('HSET', ticketsKey, userId, '0')
-elseif ticket > 0 then
-  local place = placeOf(ticket, m.prequeueSize, parseShuffleKeys(m.shuffleKeys))
-  if place ~= nil and place <= m.serving then
-    freePlace(leasesKey, windowsKey, place, m.sessionSeconds * 1000, now)
-  end
+elseif place ~= nil and place <= m.serving then
+  freePlace(leasesKey, windowsKey, place, m.sessionSeconds * 1000, now)
 end
 return { OK, holdPairs(holdKey) }
