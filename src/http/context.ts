@@ -32,7 +32,7 @@ export async function createHttpContext(app: App): Promise<HttpContext> {
     app,
     users: new UserTokens(secret),
     admission: await AdmissionTokens.create(await admissionPem(app), app.config.admissionKeyPrevious),
-    queue: new QueueView(app.engine, app.clock),
+    queue: new QueueView(app.engine, app.clock, { heartbeatMs: app.config.heartbeatMs }),
     adminKey: app.config.adminKey ?? randomBytes(24).toString('base64url'),
   };
 }

@@ -4,7 +4,16 @@ import type { SimOptions } from './options.ts';
 import { intBetween, type Rng } from './rng.ts';
 
 /** The next request a buyer will send. */
-export type Step = 'visitor' | 'join' | 'poll' | 'checkout' | 'resend' | 'second' | 'order' | 'done';
+export type Step =
+  | 'visitor'
+  | 'join'
+  | 'poll'
+  | 'leave'
+  | 'checkout'
+  | 'resend'
+  | 'second'
+  | 'order'
+  | 'done';
 
 export const OUTCOMES = [
   'bought',
@@ -41,7 +50,10 @@ export interface Buyer {
   polls: number;
   /** Checkouts refused with NOT_ADMITTED (back to the room each time; a few at most). */
   refusals: number;
-  /** -1: never abandons; k ≥ 0: leaves after k polls, or at admission if admitted first. */
+  /**
+   * -1: never abandons; k ≥ 0: leaves after k polls, or at admission if admitted first — saying so
+   * (DELETE the queue), as the storefront's "Leave the line" does, so the server's figures drop.
+   */
   abandonAfter: number;
   quantity: number;
   paymentMethod: 'pm_ok' | 'pm_decline' | 'pm_flaky';

@@ -242,12 +242,18 @@ function onQueue(status) {
     // Admitted means open, whatever the last read of the sale said.
     view.opened = true;
     view.admission = status.admission;
-    showCheckout();
+    if (view.step !== 'checkout') showCheckout();
+    // The heartbeat: a turn whose page stops asking goes to the next in line, so the open checkout
+    // keeps polling as often as the server says.
+    if (status.pollAfterMs !== null) queueTimer = setTimeout(pollQueue, status.pollAfterMs);
   } else close(status.state);
 }
 
 async function pollQueue() {
+  // Once the order is placed (or the page closed its story), the turn is spent: nothing to keep.
+  if (view.step !== 'queue' && view.step !== 'checkout') return;
   const res = await api('GET', `${base}/queue`, { token: userToken() });
+  if (view.step !== 'queue' && view.step !== 'checkout') return;
   if (res.status === 200) return onQueue(res.data);
   if (isTransient(res)) {
     queueTimer = setTimeout(pollQueue, res.retryAfterMs);
@@ -255,6 +261,24 @@ async function pollQueue() {
   }
   if (res.status === 401) save(VISITOR_KEY, null);
   notice('You are no longer in the waiting room: join again.');
+  show('sale');
+}
+
+/**
+ * Leaving on purpose: out of the line, or the turn given to the next in line at once (the waiting
+ * figures drop). Not on `pagehide`: a reload fires it too, and this page promises that a reload
+ * keeps one's place; a closed page loses an admitted turn within the heartbeat interval anyway.
+ */
+async function leave() {
+  clearTimeout(queueTimer);
+  const res = await api('DELETE', `${base}/queue`, { token: userToken() });
+  if (res.status !== 200) {
+    notice(res.error.message);
+    if (view.step === 'queue') queueTimer = setTimeout(pollQueue, res.retryAfterMs);
+    return;
+  }
+  Object.assign(view, { queue: null, admission: null, joinedAt: 0, firstPosition: 0, progress: 0 });
+  notice('You left the line. Join again to take a new place at the back.');
   show('sale');
 }
 
@@ -345,6 +369,7 @@ async function buy(event) {
 }
 
 function startOrder(order) {
+  clearTimeout(queueTimer);
   view.order = order;
   save(ORDER_KEY, order);
   renderOrder();
@@ -415,6 +440,8 @@ async function start() {
   $('#checkout').addEventListener('submit', buy);
   $('#quantity').addEventListener('change', renderTotal);
   $('#retry').addEventListener('click', retry);
+  $('#leave').addEventListener('click', leave);
+  $('#give-up').addEventListener('click', leave);
   // "Being loaded" (503) or a busy origin: try again until the sale answers.
   for (let wait = 1000; ; wait = Math.min(wait * 2, 10_000)) {
     const res = await refreshSale();
