@@ -1,7 +1,7 @@
 /**
  * Status polls without a store round trip (docs/architecture.md, "Waiting room"). Each process
  * keeps, per sale, a snapshot of the waiting room refreshed a few times a second, and remembers the
- * tickets it has seen (a ticket never changes). A poll is then `statusFromSnapshot(snapshot, ticket)`:
+ * tickets it has seen. A poll is then `statusFromSnapshot(snapshot, ticket)`:
  * pure arithmetic. Only a user this process has never seen costs one read.
  *
  * Heartbeats ride on the polls: an admitted shopper's poll marks them as still on the page, and each
