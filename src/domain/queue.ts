@@ -80,11 +80,18 @@ export function measuredRate(windows: readonly AdmissionWindow[], now: number): 
   return (admitted * 1000) / Math.max(1000, now - first.at);
 }
 
+/**
+ * The longest a waiter is told to wait between polls. A slot's first lease (admission) runs this much
+ * longer than the heartbeat interval, so a waiter admitted just after a poll sees their turn before
+ * it lapses.
+ */
+export const MAX_POLL_AFTER_MS = 30_000;
+
 export function pollAfterMs(ahead: number, ratePerSecond: number): number {
   if (ratePerSecond <= 0) return 5000;
   // Ask again when about a quarter of the wait has passed: 1 s near the front, 30 s far back.
   const quarterWait = ((ahead + 1) / ratePerSecond) * 250;
-  return Math.round(Math.min(30_000, Math.max(1000, quarterWait)));
+  return Math.round(Math.min(MAX_POLL_AFTER_MS, Math.max(1000, quarterWait)));
 }
 
 /** The live window holding `place`, by binary search (windows are ordered by place). */
@@ -139,7 +146,7 @@ export function statusFromSnapshot(
   if (place === null) {
     // Shuffled pre-queue: the order is drawn at the start, so one's place is, on average, the middle
     // of the line so far; poll again around the start.
-    status.pollAfterMs = Math.min(30_000, Math.max(1000, snap.startsAt - now));
+    status.pollAfterMs = Math.min(MAX_POLL_AFTER_MS, Math.max(1000, snap.startsAt - now));
     const expectedAhead = Math.max(0, snap.issued - 1) / 2;
     status.etaSeconds = Math.ceil(untilStart + (expectedAhead + 1) / Math.max(1, snap.perSecond));
     return status;

@@ -57,9 +57,10 @@ export type RestoreOutcome = 'restored' | 'exists' | 'no_stock';
 /** How an engine treats admitted shoppers' slots. */
 export interface EngineOptions {
   /**
-   * An admitted shopper holds their slot for this long after admission and after each heartbeat;
-   * then the next admission step gives it to the next in line and their session is over. Null: the
-   * slot lasts the whole session (only a checkout or leaving gives it back).
+   * An admitted shopper holds their slot for this long after each heartbeat (and after admission,
+   * plus MAX_POLL_AFTER_MS: they may have been told to poll that far apart while waiting); then the
+   * next admission step gives it to the next in line and their session is over. Null: the slot
+   * lasts the whole session (only a checkout or leaving gives it back).
    */
   heartbeatMs?: number | null;
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SaleInput } from '../../src/domain/sale.ts';
+import { placeOf, shuffleKeys } from '../../src/domain/shuffle.ts';
 import type { EngineOptions, SaleEngine } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
 import { expectCode } from './engine.contract.ts';
@@ -66,7 +67,11 @@ export function describeEngineDeparturesContract(name: string, factory: EngineFa
     it('departures before the draw of a shuffled pre-queue are passed over after the start', async () => {
       await open();
       const id = await sale(
-        { queueing: 'shuffle', admission: { perSecond: 100, maxActive: 100, sessionSeconds: 300 } },
+        {
+          queueing: 'shuffle',
+          shuffleSeed: 'departures',
+          admission: { perSecond: 100, maxActive: 100, sessionSeconds: 300 },
+        },
         60 * SEC,
       );
       const users = Array.from({ length: 20 }, (_, i) => `u${i}`);
@@ -75,7 +80,14 @@ export function describeEngineDeparturesContract(name: string, factory: EngineFa
       for (const u of left) expect(await engine.leave(id, u)).toBe(true);
       expect((await engine.stats(id)).waiting).toBe(15);
       clock.advance(60 * SEC);
-      expect(await engine.admit(id)).toMatchObject({ admitted: 15, serving: 20, active: 15 });
+      // The walk stops at the last buyer it admits: departed places behind it wait for the next one.
+      const keys = shuffleKeys('departures');
+      const lastPlace = Math.max(
+        ...users
+          .filter((u) => !left.includes(u))
+          .map((u) => placeOf(Number(u.slice(1)) + 1, 20, keys) as number),
+      );
+      expect(await engine.admit(id)).toEqual({ admitted: 15, serving: lastPlace, active: 15 });
       for (const u of users)
         expect(await stateOf(id, u)).toBe(left.includes(u) ? 'not_in_queue' : 'admitted');
       expect((await engine.stats(id)).waiting).toBe(0);
@@ -118,10 +130,13 @@ export function describeEngineDeparturesContract(name: string, factory: EngineFa
       const id = await sale();
       for (const u of ['a', 'b', 'c']) await engine.join(id, u);
       expect(await engine.admit(id)).toMatchObject({ admitted: 2, active: 2 });
-      clock.advance(20 * SEC);
+      // The first lease covers the heartbeat interval and the longest poll interval (30 s each).
+      clock.advance(45 * SEC);
       expect(await engine.heartbeat(id, ['a', 'c'])).toEqual([]);
-      clock.advance(10 * SEC);
-      // b's lease ran out (30 s without a heartbeat): the next step gives the slot to c.
+      clock.advance(14 * SEC);
+      expect(await engine.admit(id)).toMatchObject({ admitted: 0, active: 2 });
+      clock.advance(SEC);
+      // b's lease ran out (60 s after admission without a heartbeat): the next step gives the slot to c.
       expect(await engine.admit(id)).toMatchObject({ admitted: 1, serving: 3, active: 2 });
       expect(await stateOf(id, 'a')).toBe('admitted');
       expect(await stateOf(id, 'b')).toBe('expired');

@@ -211,7 +211,8 @@ export class Model {
       if (this.departed.delete(this.serving)) skipped += 1;
       else {
         admitted += 1;
-        this.leases.set(this.serving, now + HEARTBEAT_MS);
+        // The first lease also covers the longest poll interval a waiter may have been given.
+        this.leases.set(this.serving, now + HEARTBEAT_MS + 30_000);
       }
     }
     const advanced = this.serving - from;

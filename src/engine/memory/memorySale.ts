@@ -1,5 +1,5 @@
 import type { Hold } from '../../domain/hold.ts';
-import { type AdmissionWindow, findWindow } from '../../domain/queue.ts';
+import { type AdmissionWindow, findWindow, MAX_POLL_AFTER_MS } from '../../domain/queue.ts';
 import type { SaleFlags, SaleSettings, SaleState } from '../../domain/sale.ts';
 import { placeOf, ticketAt } from '../../domain/shuffle.ts';
 import { admissionStep } from '../../domain/waitingRoom.ts';
@@ -134,7 +134,9 @@ export function admitRoom(
     else sale.windows.push(step.window);
   }
   const skipped = new Set(step.skipped);
-  const leaseUntil = now + (heartbeatMs ?? sale.settings.admission.sessionSeconds * 1000);
+  const leaseUntil =
+    now +
+    (heartbeatMs === null ? sale.settings.admission.sessionSeconds * 1000 : heartbeatMs + MAX_POLL_AFTER_MS);
   for (let place = sale.serving + 1; place <= step.serving; place++) {
     if (skipped.has(place)) sale.departed.delete(ticketAt(place, step.prequeueSize, sale.shuffleKeys) ?? 0);
     else sale.leases.set(place, leaseUntil);

@@ -4,6 +4,7 @@ import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
 import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
 import {
   activeShoppers,
+  MAX_POLL_AFTER_MS,
   type QueueSnapshot,
   type QueueStatus,
   statusFromSnapshot,
@@ -62,8 +63,9 @@ const RESTORE_BATCH = 500;
 export class RedisEngine implements SaleEngine {
   private readonly prefix: string;
   private readonly ownsConnection: boolean;
-  /** The lease argument of the admit and heartbeat scripts: '' when heartbeats are off. */
+  /** The lease arguments of the heartbeat and admit scripts: '' when heartbeats are off. */
   private readonly heartbeatArg: string;
+  private readonly admissionLeaseArg: string;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -72,7 +74,9 @@ export class RedisEngine implements SaleEngine {
   ) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.ownsConnection = options.ownsConnection ?? false;
-    this.heartbeatArg = options.heartbeatMs == null ? '' : String(options.heartbeatMs);
+    const heartbeatMs = options.heartbeatMs ?? null;
+    this.heartbeatArg = heartbeatMs === null ? '' : String(heartbeatMs);
+    this.admissionLeaseArg = heartbeatMs === null ? '' : String(heartbeatMs + MAX_POLL_AFTER_MS);
     defineScripts(redis);
   }
 
@@ -175,7 +179,7 @@ export class RedisEngine implements SaleEngine {
     const { payload } = await this.run(
       'admit',
       [k.meta, k.windows, k.leases, k.departed, k.spent],
-      [this.clock.now(), this.heartbeatArg],
+      [this.clock.now(), this.admissionLeaseArg],
     );
     const [admitted, serving, active] = payload as [number, number, number];
     return { admitted, serving, active };

@@ -15,7 +15,8 @@
     KEYS[4] departed key (set of tickets that left the line and are not passed yet)
     KEYS[5] spent key (set of admitted places whose session ended early)
     ARGV[1] now (epoch ms)
-    ARGV[2] lease length (ms): the heartbeat interval, or '' for the whole session
+    ARGV[2] first lease of an admitted place (ms): the heartbeat interval plus the longest poll
+            interval (MAX_POLL_AFTER_MS), or '' for the whole session
 
   Output:
     { OK, admitted, serving, active }
