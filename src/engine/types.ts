@@ -18,7 +18,7 @@ export interface SaleView extends SaleSettings {
 export interface SaleStats extends StockCounts {
   /** Joined, not yet admitted, and still in line (those who left are not counted). */
   waiting: number;
-  /** Admitted since the sale began (the serving counter). */
+  /** Admitted since the sale began: the serving counter, less the places of buyers who had left. */
   admitted: number;
   /** Admitted users whose session is running and who have not checked out. */
   active: number;

@@ -220,7 +220,7 @@ export function describeEngineProperties(name: string, factory: EngineFactory, n
               held: m.held,
               sold: m.sold,
               waiting: m.waiting(),
-              admitted: m.serving,
+              admitted: m.serving - m.passed,
               active: m.active(clock.now()),
             });
           }

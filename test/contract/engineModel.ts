@@ -59,6 +59,8 @@ export class Model {
   departed = new Set<number>();
   /** Admitted places whose session ended early (left, lapsed). */
   spent = new Set<number>();
+  /** Places passed over because their buyer had left. */
+  passed = 0;
 
   state(): 'paused' | 'sold_out' | 'live' {
     if (this.paused) return 'paused';
@@ -216,6 +218,7 @@ export class Model {
       }
     }
     const advanced = this.serving - from;
+    this.passed += skipped;
     if (advanced > 0) {
       const last = this.windows.at(-1);
       if (last !== undefined && now - last.at < MERGE_MS && last.toPlace === from) {

@@ -76,6 +76,7 @@ export class MemoryEngine implements SaleEngine {
       leases: new Map(),
       departed: new Set(),
       spent: new Set(),
+      passed: 0,
       holds: new Map(),
       live: new Set(),
       idempotency: new Map(),
@@ -272,7 +273,7 @@ export class MemoryEngine implements SaleEngine {
       held: sale.held,
       sold: sale.sold,
       waiting: sale.issued - sale.serving - sale.departed.size,
-      admitted: sale.serving,
+      admitted: sale.serving - sale.passed,
       active: activeShoppers(sale.windows, now, sale.settings.admission.sessionSeconds * 1000),
     };
   }

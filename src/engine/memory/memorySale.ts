@@ -37,6 +37,8 @@ export interface MemorySale {
   departed: Set<number>;
   /** Admitted places whose session ended early: left, or their heartbeat lapsed. */
   spent: Set<number>;
+  /** Places admission passed over because their buyer had left. */
+  passed: number;
   holds: Map<string, Hold>;
   /** Holds still held, in reservation order — which is deadline order, as holdSeconds is per sale. */
   live: Set<string>;
@@ -142,6 +144,7 @@ export function admitRoom(
     else sale.leases.set(place, leaseUntil);
   }
   sale.serving = step.serving;
+  sale.passed += step.skipped.length;
   sale.allowanceMilli = step.allowanceMilli;
   sale.lastStepAt = step.lastStepAt;
   return { admitted: step.admitted, serving: step.serving, active: step.active };

@@ -39,6 +39,8 @@ export interface StoredSale {
   serving: number;
   /** Tickets that left the line and that admission has not passed yet. */
   departed: number;
+  /** Places admission passed over because their buyer had left. */
+  passed: number;
   shuffleKeys: number[] | null;
 }
 
@@ -73,6 +75,7 @@ export function encodeNewSale(
     allowanceMilli: 0,
     holdSeq: 0,
     departed: 0,
+    passed: 0,
   };
   return Object.entries(record).flatMap(([field, value]) => [field, String(value)]);
 }
@@ -104,6 +107,7 @@ export function decodeSale(list: unknown): StoredSale {
     prequeueSize: intOrNull(f, 'prequeueSize'),
     serving: int(f, 'serving'),
     departed: intOrNull(f, 'departed') ?? 0,
+    passed: intOrNull(f, 'passed') ?? 0,
     shuffleKeys: keys === '' ? null : keys.split(',').map(Number),
   };
 }

@@ -249,7 +249,7 @@ export class RedisEngine implements SaleEngine {
     return {
       ...sale.stock,
       waiting: sale.issued - sale.serving - sale.departed,
-      admitted: sale.serving,
+      admitted: sale.serving - sale.passed,
       active: activeShoppers(windows, now, sale.settings.admission.sessionSeconds * 1000),
     };
   }

@@ -124,5 +124,8 @@ if window ~= nil then
 end
 redis.call('HSET', windowsKey, 'head', fmt(head), 'tail', fmt(tail), 'active', fmt(active))
 redis.call('HSET', metaKey, 'serving', fmt(serving), 'allowanceMilli', fmt(allowanceMilli), 'lastStepAt', fmt(now))
-if skipped > 0 then redis.call('HINCRBY', metaKey, 'departed', -skipped) end
+if skipped > 0 then
+  redis.call('HINCRBY', metaKey, 'departed', -skipped)
+  redis.call('HINCRBY', metaKey, 'passed', skipped)
+end
 return { OK, admitted, serving, active }
