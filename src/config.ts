@@ -55,6 +55,12 @@ export interface Config {
   workerConcurrency: number;
   /** Seconds a sale's Redis keys are kept after it ends (then they expire). */
   saleRetentionSeconds: number;
+  /**
+   * How long an admitted shopper keeps their slot without a status poll (their page polls while it
+   * is open); then the slot goes to the next in line. Null (FLASHSALE_HEARTBEAT_SECONDS=0): slots last
+   * the whole session.
+   */
+  heartbeatMs: number | null;
   orderAttempts: number;
   /** Which payment provider charges orders (src/orders/payments/registry.ts). */
   paymentProvider: PaymentProviderName;
@@ -126,6 +132,7 @@ export const ENV_DEFAULTS = {
   FLASHSALE_OUTBOX: '.data/outbox.jsonl',
   FLASHSALE_WORKER_CONCURRENCY: 16,
   FLASHSALE_SALE_RETENTION_SECONDS: 86_400,
+  FLASHSALE_HEARTBEAT_SECONDS: 30,
   FLASHSALE_ORDER_ATTEMPTS: 5,
   FLASHSALE_PAYMENT_PROVIDER: 'simulated',
   FLASHSALE_PAYMENT_LATENCY_MS: 20,
@@ -224,6 +231,15 @@ export interface LoadOptions {
   logLevel?: LogLevel;
 }
 
+/** 0 turns heartbeats off; otherwise at least 5 s, so a page's polls (a third of it apart) keep up. */
+function heartbeat(env: Env): number | null {
+  const seconds = int(env, 'FLASHSALE_HEARTBEAT_SECONDS', 0, 86_400);
+  if (seconds > 0 && seconds < 5) {
+    throw new ConfigError(`FLASHSALE_HEARTBEAT_SECONDS must be 0 (off) or at least 5 (got "${seconds}")`);
+  }
+  return seconds === 0 ? null : seconds * 1000;
+}
+
 export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Readonly<Config> {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -273,6 +289,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     workerConcurrency: int(env, 'FLASHSALE_WORKER_CONCURRENCY', 1, 1000),
     // At least an hour: sales ended less than an hour ago are still loaded after a loss (reload.ts).
     saleRetentionSeconds: int(env, 'FLASHSALE_SALE_RETENTION_SECONDS', 3600, 365 * 86_400),
+    heartbeatMs: heartbeat(env),
     orderAttempts: int(env, 'FLASHSALE_ORDER_ATTEMPTS', 1, 100),
     paymentProvider: oneOf(env, 'FLASHSALE_PAYMENT_PROVIDER', PAYMENT_PROVIDER_NAMES, shape),
     paymentLatencyMs: int(env, 'FLASHSALE_PAYMENT_LATENCY_MS', 0, 60_000),

@@ -9,7 +9,8 @@ import { placeOf } from './shuffle.ts';
  * place for pre-queue tickets of a shuffled sale. The room admits by advancing `serving`: every place
  * at or below it may shop. Each admission step is recorded in a window (steps less than a second apart
  * share one), and a window's users' sessions end `sessionSeconds` after the window opened. Active
- * shoppers = admitted in live windows minus those whose checkout freed their slot (derived from the windows).
+ * shoppers = admitted in live windows minus those who freed their slot (derived from the windows): by
+ * a checkout, by leaving, by a heartbeat that lapsed, or by having left the line before their turn.
  */
 export interface AdmissionWindow {
   /** When the window opened: its users' sessions end at `at + sessionMs`. */
@@ -17,7 +18,7 @@ export interface AdmissionWindow {
   fromPlace: number;
   toPlace: number;
   count: number;
-  /** Users of this window whose checkout already freed their slot. */
+  /** Places of this window whose slot is free again (checkout, departure, lapsed heartbeat). */
   freed: number;
 }
 
@@ -80,15 +81,23 @@ export function measuredRate(windows: readonly AdmissionWindow[], now: number): 
 }
 
 /**
+ * The longest a waiter is told to wait between polls. A slot's first lease (admission) runs this much
+ * longer than the heartbeat interval, so a waiter admitted just after a poll sees their turn before
+ * it lapses.
+ */
+export const MAX_POLL_AFTER_MS = 30_000;
+
+/**
  * When a waiter should ask again: after about a quarter of their expected wait (the time to the start
  * plus the line ahead at `ratePerSecond`), so the polls thicken as their turn nears — 1 s near the
- * front, 30 s far back. Fairness depends on it: a buyer learns of their admission at their next poll,
- * so the purchase order follows the join order only as closely as the front polls.
+ * front, at most MAX_POLL_AFTER_MS far back. Fairness depends on it: a buyer learns of their
+ * admission at their next poll, so the purchase order follows the join order only as closely as the
+ * front polls.
  */
 export function pollAfterMs(ahead: number, ratePerSecond: number, untilStartSeconds = 0): number {
   if (ratePerSecond <= 0) return 5000;
   const quarterWait = (untilStartSeconds + (ahead + 1) / ratePerSecond) * 250;
-  return Math.round(Math.min(30_000, Math.max(1000, quarterWait)));
+  return Math.round(Math.min(MAX_POLL_AFTER_MS, Math.max(1000, quarterWait)));
 }
 
 /** The live window holding `place`, by binary search (windows are ordered by place). */
@@ -115,15 +124,24 @@ const blank = (state: QueueState, ticket: number | null): QueueStatus => ({
   pollAfterMs: null,
 });
 
-/** A user's status, from a snapshot and their ticket (null: never joined). */
-export function statusFromSnapshot(snap: QueueSnapshot, ticket: number | null, now: number): QueueStatus {
+/**
+ * A user's status, from a snapshot and their ticket (null: never joined). `spent`: the admitted
+ * user's slot ended before their session did (they left, or stopped polling for the heartbeat
+ * interval), so their session is over.
+ */
+export function statusFromSnapshot(
+  snap: QueueSnapshot,
+  ticket: number | null,
+  now: number,
+  spent = false,
+): QueueStatus {
   if (snap.saleState === 'ended') return blank('ended', ticket);
   if (snap.saleState === 'sold_out') return blank('sold_out', ticket);
   if (ticket === null) return blank('not_in_queue', null);
   const place = placeOf(ticket, snap.prequeueSize, snap.shuffleKeys);
   if (place !== null && place <= snap.serving) {
     const window = findWindow(snap.windows, place);
-    if (window === null || window.at + snap.sessionMs <= now) return blank('expired', ticket);
+    if (spent || window === null || window.at + snap.sessionMs <= now) return blank('expired', ticket);
     return { ...blank('admitted', ticket), admittedUntil: window.at + snap.sessionMs };
   }
   const rate = measuredRate(snap.windows, now);
@@ -134,7 +152,7 @@ export function statusFromSnapshot(snap: QueueSnapshot, ticket: number | null, n
   if (place === null) {
     // Shuffled pre-queue: the order is drawn at the start, so one's place is, on average, the middle
     // of the line so far; poll again around the start.
-    status.pollAfterMs = Math.min(30_000, Math.max(1000, snap.startsAt - now));
+    status.pollAfterMs = Math.min(MAX_POLL_AFTER_MS, Math.max(1000, snap.startsAt - now));
     const expectedAhead = Math.max(0, snap.issued - 1) / 2;
     status.etaSeconds = Math.ceil(untilStart + (expectedAhead + 1) / Math.max(1, snap.perSecond));
     return status;

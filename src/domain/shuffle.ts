@@ -36,6 +36,18 @@ function feistel(x: number, m: number, keys: readonly number[]): number {
   return left * m + right;
 }
 
+/** The inverse of `feistel`: the rounds undone in reverse order. */
+function feistelInverse(y: number, m: number, keys: readonly number[]): number {
+  let left = Math.floor(y / m);
+  let right = y % m;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const previousRight = left;
+    left = (((right - round(previousRight, keys[i] as number)) % m) + m) % m;
+    right = previousRight;
+  }
+  return left * m + right;
+}
+
 /** The permutation of [0, n): index → shuffled index. */
 export function permute(index: number, n: number, keys: readonly number[]): number {
   if (n <= 1) return 0;
@@ -59,4 +71,29 @@ export function placeOf(
   if (prequeueSize === null) return null;
   if (ticket > prequeueSize) return ticket;
   return permute(ticket - 1, prequeueSize, keys) + 1;
+}
+
+/** The inverse permutation of [0, n): shuffled index → index (cycle walking backwards). */
+export function unpermute(shuffled: number, n: number, keys: readonly number[]): number {
+  if (n <= 1) return 0;
+  const m = Math.ceil(Math.sqrt(n));
+  let x = feistelInverse(shuffled, m, keys);
+  while (x >= n) x = feistelInverse(x, m, keys);
+  return x;
+}
+
+/**
+ * The ticket at `place` (the inverse of `placeOf`): admission walks places, departures are recorded
+ * by ticket, and a shuffled pre-queue ticket's place is unknown until the start. Null while a
+ * shuffled pre-queue has no order yet.
+ */
+export function ticketAt(
+  place: number,
+  prequeueSize: number | null,
+  keys: readonly number[] | null,
+): number | null {
+  if (keys === null) return place;
+  if (prequeueSize === null) return null;
+  if (place > prequeueSize) return place;
+  return unpermute(place - 1, prequeueSize, keys) + 1;
 }

@@ -20,7 +20,15 @@ export interface RoomCounters {
   allowanceMilli: number;
   /** When the last admission step ran; null before the first. */
   lastStepAt: number | null;
+  /** Tickets that left the line while waiting and that `serving` has not passed yet. */
+  departed: number;
 }
+
+/**
+ * Departed places one admission step passes over at most: a step stays bounded however many buyers
+ * left in a row (the next step goes on). `lua/admit.lua` uses the same number.
+ */
+export const DEPARTED_SKIP_LIMIT = 1000;
 
 /** What one admission step changes. The engine applies it to its store as one atomic write. */
 export interface AdmissionStep {
@@ -35,6 +43,8 @@ export interface AdmissionStep {
   allowanceMilli: number;
   lastStepAt: number;
   admitted: number;
+  /** Places of departed tickets this step passed over, in order: they took no slot. */
+  skipped: number[];
   /** Active shoppers after the step. */
   active: number;
 }
@@ -71,9 +81,12 @@ export function refillAllowance(
 
 /**
  * One admission step at `now`: fix the pre-queue, end expired sessions, refill the token bucket, then
- * advance `serving` within the allowance, the free active slots and the tickets issued. Steps less
- * than WINDOW_MERGE_MS apart share a window. `windows`: the stored windows, oldest first; `state`:
- * the sale's state at `now`. Pure: the inputs are not modified.
+ * advance `serving` within the allowance, the free active slots and the buyers still in line. Steps
+ * less than WINDOW_MERGE_MS apart share a window. `windows`: the stored windows, oldest first;
+ * `state`: the sale's state at `now`; `departedAt(place, prequeueSize)`: whether the ticket at that
+ * place left the line. A departed place is passed over without a token or a slot: it counts in its
+ * window as admitted and freed at once, so windows stay contiguous and the measured rate is the rate
+ * places advance. Pure: the inputs are not modified.
  */
 export function admissionStep(
   room: Readonly<RoomCounters>,
@@ -81,6 +94,7 @@ export function admissionStep(
   sale: Pick<SaleSettings, 'startsAt' | 'admission'>,
   state: SaleState,
   now: number,
+  departedAt: (place: number, prequeueSize: number | null) => boolean = () => false,
 ): AdmissionStep {
   const { perSecond, maxActive, sessionSeconds } = sale.admission;
   const sessionMs = sessionSeconds * 1000;
@@ -102,25 +116,49 @@ export function admissionStep(
 
   let allowanceMilli = refillAllowance(room.allowanceMilli, room.lastStepAt, now, perSecond);
 
-  let admitted = 0;
+  let target = 0;
   if (state === 'live') {
-    admitted = Math.max(
+    target = Math.max(
       0,
-      Math.min(Math.floor(allowanceMilli / 1000), maxActive - active, room.issued - room.serving),
+      Math.min(
+        Math.floor(allowanceMilli / 1000),
+        maxActive - active,
+        room.issued - room.serving - room.departed,
+      ),
     );
   }
+  // Walk the line: every departed ticket is behind `serving`, so `target` buyers are found before
+  // `issued` unless the skip limit stops the walk first.
+  let serving = room.serving;
+  let admitted = 0;
+  const skipped: number[] = [];
+  while (admitted < target && skipped.length < DEPARTED_SKIP_LIMIT && serving < room.issued) {
+    serving += 1;
+    if (departedAt(serving, prequeueSize)) skipped.push(serving);
+    else admitted += 1;
+  }
+  const advanced = serving - room.serving;
   let window: AdmissionWindow | null = null;
   let merged = false;
-  let serving = room.serving;
-  if (admitted > 0) {
+  if (advanced > 0) {
     const last = windows.length > expired ? windows[windows.length - 1] : undefined;
-    if (last !== undefined && now - last.at < WINDOW_MERGE_MS && last.toPlace === serving) {
-      window = { ...last, toPlace: last.toPlace + admitted, count: last.count + admitted };
+    if (last !== undefined && now - last.at < WINDOW_MERGE_MS && last.toPlace === room.serving) {
+      window = {
+        ...last,
+        toPlace: serving,
+        count: last.count + advanced,
+        freed: last.freed + skipped.length,
+      };
       merged = true;
     } else {
-      window = { at: now, fromPlace: serving + 1, toPlace: serving + admitted, count: admitted, freed: 0 };
+      window = {
+        at: now,
+        fromPlace: room.serving + 1,
+        toPlace: serving,
+        count: advanced,
+        freed: skipped.length,
+      };
     }
-    serving += admitted;
     allowanceMilli -= admitted * 1000;
   }
   return {
@@ -132,6 +170,7 @@ export function admissionStep(
     allowanceMilli,
     lastStepAt: now,
     admitted,
+    skipped,
     active: active + admitted,
   };
 }

@@ -16,9 +16,9 @@ export interface SaleView extends SaleSettings {
 }
 
 export interface SaleStats extends StockCounts {
-  /** Joined and not yet admitted. */
+  /** Joined, not yet admitted, and still in line (those who left are not counted). */
   waiting: number;
-  /** Admitted since the sale began (the serving counter). */
+  /** Admitted since the sale began: the serving counter, less the places of buyers who had left. */
   admitted: number;
   /** Admitted users whose session is running and who have not checked out. */
   active: number;
@@ -54,6 +54,20 @@ export interface EngineIncarnation {
 /** restored: this call put it back. exists: the engine has this hold already. no_stock: not enough available. */
 export type RestoreOutcome = 'restored' | 'exists' | 'no_stock';
 
+/** How an engine treats admitted shoppers' slots. */
+export interface EngineOptions {
+  /**
+   * An admitted shopper holds their slot for this long after each heartbeat (and after admission,
+   * plus MAX_POLL_AFTER_MS: they may have been told to poll that far apart while waiting); then the
+   * next admission step gives it to the next in line and their session is over. Null: the slot
+   * lasts the whole session (only a checkout or leaving gives it back).
+   */
+  heartbeatMs?: number | null;
+}
+
+/** Lapsed slots one admission step frees at most (the next step goes on); Lua uses the same number. */
+export const LAPSED_LIMIT = 1000;
+
 export interface AdmitResult {
   admitted: number;
   serving: number;
@@ -66,7 +80,7 @@ export interface AdmitResult {
  *
  * Refusals are thrown as `FlashsaleError` with a code from `domain/errors.ts`:
  * SALE_NOT_FOUND, SALE_EXISTS, INVALID_SALE, NOT_LIVE, SOLD_OUT, INSUFFICIENT_STOCK, LIMIT_EXCEEDED,
- * INVALID_QUANTITY, IDEMPOTENCY_CONFLICT, HOLD_NOT_FOUND, HOLD_EXPIRED, HOLD_RELEASED, HOLD_CONFIRMED.
+ * INVALID_QUANTITY, IDEMPOTENCY_CONFLICT, NOT_ADMITTED (reserve after one's session ended early), HOLD_NOT_FOUND, HOLD_EXPIRED, HOLD_RELEASED, HOLD_CONFIRMED.
  */
 export interface SaleEngine {
   /**
@@ -81,12 +95,31 @@ export interface SaleEngine {
   resume(saleId: string): Promise<SaleView>;
   end(saleId: string): Promise<SaleView>;
 
-  /** Takes a ticket, or returns the user's existing one. Refused with NOT_LIVE before the pre-queue opens. */
+  /**
+   * Takes a ticket, or returns the user's existing one. A user whose session is over (expired, left
+   * or lapsed) or who left the line gets a new ticket at the back. Refused with NOT_LIVE before the
+   * pre-queue opens.
+   */
   join(saleId: string, userId: string): Promise<QueueStatus>;
+  /**
+   * The user leaves. A waiter's ticket stops counting as waiting and admission passes over it
+   * without a slot; their status is then NOT_IN_QUEUE. An admitted user gives their slot back at once
+   * and their session ends (status `expired`). Idempotent: true when this call changed something.
+   */
+  leave(saleId: string, userId: string): Promise<boolean>;
+  /**
+   * Admitted users still on the page: each one's slot is kept `heartbeatMs` from now. Users without a
+   * slot are left alone. Answers those of `userIds` whose session ended early (left or lapsed), so a
+   * process answering polls from its cache can tell them.
+   */
+  heartbeat(saleId: string, userIds: readonly string[]): Promise<string[]>;
   status(saleId: string, userId: string): Promise<QueueStatus>;
   /** Everything a status poll needs; cache it for a fraction of a second and use `statusFromSnapshot`. */
   snapshot(saleId: string): Promise<QueueSnapshot>;
-  /** One admission step: expire sessions, then advance `serving` within the rate and the free slots. */
+  /**
+   * One admission step: free the slots whose heartbeat lapsed, expire sessions, then advance
+   * `serving` within the rate and the free slots, passing over those who left the line.
+   */
   admit(saleId: string): Promise<AdmitResult>;
 
   /** Reserves units: a hold with a deadline. The same (user, idempotency key) returns the same hold. */

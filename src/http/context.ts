@@ -41,7 +41,7 @@ async function powSecret(app: App): Promise<string> {
 
 export async function createHttpContext(app: App): Promise<HttpContext> {
   const secret = app.config.userSecret ?? randomBytes(32).toString('base64url');
-  const queue = new QueueView(app.engine, app.clock);
+  const queue = new QueueView(app.engine, app.clock, { heartbeatMs: app.config.heartbeatMs });
   return {
     app,
     users: new UserTokens(secret),

@@ -128,6 +128,18 @@ export const saleSchema = {
   },
 } as const;
 
+export const leaveQueueSchema = {
+  type: 'object',
+  description: 'The caller is out of the line (or has given their slot back)',
+  required: ['left'],
+  properties: {
+    left: {
+      type: 'boolean',
+      description: 'True when this call took the caller out; false when they were not in line (already left)',
+    },
+  },
+} as const;
+
 export const queueStatusSchema = {
   type: 'object',
   description: "The caller's place in the waiting room",
@@ -136,12 +148,17 @@ export const queueStatusSchema = {
     state: {
       type: 'string',
       enum: PUBLIC_QUEUE_STATES,
-      description: 'expired: admitted, but the shopping session ended',
+      description:
+        'expired: admitted, but the shopping session ended (its time ran out, the buyer left, or the ' +
+        'page stopped polling for the heartbeat interval); joining again takes a new place at the back',
     },
     position: nullableInt('1 = next to be admitted; null while a shuffled pre-queue awaits the start'),
     ahead: nullableInt('Users ahead in line'),
     etaSeconds: nullableInt('Estimated wait, from the measured admission rate; null when unknown'),
-    pollAfterMs: nullableInt('Ask again after this long; null when there is nothing to wait for'),
+    pollAfterMs: nullableInt(
+      'Ask again after this long; null when there is nothing to wait for. Once admitted: polls this far ' +
+        'apart keep the slot (a shopper who stops polling loses it to the next in line)',
+    ),
     admission: {
       type: 'object',
       description: 'Present only when admitted: send the token as `X-Admission-Token` at checkout',

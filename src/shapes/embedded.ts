@@ -17,7 +17,7 @@ export async function openEmbeddedShape(
   options: ShapeOptions,
 ): Promise<Shape> {
   const db = await openDatabase(config, options);
-  const engine = new MemoryEngine(clock);
+  const engine = new MemoryEngine(clock, { heartbeatMs: config.heartbeatMs });
   const defaults = options.jobDefaults;
   const queues = {
     orders: createMemoryQueue<OrderJob>(QUEUE_NAMES.orders, { defaults }),

@@ -56,7 +56,10 @@ export async function openRedisShape(
     throw error;
   }
   const clock: Clock = injectedClock ?? (redisClock as RedisClock);
-  const engine = new RedisEngine(redis, clock, { prefix: config.redisPrefix });
+  const engine = new RedisEngine(redis, clock, {
+    prefix: config.redisPrefix,
+    heartbeatMs: config.heartbeatMs,
+  });
 
   // Rate-limit checks get a connection of their own, opened on first use (API processes only): a
   // check must fail fast (the plugin then lets the request through) rather than queue behind the

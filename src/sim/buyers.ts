@@ -9,6 +9,7 @@ export type Step =
   | 'challenge'
   | 'join'
   | 'poll'
+  | 'leave'
   | 'checkout'
   | 'resend'
   | 'second'
@@ -54,7 +55,10 @@ export interface Buyer {
   polls: number;
   /** Checkouts refused with NOT_ADMITTED (back to the room each time; a few at most). */
   refusals: number;
-  /** -1: never abandons; k ≥ 0: leaves after k polls, or at admission if admitted first. */
+  /**
+   * -1: never abandons; k ≥ 0: leaves after k polls, or at admission if admitted first — saying so
+   * (DELETE the queue), as the storefront's "Leave the line" does, so the server's figures drop.
+   */
   abandonAfter: number;
   quantity: number;
   paymentMethod: 'pm_ok' | 'pm_decline' | 'pm_flaky';

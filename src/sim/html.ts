@@ -29,7 +29,7 @@ export function charts(r: SimReport): string[] {
     lineChart(
       'Waiting queue over time',
       [
-        line('waiting (server: joined, not admitted)', zip(s.t, s.waiting)),
+        line('waiting (server: in line, not admitted, not left)', zip(s.t, s.waiting)),
         line('in line (buyers still polling)', r.series.inLine),
         line('active shoppers (server)', zip(s.t, s.active)),
       ],

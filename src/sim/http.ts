@@ -7,7 +7,7 @@ import { Histogram } from './histogram.ts';
 import { parseRetryAfter } from './retry.ts';
 import { PerSecond } from './series.ts';
 
-export const ROUTES = ['visitor', 'challenge', 'join', 'poll', 'checkout', 'order'] as const;
+export const ROUTES = ['visitor', 'challenge', 'join', 'poll', 'leave', 'checkout', 'order'] as const;
 export type Route = (typeof ROUTES)[number];
 
 export interface Reply {
@@ -22,7 +22,7 @@ export interface Reply {
 
 export interface RequestSpec {
   route: Route;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   headers: Record<string, string>;
   body?: string;

@@ -78,6 +78,8 @@ export function requestOf(b: Buyer, ctx: StepContext): RequestSpec {
       };
     case 'poll':
       return { route: 'poll', method: 'GET', path: queue, headers: auth };
+    case 'leave':
+      return { route: 'leave', method: 'DELETE', path: queue, headers: auth };
     case 'checkout':
     case 'resend':
     case 'second':
@@ -123,6 +125,10 @@ export function onAnswer(b: Buyer, reply: Reply, ctx: StepContext): Next {
     case 'join':
     case 'poll':
       return onQueue(b, reply, ctx, now);
+    case 'leave':
+      // Gone either way; a refusal is counted, not fatal (the buyer was leaving anyway).
+      if (reply.status !== 200) ctx.count(`leave ${errorCode(reply)}`);
+      return end('abandoned');
     case 'checkout':
     case 'resend':
     case 'second':
@@ -172,7 +178,7 @@ function onQueue(b: Buyer, reply: Reply, ctx: StepContext, now: number): Next {
   const status = reply.body as { state: string; pollAfterMs: number | null; admission?: { token: string } };
   switch (status.state) {
     case 'waiting':
-      if (b.abandonAfter >= 0 && b.polls >= b.abandonAfter) return end('abandoned');
+      if (b.abandonAfter >= 0 && b.polls >= b.abandonAfter) return leave(b, ctx, now);
       ctx.inLine(b, true);
       b.polls += 1;
       b.step = 'poll';
@@ -180,7 +186,7 @@ function onQueue(b: Buyer, reply: Reply, ctx: StepContext, now: number): Next {
     case 'admitted':
       ctx.inLine(b, false);
       ctx.admitted(b);
-      if (b.abandonAfter >= 0) return end('abandoned');
+      if (b.abandonAfter >= 0) return leave(b, ctx, now);
       b.admission = status.admission?.token ?? null;
       b.step = 'checkout';
       newKey(b, ctx);
@@ -194,6 +200,13 @@ function onQueue(b: Buyer, reply: Reply, ctx: StepContext, now: number): Next {
     default:
       return end('error', `queue state ${status.state}`);
   }
+}
+
+/** Giving up: out of the line, or the turn given back, so the server stops counting the buyer. */
+function leave(b: Buyer, ctx: StepContext, now: number): Next {
+  ctx.inLine(b, false);
+  b.step = 'leave';
+  return at(now);
 }
 
 function toOrders(b: Buyer, now: number): Next {

@@ -4,7 +4,8 @@
  * one clock. After every step, each operation's result or refusal code, the snapshot, the stats, the
  * sale view and every hold must be equal. Clock moves include exact hits on the instants where rules
  * change: the window merge gap, session ends, hold deadlines, the pre-queue opening, the start and
- * the end. Real Redis, own key prefix, deleted afterwards.
+ * the end. Buyers leave (waiting or admitted), heartbeat, and rejoin; both engines are built with
+ * the run's heartbeat interval (or none). Real Redis, own key prefix, deleted afterwards.
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
@@ -37,13 +38,15 @@ interface Setup {
   maxActive: number;
   sessionSeconds: number;
   holdSeconds: number;
+  heartbeatMs: number | null;
 }
 
 /** Instants the clock can be moved to exactly (or 1 ms either side), if they are still ahead. */
 type Landmark = 'prequeueAt' | 'startsAt' | 'endsAt' | 'mergeGap' | 'sessionEnd' | 'holdDeadline';
 
 type Op =
-  | { kind: 'join' | 'status'; user: number }
+  | { kind: 'join' | 'status' | 'leave'; user: number }
+  | { kind: 'heartbeat'; users: number[] }
   | { kind: 'admit' | 'start' | 'pause' | 'resume' }
   | { kind: 'reserve'; user: number; quantity: number; key: number }
   | { kind: 'confirm'; hold: number }
@@ -64,12 +67,21 @@ const setupArb: fc.Arbitrary<Setup> = fc.record({
   maxActive: fc.integer({ min: 1, max: 4 }),
   sessionSeconds: fc.integer({ min: 1, max: 5 }),
   holdSeconds: fc.integer({ min: 1, max: 5 }),
+  heartbeatMs: fc.constantFrom(null, 1000, 2500),
 });
 
 const user = fc.nat(USERS - 1);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('join' as const), user }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('status' as const), user }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('leave' as const), user }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('heartbeat' as const),
+      users: fc.uniqueArray(user, { minLength: 1, maxLength: USERS }),
+    }),
+  },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('admit' as const) }) },
   {
     weight: 1,
@@ -166,7 +178,13 @@ function apply(engine: SaleEngine, saleId: string, op: Op, holdId: string | unde
   switch (op.kind) {
     case 'join':
     case 'status':
+    case 'leave':
       return engine[op.kind](saleId, `u${op.user}`);
+    case 'heartbeat':
+      return engine.heartbeat(
+        saleId,
+        op.users.map((u) => `u${u}`),
+      );
     case 'admit':
     case 'start':
     case 'pause':
@@ -260,8 +278,38 @@ type Observation = Awaited<ReturnType<typeof observe>>;
  * The rule-changing cases a step went through (judged on the reference engine), so the test can
  * show that its random runs reached each of them: equal results prove little if no one is admitted.
  */
-function casesOf(op: Op, result: Outcome | null, before: Observation, after: Observation): string[] {
+function casesOf(
+  op: Op,
+  result: Outcome | null,
+  before: Observation,
+  after: Observation,
+  tickets: Map<number, number>,
+): string[] {
   const cases: string[] = [];
+  const ok = result !== null && 'ok' in result ? result.ok : undefined;
+  if (op.kind === 'admit' && ok !== undefined) {
+    const advanced = after.snapshot.serving - before.snapshot.serving;
+    if (advanced > (ok as { admitted: number }).admitted) {
+      cases.push('departed waiter passed over');
+      const snap = after.snapshot;
+      if (
+        snap.shuffleKeys !== null &&
+        (snap.prequeueSize ?? 0) > 1 &&
+        before.snapshot.serving < (snap.prequeueSize ?? 0)
+      )
+        cases.push('departed waiter passed over in a shuffled pre-queue');
+    }
+  }
+  if (op.kind === 'leave' && ok === true && before.snapshot.serving > 0) cases.push('left');
+  if (op.kind === 'heartbeat' && Array.isArray(ok) && ok.length > 0)
+    cases.push('heartbeat told of an ended session');
+  if ((op.kind === 'join' || op.kind === 'status') && ok !== undefined) {
+    const ticket = (ok as { ticket: number | null }).ticket;
+    const earlier = tickets.get(op.user);
+    if (op.kind === 'join' && ticket !== null && earlier !== undefined && ticket > earlier)
+      cases.push('rejoined at the back');
+    if (ticket !== null) tickets.set(op.user, ticket);
+  }
   const was = before.snapshot.windows.at(-1);
   const is = after.snapshot.windows.at(-1);
   if (
@@ -296,7 +344,12 @@ const EXPECTED_CASES = [
   'admission merged into the last window',
   'checkout freed a slot',
   'confirm past deadline',
+  'departed waiter passed over',
+  'departed waiter passed over in a shuffled pre-queue',
+  'heartbeat told of an ended session',
+  'left',
   'new window after an earlier one',
+  'rejoined at the back',
   'session expired',
   'shuffled pre-queue admitted',
   'sweep released a hold',
@@ -324,8 +377,8 @@ describe.skipIf(!(await hasRedis()))('memory and Redis engines agree step for st
         fc.array(opArb, { minLength: 1, maxLength: MAX_STEPS, size: 'max' }),
         async (setup, ops) => {
           const pair: Pair = {
-            memory: new MemoryEngine(clock),
-            redis: new RedisEngine(redis, clock, { prefix }),
+            memory: new MemoryEngine(clock, { heartbeatMs: setup.heartbeatMs }),
+            redis: new RedisEngine(redis, clock, { prefix, heartbeatMs: setup.heartbeatMs }),
             saleId: `d${++sales}`,
             holds: [],
           };
@@ -349,6 +402,7 @@ describe.skipIf(!(await hasRedis()))('memory and Redis engines agree step for st
           };
           expect(await pair.redis.createSale(input)).toEqual(await pair.memory.createSale(input));
           let before = await observe(pair.memory, pair.saleId, []);
+          const tickets = new Map<number, number>();
           for (const [index, op] of ops.entries()) {
             const where = `step ${index} ${JSON.stringify(op)} at t=${clock.now()}`;
             const result = await step(pair, clock, op).catch((error: Error) => {
@@ -362,7 +416,8 @@ describe.skipIf(!(await hasRedis()))('memory and Redis engines agree step for st
               await observe(pair.redis, pair.saleId, redisIds),
             ];
             expect(onRedis, where).toEqual(onMemory);
-            for (const reachedCase of casesOf(op, result, before, onMemory)) reached.add(reachedCase);
+            for (const reachedCase of casesOf(op, result, before, onMemory, tickets))
+              reached.add(reachedCase);
             before = onMemory;
           }
         },

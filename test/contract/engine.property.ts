@@ -1,6 +1,7 @@
 /**
  * Property test: random sequences of operations and clock moves against a deliberately simple model
- * (engineModel.ts) of the inventory, the tickets and admission. Every answer is compared with the
+ * (engineModel.ts) of the inventory, the tickets and admission, with buyers leaving, heartbeats and
+ * slots lapsing (the engine is built with the model's heartbeat interval). Every answer is compared with the
  * model's; after every step the stock and queue counters equal the model's and
  * total = available + held + sold; at the end every hold's status equals the model's. Run by each
  * adapter's test file.
@@ -11,7 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SaleEngine } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
 import type { EngineFactory } from './engineFactory.ts';
-import { ADMISSION, HOLD_MS, LIMIT, Model, type ModelHold, TOTAL, USERS } from './engineModel.ts';
+import {
+  ADMISSION,
+  HEARTBEAT_MS,
+  HOLD_MS,
+  LIMIT,
+  Model,
+  type ModelHold,
+  TOTAL,
+  USERS,
+} from './engineModel.ts';
 
 type Op =
   | { kind: 'reserve'; user: number; quantity: number; key: number }
@@ -19,7 +29,8 @@ type Op =
   | { kind: 'sweep'; limit: number }
   | { kind: 'advance'; ms: number }
   | { kind: 'pause' | 'resume' | 'admit' }
-  | { kind: 'join' | 'status'; user: number };
+  | { kind: 'join' | 'status' | 'leave'; user: number }
+  | { kind: 'heartbeat'; users: number[] };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -50,10 +61,18 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constantFrom('pause' as const, 'resume' as const, 'admit' as const) }),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: fc.record({
-      kind: fc.constantFrom('join' as const, 'status' as const),
+      kind: fc.constantFrom('join' as const, 'status' as const, 'leave' as const),
       user: fc.nat(USERS - 1),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('admit' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('heartbeat' as const),
+      users: fc.uniqueArray(fc.nat(USERS - 1), { maxLength: USERS }),
     }),
   },
 );
@@ -139,9 +158,21 @@ async function step(engine: SaleEngine, clock: TestClock, saleId: string, m: Mod
       expect(await engine.admit(saleId)).toEqual(m.admit(now()));
       return;
     case 'join': {
-      m.join(op.user);
+      m.join(op.user, now());
       const status = await engine.join(saleId, `u${op.user}`);
       expect({ state: status.state, ticket: status.ticket }).toEqual(m.status(op.user, now()));
+      return;
+    }
+    case 'leave': {
+      expect(await engine.leave(saleId, `u${op.user}`)).toBe(m.leave(op.user, now()));
+      return;
+    }
+    case 'heartbeat': {
+      const ended = await engine.heartbeat(
+        saleId,
+        op.users.map((u) => `u${u}`),
+      );
+      expect(ended).toEqual(m.heartbeat(op.users, now()));
       return;
     }
     case 'status': {
@@ -158,16 +189,16 @@ export function describeEngineProperties(name: string, factory: EngineFactory, n
     let engine: SaleEngine;
     let cleanup: () => Promise<void>;
     beforeAll(async () => {
-      ({ engine, cleanup } = await factory(clock));
+      ({ engine, cleanup } = await factory(clock, { heartbeatMs: HEARTBEAT_MS }));
     });
     afterAll(async () => {
       await engine.close();
       await cleanup();
     });
 
-    it(`matches the model of stock, holds, tickets and admission (${numRuns} sequences)`, async () => {
+    it(`matches the model of stock, holds, tickets, admission, departures and heartbeats (${numRuns} sequences)`, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
+        fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40, size: 'max' }), async (ops) => {
           const saleId = `p-${randomUUID().slice(0, 12)}`;
           await engine.createSale({
             id: saleId,
@@ -188,8 +219,8 @@ export function describeEngineProperties(name: string, factory: EngineFactory, n
               available: m.available,
               held: m.held,
               sold: m.sold,
-              waiting: m.issued - m.serving,
-              admitted: m.serving,
+              waiting: m.waiting(),
+              admitted: m.serving - m.passed,
               active: m.active(clock.now()),
             });
           }

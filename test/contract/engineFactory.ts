@@ -1,4 +1,7 @@
-import type { Clock, SaleEngine } from '../../src/engine/types.ts';
+import type { Clock, EngineOptions, SaleEngine } from '../../src/engine/types.ts';
 
-/** What each adapter's test file hands to the contract suites. */
-export type EngineFactory = (clock: Clock) => Promise<{ engine: SaleEngine; cleanup: () => Promise<void> }>;
+/** What each adapter's test file hands to the contract suites: an engine built with `options`. */
+export type EngineFactory = (
+  clock: Clock,
+  options?: EngineOptions,
+) => Promise<{ engine: SaleEngine; cleanup: () => Promise<void> }>;

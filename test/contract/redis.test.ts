@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { placeOf, shuffleKeys } from '../../src/domain/shuffle.ts';
+import { placeOf, shuffleKeys, ticketAt } from '../../src/domain/shuffle.ts';
 import { holdIdOfMember, saleKeys } from '../../src/engine/redis/keys.ts';
 import { RedisEngine } from '../../src/engine/redis/redisEngine.ts';
 import { inlineIncludes, runScript } from '../../src/engine/redis/scripts.ts';
@@ -10,16 +10,17 @@ import { TestClock } from '../support/clock.ts';
 import { deleteKeys } from '../support/redisKeys.ts';
 import { hasRedis, REDIS_URL } from '../support/services.ts';
 import { describeEngineContract } from './engine.contract.ts';
+import { describeEngineDeparturesContract } from './engine.departures.contract.ts';
 import { describeEngineProperties } from './engine.property.ts';
 import { describeEngineRestoreContract } from './engine.restore.contract.ts';
 import type { EngineFactory } from './engineFactory.ts';
 
 /** Each call: its own connection and key prefix, deleted afterwards. */
-const factory: EngineFactory = async (clock: Clock) => {
+const factory: EngineFactory = async (clock: Clock, options = {}) => {
   const redis = new Redis(REDIS_URL);
   const prefix = `fst:${randomUUID().slice(0, 8)}:`;
   return {
-    engine: new RedisEngine(redis, clock, { prefix }),
+    engine: new RedisEngine(redis, clock, { ...options, prefix }),
     cleanup: async () => {
       await deleteKeys(redis, `${prefix}*`);
       await redis.quit();
@@ -29,6 +30,7 @@ const factory: EngineFactory = async (clock: Clock) => {
 
 describe.skipIf(!(await hasRedis()))('redis engine', () => {
   describeEngineContract('redis', factory);
+  describeEngineDeparturesContract('redis', factory);
   describeEngineProperties('redis', factory);
   describeEngineRestoreContract('redis', factory);
 
@@ -62,6 +64,28 @@ return out`);
         const tickets = Array.from({ length: Math.min(n, 400) }, (_, i) => (i < 200 ? i + 1 : n - (i - 200)));
         const places = await redis.eval(lua, 0, keys.join(','), n, ...tickets);
         expect(places, `n = ${n}`).toEqual(tickets.map((t) => placeOf(t, n, keys)));
+      }
+    });
+
+    it('shuffle.lua finds the ticket at every place as domain/shuffle.ts does (ticketAt inverts placeOf)', async () => {
+      const lua = inlineIncludes(`--- @include "shuffle"
+local keys = parseShuffleKeys(ARGV[1])
+local out = {}
+for i = 3, #ARGV do out[#out + 1] = ticketAt(tonumber(ARGV[i]), tonumber(ARGV[2]), keys) end
+return out`);
+      for (const [seed, n] of [
+        ['a', 2],
+        ['b', 50],
+        ['c', 1000],
+        ['d', 123_457],
+        ['e', 10 ** 9],
+      ] as const) {
+        const keys = shuffleKeys(seed);
+        const tickets = Array.from({ length: Math.min(n, 400) }, (_, i) => (i < 200 ? i + 1 : n - (i - 200)));
+        const places = tickets.map((t) => placeOf(t, n, keys) as number);
+        const found = await redis.eval(lua, 0, keys.join(','), n, ...places);
+        expect(found, `n = ${n}`).toEqual(places.map((p) => ticketAt(p, n, keys)));
+        expect(found, `n = ${n}`).toEqual(tickets);
       }
     });
 

@@ -100,6 +100,7 @@ const ROUTES = [
   'POST /api/v1/sales/:saleId/challenge',
   'POST /api/v1/sales/:saleId/queue',
   'GET /api/v1/sales/:saleId/queue',
+  'DELETE /api/v1/sales/:saleId/queue',
   'POST /api/v1/sales/:saleId/checkout',
   'GET /api/v1/orders/:orderId',
   'POST /api/v1/admin/sales',
@@ -213,6 +214,9 @@ export function describeBadInput(makeShape: () => Shape) {
         FLASHSALE_POW_TTL_SECONDS: '86400',
         // A GC pause must not turn a 4xx into 503 OVERLOADED: shedding is protection.test.ts's subject.
         FLASHSALE_MAX_EVENT_LOOP_DELAY_MS: '60000',
+        // An admitted buyer's good poll is a heartbeat: a write (the slot's lease) that would show in
+        // the engine digest a second later. Heartbeats are public.contract.ts's subject, not bad input.
+        FLASHSALE_HEARTBEAT_SECONDS: '0',
       });
       harness.startWorker(false);
       fixture = await buildFixture(harness);
@@ -583,7 +587,7 @@ function routeSpec(route: RouteName, fx: Fixture, h: HttpHarness): RouteSpec {
             .filter((v) => v.trim() !== '' && /^[\x21-\x7e]+$/.test(v))
             .map((v) => powInvalid(`solution ${JSON.stringify(v).slice(0, 60)}`, v)),
           badTransport(null, limit, false),
-          wrongMethod(['GET', 'POST']),
+          wrongMethod(['GET', 'POST', 'DELETE']),
         ),
         watch: liveStats,
       };
@@ -610,8 +614,18 @@ function routeSpec(route: RouteName, fx: Fixture, h: HttpHarness): RouteSpec {
               url: url(id),
             }),
           ),
-          wrongMethod(['GET', 'POST']),
+          wrongMethod(['GET', 'POST', 'DELETE']),
         ),
+        watch: liveStats,
+      };
+    }
+
+    case 'DELETE /api/v1/sales/:saleId/queue': {
+      // The waiter's own token: had any of these been taken for a leave, `waiting` would drop.
+      const url = (id: string) => `/api/v1/sales/${id}/queue`;
+      return {
+        base: () => ({ method: 'DELETE', url: url(fx.live), headers: bearer(fx.waiter.token) }),
+        bad: fc.oneof(userAuth, ids(url, 'SALE_NOT_FOUND', SALE_ID_PATTERN)),
         watch: liveStats,
       };
     }

@@ -8,6 +8,7 @@ import type { Shape } from '../pipeline/shapes.ts';
 import { type HttpHarness, startHttp } from './harness.ts';
 import { checkoutCases } from './public/checkout.ts';
 import { client, type PublicTest } from './public/client.ts';
+import { leaveCases } from './public/leave.ts';
 import { readCases } from './public/reads.ts';
 import { socketCases } from './public/socket.ts';
 
@@ -38,6 +39,7 @@ export function describePublicApi(makeShape: () => Shape) {
 
     readCases(t);
     checkoutCases(t);
+    leaveCases(t);
   });
 
   // Its own shape: the admission ticks of this harness must not reach the other suite's sales.

@@ -1,7 +1,7 @@
 /**
  * Static guard over the Redis adapter's Lua (no Redis needed). A script must never walk a structure
- * whose size grows with the number of users (tickets, units, freed, idem, deadlines, holds): no
- * KEYS/SCAN, no whole-hash/set reads, and sorted-set ranges only with LIMIT. The one structure read
+ * whose size grows with the number of users (tickets, units, leases, departed, spent, idem,
+ * deadlines, holds): no KEYS/SCAN, no whole-hash/set reads, and sorted-set ranges only with LIMIT. The one structure read
  * whole is the admission windows hash (HMGET of [head, tail) in lua/includes/windows.lua): it grows
  * with time, not users — steps less than a second apart share a window — so it is not flagged here.
  */

@@ -160,6 +160,52 @@ describe('flashsale simulate against flashsale start', () => {
     expect(await created.json()).toMatchObject({ id: json.sale.id, archivedAt: expect.any(Number) });
   }, 120_000);
 
+  it('buyers who give up leave the line, and the server waiting figure drops with them', async () => {
+    const own = runCli(['start'], {
+      PORT: '0',
+      FLASHSALE_DATA_DIR: join(dir, 'pglite-departures'),
+      FLASHSALE_OUTBOX: join(dir, 'outbox-departures.jsonl'),
+      FLASHSALE_RATE_LIMITS: 'off',
+      FLASHSALE_PAYMENT_LATENCY_MS: '0',
+      FLASHSALE_ADMIN_KEY: ADMIN_KEY,
+    });
+    try {
+      await departuresRun(own);
+    } finally {
+      own.kill();
+    }
+  }, 120_000);
+
+  async function departuresRun(own: Cli) {
+    const [, api] = await own.waitFor(/API\s+(http:\/\/\S+)\/api\/v1/);
+    const departures = join(dir, 'departures');
+    // The whole crowd joins at once, 12 s before the opening: nobody is admitted while 70% of them
+    // give up after 0 to 4 polls (5 s apart before the start), each one leaving the line.
+    const sim = runCli(
+      [
+        'simulate',
+        ...['--url', api as string, '--buyers', '400', '--stock', '40', '--per-second', '50'],
+        ...['--arrival', 'all', '--start-after', '12', '--abandon', '0.7', '--seed', '11'],
+        ...['--report', departures],
+      ],
+      { FLASHSALE_ADMIN_KEY: ADMIN_KEY },
+    );
+    const code = await sim.exited;
+    expect(sim.output, sim.output).toContain('PASSED: every invariant holds');
+    expect(code).toBe(0);
+    const json = JSON.parse(await readFile(`${departures}.json`, 'utf8'));
+    expect(json.requests.byRoute.leave.count).toBeGreaterThan(100);
+    const { waiting, admitted } = json.series.server as { waiting: number[]; admitted: number[] };
+    // Joins only raise the figure and admissions are held still here: a fall is departures alone.
+    const beforeAdmission = waiting.filter((_, i) => admitted[i] === 0);
+    const peak = Math.max(...beforeAdmission);
+    const afterPeak = beforeAdmission.slice(beforeAdmission.indexOf(peak));
+    expect(Math.min(...afterPeak), JSON.stringify(beforeAdmission)).toBeLessThan(peak - 20);
+    expect(await readFile(`${departures}.html`, 'utf8')).toContain(
+      'waiting (server: in line, not admitted, not left)',
+    );
+  }
+
   describe.skipIf(!hasChromium())('its HTML report', () => {
     it('renders in Chromium with six charts, each with plotted marks; a screenshot goes to reports/', async () => {
       expect(report).not.toBe('');
@@ -198,8 +244,9 @@ describe('flashsale simulate against flashsale start', () => {
           expect(m.drawn, m.title).toBe(true);
           expect(m.height).toBeGreaterThan(100);
         }
-        // Five routes × p50/p95/p99, and a point per sampled purchaser.
-        expect(marks[4]?.marks).toBe(15);
+        // Six routes (visitor, join, poll, leave, checkout, order) × p50/p95/p99, and a point per
+        // sampled purchaser.
+        expect(marks[4]?.marks).toBe(18);
         expect(marks[5]?.marks).toBeGreaterThan(300);
         expect(await page.locator('.verdict.pass').textContent()).toContain('PASSED');
         expect(await page.locator('table.checks td.ok').count()).toBe(10);

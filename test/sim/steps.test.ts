@@ -158,16 +158,30 @@ describe('buyer steps', () => {
     expect(onAnswer(b, refusal(409, 'SOLD_OUT'), ctx)).toMatchObject({ kind: 'finish', outcome: 'sold_out' });
   });
 
-  it('abandons after its polls, or once admitted; learns sold out and ended from the room', () => {
-    const { ctx } = context();
-    const quitter = buyer({ step: 'poll', token: 't', abandonAfter: 1, polls: 1 });
-    expect(onAnswer(quitter, ok(200, { state: 'waiting', pollAfterMs: 1000 }), ctx)).toMatchObject({
-      outcome: 'abandoned',
+  it('abandons after its polls, or once admitted, saying so to the room; learns sold out and ended from it', () => {
+    const { ctx, events } = context();
+    const quitter = buyer({ step: 'poll', token: 't', abandonAfter: 1, polls: 1, inLine: true });
+    expect(onAnswer(quitter, ok(200, { state: 'waiting', pollAfterMs: 1000 }), ctx)).toEqual({
+      kind: 'at',
+      time: 1000,
     });
+    expect(events).toEqual(['left line']);
+    expect(requestOf(quitter, ctx)).toEqual({
+      route: 'leave',
+      method: 'DELETE',
+      path: '/api/v1/sales/drop/queue',
+      headers: { authorization: 'Bearer t' },
+    });
+    expect(onAnswer(quitter, ok(200, { left: true }), ctx)).toMatchObject({ outcome: 'abandoned' });
     const late = buyer({ step: 'poll', token: 't', abandonAfter: 3 });
-    expect(onAnswer(late, ok(200, { state: 'admitted', admission: { token: 'a' } }), ctx)).toMatchObject({
-      outcome: 'abandoned',
+    expect(onAnswer(late, ok(200, { state: 'admitted', admission: { token: 'a' } }), ctx)).toEqual({
+      kind: 'at',
+      time: 1000,
     });
+    expect(late.step).toBe('leave');
+    // A refused leave still ends the walk: the buyer was going anyway.
+    expect(onAnswer(late, refusal(404, 'SALE_NOT_FOUND'), ctx)).toMatchObject({ outcome: 'abandoned' });
+    expect(events).toContain('count leave SALE_NOT_FOUND');
     for (const [state, outcome] of [
       ['sold_out', 'sold_out'],
       ['ended', 'ended'],

@@ -2,27 +2,20 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { FlashsaleError } from '../../domain/errors.ts';
 import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
 import {
-  type AdmissionWindow,
   activeShoppers,
-  findWindow,
   type QueueSnapshot,
   type QueueStatus,
   statusFromSnapshot,
 } from '../../domain/queue.ts';
-import {
-  normalizeSale,
-  type SaleFlags,
-  type SaleInput,
-  type SaleSettings,
-  saleState,
-} from '../../domain/sale.ts';
+import { normalizeSale, type SaleInput, saleState } from '../../domain/sale.ts';
 import { placeOf, shuffleKeys } from '../../domain/shuffle.ts';
-import { admissionStep, prequeueSizeAt, queueSnapshot } from '../../domain/waitingRoom.ts';
+import { prequeueSizeAt, queueSnapshot } from '../../domain/waitingRoom.ts';
 import type {
   AdmitResult,
   Clock,
   CreateSaleOptions,
   EngineIncarnation,
+  EngineOptions,
   RestoredHold,
   RestoreOutcome,
   SaleEngine,
@@ -30,35 +23,14 @@ import type {
   SaleView,
 } from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
-
-interface Shopper {
-  /** 0: reserved without joining the waiting room. */
-  ticket: number;
-  /** Units held or bought, against the per-user limit. */
-  units: number;
-  slotFreed: boolean;
-}
-
-interface MemorySale {
-  settings: SaleSettings;
-  flags: SaleFlags;
-  available: number;
-  held: number;
-  sold: number;
-  issued: number;
-  prequeueSize: number | null;
-  serving: number;
-  allowanceMilli: number;
-  lastStepAt: number | null;
-  windows: AdmissionWindow[];
-  shuffleKeys: number[] | null;
-  shoppers: Map<string, Shopper>;
-  holds: Map<string, Hold>;
-  /** Holds still held, in reservation order — which is deadline order, as holdSeconds is per sale. */
-  live: Set<string>;
-  /** `${userId}\n${idempotencyKey}` → hold id. */
-  idempotency: Map<string, string>;
-}
+import {
+  admitRoom,
+  freePlace,
+  heartbeatRoom,
+  leaveRoom,
+  type MemorySale,
+  sessionOver,
+} from './memorySale.ts';
 
 /**
  * The embedded engine: one process, plain objects. Each method runs to completion without awaiting
@@ -74,7 +46,14 @@ export class MemoryEngine implements SaleEngine {
   private incarnationParent: string | null | undefined;
   readonly location = 'memory';
 
-  constructor(private readonly clock: Clock) {}
+  private readonly heartbeatMs: number | null;
+
+  constructor(
+    private readonly clock: Clock,
+    options: EngineOptions = {},
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? null;
+  }
 
   async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
     const settings = normalizeSale(input, () => randomBytes(16).toString('hex'), this.clock.now());
@@ -95,6 +74,10 @@ export class MemoryEngine implements SaleEngine {
       windows: [],
       shuffleKeys: settings.queueing === 'shuffle' ? shuffleKeys(settings.shuffleSeed) : null,
       shoppers: new Map(),
+      leases: new Map(),
+      departed: new Set(),
+      spent: new Set(),
+      passed: 0,
       holds: new Map(),
       live: new Set(),
       idempotency: new Map(),
@@ -142,11 +125,26 @@ export class MemoryEngine implements SaleEngine {
     if (state === 'scheduled') throw new FlashsaleError('NOT_LIVE', 'The waiting room is not open yet.');
     this.freeze(sale, now);
     const shopper = sale.shoppers.get(userId);
-    if ((shopper === undefined || shopper.ticket === 0) && state !== 'ended' && state !== 'sold_out') {
+    const fresh = shopper === undefined || shopper.ticket === 0 || sessionOver(sale, shopper.ticket, now);
+    if (fresh && state !== 'ended' && state !== 'sold_out') {
       sale.issued += 1;
-      sale.shoppers.set(userId, { ticket: sale.issued, units: shopper?.units ?? 0, slotFreed: false });
+      sale.shoppers.set(userId, { ticket: sale.issued, units: shopper?.units ?? 0 });
     }
     return this.statusAt(sale, userId, now);
+  }
+
+  async leave(saleId: string, userId: string): Promise<boolean> {
+    checkUserId(userId);
+    const sale = this.mustGet(saleId);
+    const now = this.clock.now();
+    if (this.state(sale, now) === 'scheduled') return false;
+    this.freeze(sale, now);
+    return leaveRoom(sale, userId, now);
+  }
+
+  async heartbeat(saleId: string, userIds: readonly string[]): Promise<string[]> {
+    for (const userId of userIds) checkUserId(userId);
+    return heartbeatRoom(this.mustGet(saleId), userIds, this.clock.now(), this.heartbeatMs);
   }
 
   async status(saleId: string, userId: string): Promise<QueueStatus> {
@@ -161,17 +159,7 @@ export class MemoryEngine implements SaleEngine {
   async admit(saleId: string): Promise<AdmitResult> {
     const sale = this.mustGet(saleId);
     const now = this.clock.now();
-    const step = admissionStep(sale, sale.windows, sale.settings, this.state(sale, now), now);
-    sale.prequeueSize = step.prequeueSize;
-    sale.windows.splice(0, step.expired);
-    if (step.window !== null) {
-      if (step.merged) sale.windows[sale.windows.length - 1] = step.window;
-      else sale.windows.push(step.window);
-    }
-    sale.serving = step.serving;
-    sale.allowanceMilli = step.allowanceMilli;
-    sale.lastStepAt = step.lastStepAt;
-    return { admitted: step.admitted, serving: step.serving, active: step.active };
+    return admitRoom(sale, this.state(sale, now), now, this.heartbeatMs);
   }
 
   async reserve(request: ReserveRequest): Promise<Hold> {
@@ -190,6 +178,15 @@ export class MemoryEngine implements SaleEngine {
     if (state === 'sold_out') throw new FlashsaleError('SOLD_OUT');
     if (state !== 'live') throw new FlashsaleError('NOT_LIVE');
     const shopper = sale.shoppers.get(userId);
+    // A session that ended early (left, lapsed) holds no slot, whatever admission token it kept.
+    const ticket = shopper?.ticket ?? 0;
+    const place = ticket > 0 ? placeOf(ticket, sale.prequeueSize, sale.shuffleKeys) : null;
+    if (place !== null && place <= sale.serving && sale.spent.has(place)) {
+      throw new FlashsaleError(
+        'NOT_ADMITTED',
+        'Your session in the waiting room has ended; join the line again.',
+      );
+    }
     if ((shopper?.units ?? 0) + quantity > sale.settings.perUserLimit) {
       throw new FlashsaleError('LIMIT_EXCEEDED');
     }
@@ -212,10 +209,11 @@ export class MemoryEngine implements SaleEngine {
     sale.idempotency.set(idemKey, hold.id);
     if (shopper) {
       shopper.units += quantity;
-      this.freeSlot(sale, shopper, now);
+      // A checkout frees the shopper's active slot for the next in line, once.
+      if (place !== null && place <= sale.serving) freePlace(sale, place, now);
     } else {
       // Reserving without a ticket (the HTTP layer requires admission; the engine does not).
-      sale.shoppers.set(userId, { ticket: 0, units: quantity, slotFreed: true });
+      sale.shoppers.set(userId, { ticket: 0, units: quantity });
     }
     return { ...hold };
   }
@@ -275,8 +273,8 @@ export class MemoryEngine implements SaleEngine {
       available: sale.available,
       held: sale.held,
       sold: sale.sold,
-      waiting: sale.issued - sale.serving,
-      admitted: sale.serving,
+      waiting: sale.issued - sale.serving - sale.departed.size,
+      admitted: sale.serving - sale.passed,
       active: activeShoppers(sale.windows, now, sale.settings.admission.sessionSeconds * 1000),
     };
   }
@@ -334,7 +332,7 @@ export class MemoryEngine implements SaleEngine {
   private addUnits(sale: MemorySale, userId: string, units: number): void {
     const shopper = sale.shoppers.get(userId);
     if (shopper) shopper.units += units;
-    else sale.shoppers.set(userId, { ticket: 0, units, slotFreed: true });
+    else sale.shoppers.set(userId, { ticket: 0, units });
   }
 
   /** Keeps `live` in deadline order (the sweeper stops at the first hold not yet due). */
@@ -359,17 +357,6 @@ export class MemoryEngine implements SaleEngine {
     if (shopper) shopper.units -= hold.quantity;
   }
 
-  /** A checkout frees the shopper's active slot for the next in line, once. */
-  private freeSlot(sale: MemorySale, shopper: Shopper, now: number): void {
-    if (shopper.slotFreed) return;
-    const place = placeOf(shopper.ticket, sale.prequeueSize, sale.shuffleKeys);
-    if (place === null || place > sale.serving) return;
-    const window = findWindow(sale.windows, place);
-    if (window === null || window.at + sale.settings.admission.sessionSeconds * 1000 <= now) return;
-    window.freed += 1;
-    shopper.slotFreed = true;
-  }
-
   /** At the start, the pre-queue's size is fixed: its tickets are the ones the shuffle orders. */
   private freeze(sale: MemorySale, now: number): void {
     sale.prequeueSize = prequeueSizeAt(sale.prequeueSize, sale.issued, sale.settings.startsAt, now);
@@ -385,7 +372,10 @@ export class MemoryEngine implements SaleEngine {
 
   private statusAt(sale: MemorySale, userId: string, now: number): QueueStatus {
     const ticket = sale.shoppers.get(userId)?.ticket || null;
-    return statusFromSnapshot(this.snapshotAt(sale, now), ticket, now);
+    const snapshot = this.snapshotAt(sale, now);
+    const place = ticket === null ? null : placeOf(ticket, snapshot.prequeueSize, sale.shuffleKeys);
+    const spent = place !== null && place <= sale.serving && sale.spent.has(place);
+    return statusFromSnapshot(snapshot, ticket, now, spent);
   }
 
   private view(sale: MemorySale): SaleView {

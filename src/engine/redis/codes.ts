@@ -21,6 +21,7 @@ export const SCRIPT_STATUS = {
   ERR_HOLD_EXPIRED: -9,
   ERR_HOLD_RELEASED: -10,
   ERR_HOLD_CONFIRMED: -11,
+  ERR_SESSION_ENDED: -12,
 } as const;
 
 export const { OK, IDEM_REPEAT, SWEEP_INCOMPLETE } = SCRIPT_STATUS;
@@ -40,6 +41,7 @@ export const REFUSALS: Readonly<Record<RefusalName, readonly [ErrorCode, string?
   ERR_HOLD_EXPIRED: ['HOLD_EXPIRED'],
   ERR_HOLD_RELEASED: ['HOLD_RELEASED'],
   ERR_HOLD_CONFIRMED: ['HOLD_CONFIRMED'],
+  ERR_SESSION_ENDED: ['NOT_ADMITTED', 'Your session in the waiting room has ended; join the line again.'],
 };
 
 const REFUSAL_BY_STATUS = new Map<number, readonly [ErrorCode, string?]>(

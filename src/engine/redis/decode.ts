@@ -37,6 +37,10 @@ export interface StoredSale {
   issued: number;
   prequeueSize: number | null;
   serving: number;
+  /** Tickets that left the line and that admission has not passed yet. */
+  departed: number;
+  /** Places admission passed over because their buyer had left. */
+  passed: number;
   shuffleKeys: number[] | null;
 }
 
@@ -70,6 +74,8 @@ export function encodeNewSale(
     serving: 0,
     allowanceMilli: 0,
     holdSeq: 0,
+    departed: 0,
+    passed: 0,
   };
   return Object.entries(record).flatMap(([field, value]) => [field, String(value)]);
 }
@@ -100,6 +106,8 @@ export function decodeSale(list: unknown): StoredSale {
     issued: int(f, 'issued'),
     prequeueSize: intOrNull(f, 'prequeueSize'),
     serving: int(f, 'serving'),
+    departed: intOrNull(f, 'departed') ?? 0,
+    passed: intOrNull(f, 'passed') ?? 0,
     shuffleKeys: keys === '' ? null : keys.split(',').map(Number),
   };
 }

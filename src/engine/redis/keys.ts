@@ -5,7 +5,9 @@
  *   fs:{sale:ID}:meta        hash   settings, switches and counters (available, held, sold, issued, serving…)
  *   fs:{sale:ID}:tickets     hash   userId → ticket (0: reserved without joining the waiting room)
  *   fs:{sale:ID}:units       hash   userId → units held or sold, against the per-user limit
- *   fs:{sale:ID}:freed       set    userIds whose checkout already freed their active slot
+ *   fs:{sale:ID}:leases      zset   admitted places still holding a slot, scored by their lease's end
+ *   fs:{sale:ID}:departed    set    tickets that left the line while waiting, until admission passes them
+ *   fs:{sale:ID}:spent       set    admitted places whose session ended early (left, or lapsed)
  *   fs:{sale:ID}:idem        hash   "userId\nidempotencyKey" → holdId
  *   fs:{sale:ID}:deadlines   zset   "<seq>:<holdId>" scored by expiresAt, holds still held (the sweeper's)
  *   fs:{sale:ID}:windows     hash   admission windows, an array in a hash (see lua/includes/windows.lua)
@@ -15,7 +17,9 @@ export interface SaleKeys {
   meta: string;
   tickets: string;
   units: string;
-  freed: string;
+  leases: string;
+  departed: string;
+  spent: string;
   idem: string;
   deadlines: string;
   windows: string;
@@ -30,7 +34,9 @@ export function saleKeys(prefix: string, saleId: string): SaleKeys {
     meta: `${base}:meta`,
     tickets: `${base}:tickets`,
     units: `${base}:units`,
-    freed: `${base}:freed`,
+    leases: `${base}:leases`,
+    departed: `${base}:departed`,
+    spent: `${base}:spent`,
     idem: `${base}:idem`,
     deadlines: `${base}:deadlines`,
     windows: `${base}:windows`,

@@ -4,6 +4,7 @@ import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
 import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
 import {
   activeShoppers,
+  MAX_POLL_AFTER_MS,
   type QueueSnapshot,
   type QueueStatus,
   statusFromSnapshot,
@@ -16,6 +17,7 @@ import type {
   Clock,
   CreateSaleOptions,
   EngineIncarnation,
+  EngineOptions,
   RestoredHold,
   RestoreOutcome,
   SaleEngine,
@@ -36,7 +38,7 @@ import {
 import { DEFAULT_PREFIX, holdIdOfMember, type SaleKeys, saleKeys } from './keys.ts';
 import { defineScripts, runScript, type ScriptName } from './scripts.ts';
 
-export interface RedisEngineOptions {
+export interface RedisEngineOptions extends EngineOptions {
   /** Prefix of every key (default `fs:`); the sale's hash tag follows it. */
   prefix?: string;
   /**
@@ -62,6 +64,9 @@ export class RedisEngine implements SaleEngine {
   private readonly prefix: string;
   private readonly ownsConnection: boolean;
   readonly location: string;
+  /** The lease arguments of the heartbeat and admit scripts: '' when heartbeats are off. */
+  private readonly heartbeatArg: string;
+  private readonly admissionLeaseArg: string;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -71,6 +76,9 @@ export class RedisEngine implements SaleEngine {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.ownsConnection = options.ownsConnection ?? false;
     this.location = locationOf(redis, this.prefix);
+    const heartbeatMs = options.heartbeatMs ?? null;
+    this.heartbeatArg = heartbeatMs === null ? '' : String(heartbeatMs);
+    this.admissionLeaseArg = heartbeatMs === null ? '' : String(heartbeatMs + MAX_POLL_AFTER_MS);
     defineScripts(redis);
   }
 
@@ -119,15 +127,46 @@ export class RedisEngine implements SaleEngine {
     checkUserId(userId);
     const now = this.clock.now();
     const k = this.keys(saleId);
-    const { payload } = await this.run('join', [k.meta, k.tickets, k.freed, k.windows], [now, userId]);
+    const { payload } = await this.run('join', [k.meta, k.tickets, k.spent, k.windows], [now, userId]);
     return this.statusOf(payload, now);
+  }
+
+  async leave(saleId: string, userId: string): Promise<boolean> {
+    checkUserId(userId);
+    const k = this.keys(saleId);
+    const { payload } = await this.run(
+      'leave',
+      [k.meta, k.tickets, k.leases, k.departed, k.spent, k.windows],
+      [this.clock.now(), userId],
+    );
+    return payload[0] === 1;
+  }
+
+  async heartbeat(saleId: string, userIds: readonly string[]): Promise<string[]> {
+    for (const userId of userIds) checkUserId(userId);
+    const k = this.keys(saleId);
+    const ended: string[] = [];
+    // Batches keep each script's argument list (and its time blocking Redis) small.
+    for (let i = 0; i === 0 || i < userIds.length; i += RESTORE_BATCH) {
+      const { payload } = await this.run(
+        'heartbeat',
+        [k.meta, k.tickets, k.leases, k.spent],
+        [this.clock.now(), this.heartbeatArg, ...userIds.slice(i, i + RESTORE_BATCH)],
+      );
+      ended.push(...(payload[0] as string[]));
+    }
+    return ended;
   }
 
   async status(saleId: string, userId: string): Promise<QueueStatus> {
     checkUserId(userId);
     const now = this.clock.now();
     const k = this.keys(saleId);
-    const { payload } = await this.run('readSale', [k.meta, k.windows, k.tickets], ['status', userId, now]);
+    const { payload } = await this.run(
+      'readSale',
+      [k.meta, k.windows, k.tickets, k.spent],
+      ['status', userId, now],
+    );
     return this.statusOf(payload, now);
   }
 
@@ -139,7 +178,11 @@ export class RedisEngine implements SaleEngine {
 
   async admit(saleId: string): Promise<AdmitResult> {
     const k = this.keys(saleId);
-    const { payload } = await this.run('admit', [k.meta, k.windows], [this.clock.now()]);
+    const { payload } = await this.run(
+      'admit',
+      [k.meta, k.windows, k.leases, k.departed, k.spent],
+      [this.clock.now(), this.admissionLeaseArg],
+    );
     const [admitted, serving, active] = payload as [number, number, number];
     return { admitted, serving, active };
   }
@@ -151,7 +194,7 @@ export class RedisEngine implements SaleEngine {
     const holdId = randomUUID();
     const { status, payload } = await this.run(
       'reserve',
-      [k.meta, k.tickets, k.units, k.freed, k.idem, k.deadlines, k.windows, k.hold(holdId)],
+      [k.meta, k.tickets, k.units, k.leases, k.idem, k.deadlines, k.windows, k.hold(holdId), k.spent],
       [this.clock.now(), userId, quantity, `${userId}\n${request.idempotencyKey}`, holdId],
     );
     if (status !== IDEM_REPEAT) return decodeHold(saleId, payload[0]);
@@ -207,8 +250,8 @@ export class RedisEngine implements SaleEngine {
     const { sale, windows } = await this.read(saleId, true);
     return {
       ...sale.stock,
-      waiting: sale.issued - sale.serving,
-      admitted: sale.serving,
+      waiting: sale.issued - sale.serving - sale.departed,
+      admitted: sale.serving - sale.passed,
       active: activeShoppers(windows, now, sale.settings.admission.sessionSeconds * 1000),
     };
   }
@@ -275,7 +318,7 @@ export class RedisEngine implements SaleEngine {
     };
     await holdKeys(k.idem, 'hscan', (_field, holdId) => holdId);
     await holdKeys(k.deadlines, 'zscan', (member) => holdIdOfMember(member));
-    await fn([k.tickets, k.units, k.freed, k.idem, k.deadlines, k.windows, k.meta]);
+    await fn([k.tickets, k.units, k.leases, k.departed, k.spent, k.idem, k.deadlines, k.windows, k.meta]);
   }
 
   async peekIncarnation(): Promise<string | null> {
@@ -316,7 +359,7 @@ export class RedisEngine implements SaleEngine {
   private async read(saleId: string, withWindows: boolean) {
     const k = this.keys(saleId);
     const args = [withWindows ? 'all' : 'none', '', 0];
-    const { payload } = await this.run('readSale', [k.meta, k.windows, k.tickets], args);
+    const { payload } = await this.run('readSale', [k.meta, k.windows, k.tickets, k.spent], args);
     return { sale: decodeSale(payload[0]), windows: decodeWindows(payload[1]) };
   }
 
@@ -332,7 +375,8 @@ export class RedisEngine implements SaleEngine {
   private statusOf(payload: unknown[], now: number): QueueStatus {
     const sale: StoredSale = decodeSale(payload[0]);
     const ticket = Number(payload[2] ?? 0) || null;
-    return statusFromSnapshot(saleSnapshot(sale, decodeWindows(payload[1]), now), ticket, now);
+    const snapshot = saleSnapshot(sale, decodeWindows(payload[1]), now);
+    return statusFromSnapshot(snapshot, ticket, now, payload[3] === 1);
   }
 
   private async endHold(

@@ -11,6 +11,8 @@ export const SCRIPT_NAMES = [
   'start',
   'setFlag',
   'join',
+  'leave',
+  'heartbeat',
   'admit',
   'reserve',
   'confirm',

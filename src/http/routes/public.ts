@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { HttpContext } from '../context.ts';
 import { challengeRoutes } from './public/challenge.ts';
 import { checkoutRoutes } from './public/checkout.ts';
+import { leaveRoutes } from './public/leave.ts';
 import { queueRoutes } from './public/queue.ts';
 import { saleRoutes } from './public/sales.ts';
 
@@ -19,5 +20,6 @@ export const publicRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (ser
   saleRoutes(server, ctx);
   challengeRoutes(server, ctx);
   queueRoutes(server, ctx);
+  leaveRoutes(server, ctx);
   checkoutRoutes(server, ctx);
 };

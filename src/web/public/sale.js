@@ -318,12 +318,18 @@ function onQueue(status) {
     // Admitted means open, whatever the last read of the sale said.
     view.opened = true;
     view.admission = status.admission;
-    showCheckout();
+    if (view.step !== 'checkout') showCheckout();
+    // The heartbeat: a turn whose page stops asking goes to the next in line, so the open checkout
+    // keeps polling as often as the server says.
+    if (status.pollAfterMs !== null) queueTimer = setTimeout(pollQueue, status.pollAfterMs);
   } else close(status.state);
 }
 
 async function pollQueue() {
+  // Once the order is placed (or the page closed its story), the turn is spent: nothing to keep.
+  if (view.step !== 'queue' && view.step !== 'checkout') return;
   const res = await api('GET', `${base}/queue`, { token: userToken() });
+  if (view.step !== 'queue' && view.step !== 'checkout') return;
   if (res.status === 200) return onQueue(res.data);
   // A sale the shop is loading again into its reset store is still there: ask again shortly.
   if (isTransient(res) || res.error?.code === 'SALE_NOT_FOUND') {
@@ -340,23 +346,49 @@ async function pollQueue() {
 
 /**
  * A waiter whose ticket the shop no longer knows: its waiting room lost its line (its store was
- * reset). The page takes a new place at the back for the buyer and says so; while the shop is still
- * reloading the sale, it tries again for up to a minute.
+ * reset). The page takes a new place at the back for the buyer (solving the sale's challenge again)
+ * and says so; while the shop is still reloading the sale, it tries again for up to a minute.
  */
 async function requeue(attempt) {
-  notice('The waiting room was restarted and lost its line. You have been put back in line, at a new place.');
-  const res = await api('POST', `${base}/queue`, { token: userToken() });
-  if (res.status === 200) {
+  const told =
+    'The waiting room was restarted and lost its line. You have been put back in line, at a new place.';
+  notice(told);
+  const token = userToken();
+  const solution = await proofOfWork(token);
+  const res =
+    solution === null
+      ? null
+      : await api('POST', `${base}/queue`, { token, headers: { 'x-pow-solution': solution } });
+  if (res?.status === 200) {
+    notice(told);
     view.firstPosition = 0;
     view.progress = 0;
     return onQueue(res.data);
   }
-  const reloading = isTransient(res) || res.error?.code === 'SALE_NOT_FOUND';
-  if (reloading && attempt < 30) {
-    queueTimer = setTimeout(() => requeue(attempt + 1), Math.min(res.retryAfterMs ?? 2000, 2000));
+  if (attempt < 30) {
+    // The challenge or the join failed while the shop reloads the sale (503, SALE_NOT_FOUND): again.
+    queueTimer = setTimeout(() => requeue(attempt + 1), Math.min(res?.retryAfterMs ?? 2000, 2000));
     return;
   }
   notice('You are no longer in the waiting room: join again.');
+  show('sale');
+}
+
+/**
+ * Leaving on purpose: out of the line, or the turn given to the next in line at once (the waiting
+ * figures drop). Not on `pagehide`: a reload fires it too, and this page promises that a reload
+ * keeps one's place; a closed page loses an admitted turn within the heartbeat interval anyway.
+ */
+async function leave() {
+  clearTimeout(queueTimer);
+  const res = await api('DELETE', `${base}/queue`, { token: userToken() });
+  if (res.status !== 200) {
+    notice(res.error.message);
+    if (view.step === 'queue') queueTimer = setTimeout(pollQueue, res.retryAfterMs);
+    return;
+  }
+  Object.assign(view, { queue: null, admission: null, joinedAt: 0, firstPosition: 0, progress: 0 });
+  notice('You left the line. Join again to take a new place at the back.');
   show('sale');
 }
 
@@ -447,6 +479,7 @@ async function buy(event) {
 }
 
 function startOrder(order) {
+  clearTimeout(queueTimer);
   view.order = order;
   save(ORDER_KEY, order);
   renderOrder();
@@ -518,6 +551,8 @@ async function start() {
   $('#checkout').addEventListener('submit', buy);
   $('#quantity').addEventListener('change', renderTotal);
   $('#retry').addEventListener('click', retry);
+  $('#leave').addEventListener('click', leave);
+  $('#give-up').addEventListener('click', leave);
   // "Being loaded" (503) or a busy origin: try again until the sale answers.
   for (let wait = 1000; ; wait = Math.min(wait * 2, 10_000)) {
     const res = await refreshSale();

@@ -153,7 +153,11 @@ export interface paths {
          * @description Answers `{state, position, ahead, etaSeconds, pollAfterMs}`, plus `admission` once admitted. Poll again after `pollAfterMs`. Refused with 409 NOT_LIVE before the waiting room opens. Unless the sale's difficulty is 0, needs `X-Pow-Solution`, a solved challenge from POST /sales/{saleId}/challenge (428 POW_REQUIRED without it, 403 POW_INVALID with a wrong or expired one: get a new challenge).
          */
         post: operations["joinQueue"];
-        delete?: never;
+        /**
+         * Leave the waiting room, or give the shopping slot back (idempotent)
+         * @description A waiter leaves the line: they no longer count as waiting and take no slot when their turn comes. An admitted shopper gives their slot to the next in line at once and their session ends (state `expired`; a checkout is refused with 403 NOT_ADMITTED). Joining again takes a new place at the back. Answers `{left: false}` for a caller who was not in line.
+         */
+        delete: operations["leaveQueue"];
         options?: never;
         head?: never;
         patch?: never;
@@ -850,7 +854,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description expired: admitted, but the shopping session ended
+                         * @description expired: admitted, but the shopping session ended (its time ran out, the buyer left, or the page stopped polling for the heartbeat interval); joining again takes a new place at the back
                          * @enum {string}
                          */
                         state: "waiting" | "admitted" | "expired" | "sold_out" | "ended";
@@ -860,7 +864,7 @@ export interface operations {
                         ahead: number | null;
                         /** @description Estimated wait, from the measured admission rate; null when unknown */
                         etaSeconds: number | null;
-                        /** @description Ask again after this long; null when there is nothing to wait for */
+                        /** @description Ask again after this long; null when there is nothing to wait for. Once admitted: polls this far apart keep the slot (a shopper who stops polling loses it to the next in line) */
                         pollAfterMs: number | null;
                         /** @description Present only when admitted: send the token as `X-Admission-Token` at checkout */
                         admission?: {
@@ -986,7 +990,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description expired: admitted, but the shopping session ended
+                         * @description expired: admitted, but the shopping session ended (its time ran out, the buyer left, or the page stopped polling for the heartbeat interval); joining again takes a new place at the back
                          * @enum {string}
                          */
                         state: "waiting" | "admitted" | "expired" | "sold_out" | "ended";
@@ -996,7 +1000,7 @@ export interface operations {
                         ahead: number | null;
                         /** @description Estimated wait, from the measured admission rate; null when unknown */
                         etaSeconds: number | null;
-                        /** @description Ask again after this long; null when there is nothing to wait for */
+                        /** @description Ask again after this long; null when there is nothing to wait for. Once admitted: polls this far apart keep the slot (a shopper who stops polling loses it to the next in line) */
                         pollAfterMs: number | null;
                         /** @description Present only when admitted: send the token as `X-Admission-Token` at checkout */
                         admission?: {
@@ -1144,6 +1148,121 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+    };
+    leaveQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                saleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller is out of the line (or has given their slot back) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description True when this call took the caller out; false when they were not in line (already left) */
+                        left: boolean;
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            message: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Every refusal: a stable code from one registry, and a human-readable message. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;

@@ -18,7 +18,7 @@ export interface CallOptions {
   body?: unknown;
 }
 
-export type Method = 'GET' | 'POST';
+export type Method = 'GET' | 'POST' | 'DELETE';
 
 export function client(h: () => HttpHarness) {
   const call = (method: Method, path: string, options: CallOptions = {}): Promise<LightMyRequestResponse> =>

@@ -17,6 +17,7 @@ local ERR_HOLD_NOT_FOUND = -8
 local ERR_HOLD_EXPIRED = -9
 local ERR_HOLD_RELEASED = -10
 local ERR_HOLD_CONFIRMED = -11
+local ERR_SESSION_ENDED = -12 -- reserve: the user's session ended early (left, or lapsed)
 
 -- Integers as plain digits: tostring() prints 1.2345678901234e+14 and loses digits past 14.
 local function fmt(n)

@@ -1,13 +1,15 @@
 --[[
   The sale hash `{sale:<id>}:meta`: settings, switches and counters, all numbers stored as integers.
-  Absent fields: `prequeueSize` (not frozen yet) and `lastStepAt` (no admission step yet) mean null.
+  Absent fields: `prequeueSize` (not frozen yet) and `lastStepAt` (no admission step yet) mean null;
+  `departed` (tickets that left the line and that admission has not passed yet) and `passed` (places
+  admission passed over because their buyer had left) absent mean 0.
 ]]
 --- @include "codes"
 local META_FIELDS = {
   'id', 'totalStock', 'perUserLimit', 'prequeueAt', 'startsAt', 'endsAt', 'queueing', 'shuffleSeed',
   'shuffleKeys', 'perSecond', 'maxActive', 'sessionSeconds', 'holdSeconds', 'paused', 'ended',
   'available', 'held', 'sold', 'issued', 'prequeueSize', 'serving', 'allowanceMilli', 'lastStepAt',
-  'holdSeq',
+  'holdSeq', 'departed', 'passed',
 }
 local META_TEXT = { id = true, queueing = true, shuffleSeed = true, shuffleKeys = true }
 

@@ -41,3 +41,32 @@ local function placeOf(ticket, prequeueSize, keys)
   if ticket > prequeueSize then return ticket end
   return permute(ticket - 1, prequeueSize, keys) + 1
 end
+
+-- The inverse of feistel: the rounds undone in reverse order (feistelInverse in src/domain/shuffle.ts).
+local function feistelInverse(y, m, keys)
+  local left = math.floor(y / m)
+  local right = math.fmod(y, m)
+  for i = #keys, 1, -1 do
+    local previousRight = left
+    left = math.fmod(math.fmod(right - shuffleRound(previousRight, keys[i]), m) + m, m)
+    right = previousRight
+  end
+  return left * m + right
+end
+
+-- The inverse permutation of [0, n): shuffled index -> index (cycle walking backwards).
+local function unpermute(shuffled, n, keys)
+  if n <= 1 then return 0 end
+  local m = math.ceil(math.sqrt(n))
+  local x = feistelInverse(shuffled, m, keys)
+  while x >= n do x = feistelInverse(x, m, keys) end
+  return x
+end
+
+-- The ticket at a 1-based place (ticketAt in src/domain/shuffle.ts); nil while not frozen.
+local function ticketAt(place, prequeueSize, keys)
+  if keys == nil then return place end
+  if prequeueSize == nil then return nil end
+  if place > prequeueSize then return place end
+  return unpermute(place - 1, prequeueSize, keys) + 1
+end
