@@ -1190,7 +1190,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1208,7 +1208,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1226,7 +1226,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1244,7 +1244,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -1262,7 +1262,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -3239,7 +3239,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -3257,7 +3257,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -3275,7 +3275,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
@@ -3293,7 +3293,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
+                            code: "INVALID_REQUEST" | "INVALID_QUANTITY" | "INVALID_SALE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_ADMITTED" | "SALE_NOT_FOUND" | "HOLD_NOT_FOUND" | "NOT_IN_QUEUE" | "ORDER_NOT_FOUND" | "NOT_FOUND" | "VISITORS_DISABLED" | "POW_REQUIRED" | "POW_INVALID" | "SALE_EXISTS" | "NOT_LIVE" | "SOLD_OUT" | "INSUFFICIENT_STOCK" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_CONFLICT" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_CONFIRMED" | "RATE_LIMITED" | "OVERLOADED" | "UNAVAILABLE" | "INTERNAL";
                             message: string;
                             details?: {
                                 [key: string]: unknown;
