@@ -99,7 +99,7 @@ export async function rideOutage(scenario: {
   env: Record<string, string>;
 }): Promise<void> {
   const stillRunning = () => {
-    for (const p of scenario.processes) expect(p.child.exitCode).toBeNull();
+    for (const p of scenario.processes) expect(p.child.exitCode, p.output.slice(-3000)).toBeNull();
   };
   await scenario.stop();
   const stoppedAt = Date.now();

@@ -91,6 +91,7 @@ describe('database schema vs the domain rules', () => {
         sessionSeconds: L.admission.sessionSeconds[end],
       },
       holdSeconds: L.holdSeconds[end],
+      powDifficulty: L.powDifficulty[end],
     };
     const store = new OrderStore(db);
     const { sale: stored, created } = await store.upsertSale(sale);
