@@ -8,6 +8,8 @@ export interface Row {
   seconds: number;
   perSecond: number;
   ratio?: number;
+  /** CPU time (user + sys) the measured process spent per request, in µs. */
+  cpuUs?: number;
   note?: string;
 }
 
@@ -43,11 +45,14 @@ export function machine() {
 
 export function printTable(title: string, rows: Row[]): void {
   console.log(`\n${title}`);
-  console.log('| measure | ops | seconds | ops/s | ratio to baseline |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| measure | ops | seconds | ops/s | ratio to baseline | CPU µs per op |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const ratio = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`;
-    console.log(`| ${r.name} | ${r.ops} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${ratio} |`);
+    const cpu = r.cpuUs === undefined ? '' : Math.round(r.cpuUs);
+    console.log(
+      `| ${r.name} | ${r.ops} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${ratio} | ${cpu} |`,
+    );
   }
 }
 
