@@ -4,21 +4,13 @@
  * the admin key; admitted buyers also carry an admission token that this service signed (ES256,
  * published in the JWKS) — checkout verifies it with no store round trip.
  */
-import { createHash, createSecretKey, type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import {
-  exportJWK,
-  exportPKCS8,
-  generateKeyPair,
-  importJWK,
-  importPKCS8,
-  type JWK,
-  jwtVerify,
-  SignJWT,
-} from 'jose';
+import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type JWK, SignJWT } from 'jose';
 import { FlashsaleError } from '../domain/errors.ts';
 import { USER_ID_PATTERN } from '../domain/hold.ts';
 import { type Clock, systemClock } from '../engine/types.ts';
+import { signJwt, verifyJwt } from './jwt.ts';
 
 const ISSUER = 'flashsale';
 const ADMISSION_AUDIENCE = 'flashsale-checkout';
@@ -78,12 +70,9 @@ export class UserTokens {
     const known = this.verified.get(token);
     if (known !== undefined && known[1] > Date.now()) return known[0];
     try {
-      const { payload } = await jwtVerify(token, this.key, {
-        algorithms: ['HS256'],
-        requiredClaims: ['exp'],
-      });
+      const payload = verifyJwt(token, 'HS256', () => this.key, Date.now());
       const claims = claimsFrom(payload);
-      this.remember(token, claims, payload.exp as number);
+      this.remember(token, claims, payload.exp);
       return claims;
     } catch {
       this.verified.delete(token);
@@ -130,12 +119,18 @@ export interface AdmissionClaims {
   expiresAt: number;
 }
 
-/** One ES256 key: its `kid` is derived from the public key, so every process names it alike. */
+/**
+ * One ES256 key: its `kid` is derived from the public key, so every process names it alike. jose
+ * imports and exports it; tokens are signed and verified with node:crypto (src/http/jwt.ts).
+ */
 interface AdmissionKey {
-  privateKey: KeyObject | CryptoKey;
-  publicKey: KeyObject | CryptoKey;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
   jwk: JWK;
 }
+
+const keyObject = (key: KeyObject | CryptoKey): KeyObject =>
+  key instanceof KeyObject ? key : KeyObject.from(key);
 
 async function admissionKey(pem: string | null): Promise<AdmissionKey> {
   const privateKey = pem
@@ -145,7 +140,7 @@ async function admissionKey(pem: string | null): Promise<AdmissionKey> {
   const kid = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
   const jwk: JWK = { ...publicJwk, kid, alg: 'ES256', use: 'sig' };
   const publicKey = (await importJWK(jwk, 'ES256')) as KeyObject | CryptoKey;
-  return { privateKey, publicKey, jwk };
+  return { privateKey: keyObject(privateKey), publicKey: keyObject(publicKey), jwk };
 }
 
 /**
@@ -196,14 +191,16 @@ export class AdmissionTokens {
   }
 
   sign(claims: AdmissionClaims): Promise<string> {
-    return new SignJWT({ sale: claims.saleId })
-      .setProtectedHeader({ alg: 'ES256', kid: this.current.jwk.kid as string })
-      .setSubject(claims.userId)
-      .setIssuer(ISSUER)
-      .setAudience(ADMISSION_AUDIENCE)
-      .setIssuedAt(Math.floor(this.clock.now() / 1000))
-      .setExpirationTime(Math.floor(claims.expiresAt / 1000))
-      .sign(this.current.privateKey);
+    const payload = {
+      sale: claims.saleId,
+      sub: claims.userId,
+      iss: ISSUER,
+      aud: ADMISSION_AUDIENCE,
+      iat: Math.floor(this.clock.now() / 1000),
+      exp: Math.floor(claims.expiresAt / 1000),
+    };
+    const header = { alg: 'ES256', kid: this.current.jwk.kid as string } as const;
+    return Promise.resolve(signJwt(header, payload, this.current.privateKey));
   }
 
   /** Refuses (NOT_ADMITTED) a token that is missing, forged, expired, or for another sale or user. */
@@ -213,14 +210,10 @@ export class AdmissionTokens {
     }
     try {
       // A token without a kid, or with one no key here has, is tried with the current key (and fails).
-      const keyOf = (header: { kid?: string }) =>
-        (this.byKid.get(header.kid ?? '') ?? this.current).publicKey;
-      const { payload } = await jwtVerify(token, keyOf, {
-        algorithms: ['ES256'],
-        issuer: ISSUER,
-        audience: ADMISSION_AUDIENCE,
-        currentDate: new Date(this.clock.now()),
-      });
+      const keyOf = (header: Record<string, unknown>) =>
+        (this.byKid.get(typeof header.kid === 'string' ? header.kid : '') ?? this.current).publicKey;
+      const payload = verifyJwt(token, 'ES256', keyOf, this.clock.now());
+      if (payload.iss !== ISSUER || payload.aud !== ADMISSION_AUDIENCE) throw new Error('not ours');
       if (payload.sub !== userId || payload.sale !== saleId) throw new Error('not this user or sale');
     } catch {
       throw new FlashsaleError('NOT_ADMITTED');
