@@ -1,7 +1,10 @@
 /**
- * Where a CPU profile's time went: `npx tsx bench/profile.ts <file.cpuprofile> [--top 25]`.
+ * Where a CPU profile's time went:
+ *   npx tsx bench/profile.ts <file.cpuprofile> [--top 25] [--from S] [--to S] [--timeline]
  * Prints self time per function (with its file) and per package or project folder, as shares of
- * the sampled time. Profiles come from `node --cpu-prof`, e.g. `BENCH_CPU_PROF_DIR=/tmp/prof npx tsx
+ * the sampled time; `--from`/`--to` keep the samples between those seconds of the profile (one
+ * route's run out of a whole bench), and `--timeline` prints the busy share of each second to find
+ * them. Profiles come from `node --cpu-prof`, e.g. `BENCH_CPU_PROF_DIR=/tmp/prof npx tsx
  * bench/http.ts`.
  */
 import { readFileSync } from 'node:fs';
@@ -20,7 +23,12 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' } },
+  options: {
+    top: { type: 'string', default: '25' },
+    from: { type: 'string', default: '0' },
+    to: { type: 'string', default: 'Infinity' },
+    timeline: { type: 'boolean', default: false },
+  },
 });
 const file = positionals[0];
 if (!file) {
@@ -32,9 +40,27 @@ const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 
 /** Self time per node id, in µs: each sample's delta goes to the node it landed in. */
 const self = new Map<number, number>();
+const fromUs = Number(values.from) * 1e6;
+const toUs = Number(values.to) * 1e6;
+const idleId = profile.nodes.find((node) => node.callFrame.functionName === '(idle)')?.id;
+const busyPerSecond: number[] = [];
+let at = 0;
 profile.samples.forEach((id, i) => {
-  self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const delta = profile.timeDeltas[i] ?? 0;
+  at += delta;
+  const second = Math.floor(at / 1e6);
+  if (id !== idleId) busyPerSecond[second] = (busyPerSecond[second] ?? 0) + delta;
+  if (at < fromUs || at > toUs) return;
+  self.set(id, (self.get(id) ?? 0) + delta);
 });
+if (values.timeline) {
+  console.log('second: busy share');
+  busyPerSecond.forEach((us, second) => {
+    console.log(
+      `${String(second).padStart(4)}: ${'#'.repeat(Math.round((us ?? 0) / 25_000))} ${Math.round((us ?? 0) / 1e4)} %`,
+    );
+  });
+}
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
 /** A package name, a project folder (src/http), or what V8 calls the frame ((garbage collector)…). */
