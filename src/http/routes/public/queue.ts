@@ -22,7 +22,12 @@ interface QueueAnswer {
   admission?: { token: string; expiresAt: number };
 }
 
-const MAX_CACHED_TOKENS = 10_000;
+/**
+ * Admission tokens remembered per process: enough for every admitted buyer of a large sale (a token is
+ * ~400 bytes), so that a crowd of admitted pollers never signs twice. When full, the oldest tenth goes
+ * (Map keeps insertion order); clearing it all made 40,000 admitted pollers sign on almost every poll.
+ */
+const MAX_CACHED_TOKENS = 200_000;
 
 export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
   // An admitted buyer polls until they check out; signing (ES256) on every poll would make the
@@ -32,7 +37,13 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
     const key = `${saleId}\n${userId}\n${expiresAt}`;
     let token = tokens.get(key);
     if (token === undefined) {
-      if (tokens.size >= MAX_CACHED_TOKENS) tokens.clear();
+      if (tokens.size >= MAX_CACHED_TOKENS) {
+        let drop = MAX_CACHED_TOKENS / 10;
+        for (const old of tokens.keys()) {
+          if (drop-- <= 0) break;
+          tokens.delete(old);
+        }
+      }
       token = ctx.admission.sign({ userId, saleId, expiresAt });
       tokens.set(key, token);
       token.catch(() => tokens.delete(key));
