@@ -12,7 +12,7 @@ import { buildServer } from '../http/server.ts';
 import { recover, startWorker } from '../orders/worker.ts';
 
 /** Past this, a shutdown that still waits (a client that never finishes its request) is cut short. */
-const SHUTDOWN_TIMEOUT_MS = 30_000;
+export const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 export interface Running {
   app: App;
