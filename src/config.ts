@@ -19,6 +19,11 @@ export interface Config {
   queuePrefix: string;
   port: number;
   host: string;
+  /**
+   * How many API processes `flashsale serve` runs on HOST:PORT (node:cluster); null: the number of
+   * cores in the production shape. Above 1 only in the production shape, whose state is in the stores.
+   */
+  processes: number | null;
   adminKey: string | null;
   /** Bearer key GET /metrics requires; null: /metrics is open (Prometheus scrapes without auth). */
   metricsKey: string | null;
@@ -110,6 +115,7 @@ export const ENV_DEFAULTS = {
   FLASHSALE_QUEUE_PREFIX: '{flashsale}',
   PORT: 3000,
   HOST: '127.0.0.1',
+  FLASHSALE_PROCESSES: null,
   FLASHSALE_ADMIN_KEY: null,
   FLASHSALE_METRICS_KEY: null,
   FLASHSALE_USER_SECRET: null,
@@ -165,14 +171,34 @@ function read(env: Env, name: EnvVariable): string | undefined {
 const text = (env: Env, name: VariableWith<string>): string => read(env, name) ?? ENV_DEFAULTS[name];
 const optional = (env: Env, name: VariableWith<null>): string | null => read(env, name) ?? null;
 
-function int(env: Env, name: VariableWith<number>, min: number, max: number): number {
-  const raw = read(env, name);
-  if (raw === undefined) return ENV_DEFAULTS[name];
+function wholeNumber(name: EnvVariable, raw: string, min: number, max: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
   }
   return value;
+}
+
+function int(env: Env, name: VariableWith<number>, min: number, max: number): number {
+  const raw = read(env, name);
+  return raw === undefined ? ENV_DEFAULTS[name] : wholeNumber(name, raw, min, max);
+}
+
+/** A whole number with no default: null when unset (the caller decides, e.g. by the machine). */
+function optionalInt(env: Env, name: VariableWith<null>, min: number, max: number): number | null {
+  const raw = read(env, name);
+  return raw === undefined ? null : wholeNumber(name, raw, min, max);
+}
+
+/** The embedded shape's engine and jobs live in its process: a second one would have its own sale. */
+function processes(env: Env, shape: Shape): number | null {
+  const count = optionalInt(env, 'FLASHSALE_PROCESSES', 1, 1024);
+  if (count !== null && count > 1 && shape === 'embedded') {
+    throw new ConfigError(
+      `FLASHSALE_PROCESSES=${count} needs REDIS_URL: the embedded shape runs in one process (its engine lives there)`,
+    );
+  }
+  return count;
 }
 
 function url(env: Env, name: VariableWith<null>, protocols: string[]): string | null {
@@ -262,6 +288,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     queuePrefix: text(env, 'FLASHSALE_QUEUE_PREFIX'),
     port: int(env, 'PORT', 0, 65535),
     host: text(env, 'HOST'),
+    processes: processes(env, shape),
     adminKey: optional(env, 'FLASHSALE_ADMIN_KEY'),
     metricsKey: optional(env, 'FLASHSALE_METRICS_KEY'),
     userSecret: secret,

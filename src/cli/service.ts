@@ -25,7 +25,7 @@ export interface Running {
 }
 
 /** Fails before anything is opened (a PGlite directory must not be shared by two processes). */
-async function checkPortFree(host: string, port: number): Promise<void> {
+export async function checkPortFree(host: string, port: number): Promise<void> {
   if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const probe = net.createServer();
@@ -45,15 +45,45 @@ function listenError(error: Error & { code?: string }, host: string, port: numbe
 }
 
 /**
- * Runs the service until a signal, then shuts it down; resolves with the exit code. `withWorker`
+ * When to stop and how to say so. A process of its own stops on the first SIGTERM or SIGINT and is
+ * forced by the next one; a process of `serve --processes N` is told by its primary (src/cli/cluster.ts).
+ */
+export interface StopControl {
+  /** Resolves with what asked for the shutdown (a signal's name, or a reason). */
+  requested: Promise<string>;
+  /** Signals that, once the shutdown has begun, force the exit. */
+  forceOn: NodeJS.Signals[];
+  /** Prints the shutdown's progress (a cluster's processes leave that to their primary). */
+  say(line: string): void;
+}
+
+function signalStop(): StopControl {
+  return {
+    requested: new Promise((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    }),
+    forceOn: ['SIGTERM', 'SIGINT'],
+    say: (line) => console.log(line),
+  };
+}
+
+export interface ServiceOptions {
+  withWorker: boolean;
+  onListening(running: Running): Promise<void> | void;
+  /** Default: SIGTERM or SIGINT stops, a second one forces. */
+  stop?: StopControl;
+  /** Whether to check HOST:PORT is free first; a cluster's primary has already done it (default true). */
+  checkPort?: boolean;
+}
+
+/**
+ * Runs the service until told to stop, then shuts it down; resolves with the exit code. `withWorker`
  * also runs the order worker and the ticks in this process: required in the embedded shape, where
  * the engine and the job queue live in this process and nothing else could run them.
  */
-export async function runService(
-  config: Readonly<Config>,
-  options: { withWorker: boolean; onListening(running: Running): Promise<void> | void },
-): Promise<number> {
-  await checkPortFree(config.host, config.port);
+export async function runService(config: Readonly<Config>, options: ServiceOptions): Promise<number> {
+  if (options.checkPort !== false) await checkPortFree(config.host, config.port);
   const app = await createApp(config);
   let stopWorker: (() => Promise<void>) | null = null;
   let server: FastifyInstance | null = null;
@@ -82,19 +112,17 @@ export async function runService(
     throw error;
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  console.log(`${signal}: shutting down (finishing the requests and jobs in flight; again to force)`);
+  // A caller's StopControl listens from before the start; the signals are listened for from here on.
+  const stop = options.stop ?? signalStop();
+  const reason = await stop.requested;
+  stop.say(`${reason}: shutting down (finishing the requests and jobs in flight; again to force)`);
   const force = (why: string) => {
     console.error(`shutdown ${why}: exiting now`);
     process.exit(1);
   };
-  process.once('SIGTERM', () => force('forced'));
-  process.once('SIGINT', () => force('forced'));
+  for (const signal of stop.forceOn) process.once(signal, () => force('forced'));
   setTimeout(() => force(`still waiting after ${SHUTDOWN_TIMEOUT_MS / 1000} s`), SHUTDOWN_TIMEOUT_MS).unref();
   await shutdown();
-  console.log('stopped');
+  stop.say('stopped');
   return 0;
 }

@@ -35,9 +35,14 @@ const summarySchema = {
   type: 'object',
   description:
     "This API process's figures: request counts since it started, latency percentiles over the last minute",
-  required: ['at', 'requests', 'latencyMs'],
+  required: ['at', 'pid', 'requests', 'latencyMs'],
   properties: {
     at: { type: 'integer', description: 'When the figures were taken (epoch ms)' },
+    pid: {
+      type: 'integer',
+      description:
+        'The process these figures are of: `serve --processes N` answers from any of its N, each counting its own',
+    },
     requests: {
       type: 'object',
       required: ['total', 'errors5xx', 'errors4xx'],
@@ -110,7 +115,12 @@ export async function registerMonitoring(
       reply.header('cache-control', 'no-store');
       const { values } = metrics.latency.percentiles(QUANTILES);
       const [p50 = 0, p95 = 0, p99 = 0] = values;
-      return { at: Date.now(), requests: { ...metrics.requests }, latencyMs: { p50, p95, p99 } };
+      return {
+        at: Date.now(),
+        pid: process.pid,
+        requests: { ...metrics.requests },
+        latencyMs: { p50, p95, p99 },
+      };
     },
   );
 }

@@ -62,5 +62,7 @@ export async function productionCliEnv(shape: Shape): Promise<Record<string, str
     // Proof of work at join is test/http/pow.*'s subject; these processes' buyers join without it.
     FLASHSALE_POW: 'off',
     PORT: '0',
+    // One API process per `serve`, as these tests count them (serve.processes.test.ts asks for more).
+    FLASHSALE_PROCESSES: '1',
   };
 }

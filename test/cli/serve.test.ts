@@ -99,6 +99,13 @@ describe('flashsale serve', () => {
     );
   });
 
+  it('runs the embedded shape in one process: --processes 2 is a usage error', async () => {
+    const serve = cli(['serve', '--processes', '2'], { ...EMBEDDED, PORT: '0' });
+    expect(await serve.exited).toBe(2);
+    expect(serve.output).toContain('--processes above 1 needs REDIS_URL');
+    expect(serve.output).toContain('usage: flashsale serve [--processes N]');
+  });
+
   it('stops with a message naming the variable for a bad configuration', async () => {
     const serve = cli(['serve'], { ...EMBEDDED, PORT: 'eighty' });
     expect(await serve.exited).toBe(1);

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
+import { sharedSecret } from '../../src/db/durableSaleState.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { OrderStore } from '../../src/db/orderStore.ts';
 import type { PlacedOrder } from '../../src/db/records.ts';
@@ -116,6 +117,25 @@ export function describeDurableStateContract(
       expect(await store.recordedIncarnation()).toEqual({ id: 'a', location: 'redis://h:1/0 p:' });
       expect(await store.recordIncarnation('a', 'b', 'redis://h:2/0 p:')).toBe(true);
       expect(await store.recordedIncarnation()).toEqual({ id: 'b', location: 'redis://h:2/0 p:' });
+    });
+
+    it('gives every process the one shared secret, however many start at once', async () => {
+      // `serve --processes N` starts N processes together: each asks for the admission key before any
+      // has stored one. Each proposes its own; all must come back with the same, stored, value.
+      const other = await fx.another();
+      const proposed: string[] = [];
+      const generate = (i: number) => async () => {
+        proposed.push(`key-${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 5)); // widens the window between read and write
+        return `key-${i}`;
+      };
+      const got = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => sharedSecret(i % 2 ? db : other, 'admission-key', generate(i))),
+      );
+      expect(proposed.length).toBeGreaterThan(1); // the race happened: several found no key yet
+      expect(new Set(got).size).toBe(1);
+      expect(proposed).toContain(got[0]);
+      expect(await sharedSecret(db, 'admission-key', generate(99))).toBe(got[0]);
     });
   });
 }

@@ -157,6 +157,8 @@ export function describeMetrics(makeShape: () => Shape) {
       };
       const before = await summary();
       expect(before.at).toBeGreaterThan(Date.now() - 60_000);
+      // Whose figures: under `serve --processes N` any of the N may answer.
+      expect(before.pid).toBe(process.pid);
       // A bad request (no user token) and an unknown URL: two 4xx.
       expect((await api.call('POST', '/sales/nope/queue')).statusCode).toBe(401);
       expect((await h.server.inject({ url: '/no/such/page' })).statusCode).toBe(404);

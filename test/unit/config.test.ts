@@ -17,8 +17,17 @@ describe('config', () => {
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).visitors).toBe(false);
   });
 
+  it('leaves the number of serve processes to the machine unless FLASHSALE_PROCESSES says', () => {
+    const production = { REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadConfig(production).processes).toBeNull();
+    expect(loadConfig({ ...production, FLASHSALE_PROCESSES: '6' }).processes).toBe(6);
+    expect(loadConfig({ FLASHSALE_PROCESSES: '1' }).processes).toBe(1);
+  });
+
   it.each([
     [{ PORT: 'abc' }, /PORT/],
+    [{ FLASHSALE_PROCESSES: '0', REDIS_URL: 'redis://h' }, /FLASHSALE_PROCESSES must be a whole number/],
+    [{ FLASHSALE_PROCESSES: '2' }, /FLASHSALE_PROCESSES=2 needs REDIS_URL/],
     [{ PORT: '70000' }, /PORT/],
     [{ REDIS_URL: 'http://x' }, /REDIS_URL/],
     [{ DATABASE_URL: 'not a url' }, /DATABASE_URL/],
