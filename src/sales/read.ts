@@ -1,5 +1,6 @@
 /** What operators read about sales: the catalog record joined with the engine's live state. */
 import type { SaleRecord } from '../db/records.ts';
+import type { SaleSample } from '../db/saleHistory.ts';
 import { FlashsaleError } from '../domain/errors.ts';
 import type { OrderStatus } from '../domain/order.ts';
 import type { SaleStats, SaleView } from '../engine/types.ts';
@@ -35,6 +36,24 @@ export async function saleCounters(deps: SaleDeps, saleId: string): Promise<Sale
     deps.store.orderCounts(saleId),
   ]);
   return { engine, orders };
+}
+
+/** The figures operators read about a sale: the admin stats route's answer, and each history sample. */
+export type SaleFigures = Omit<SaleSample, 'at'>;
+
+/** Shapes a sale's counters into its figures; the stats route and the history sampler both use it. */
+export function saleFigures({ engine, orders }: SaleCounters): SaleFigures {
+  return {
+    stock: { total: engine.total, available: engine.available, held: engine.held, sold: engine.sold },
+    queue: { waiting: engine.waiting, admitted: engine.admitted, active: engine.active },
+    orders: {
+      pending: orders.pending,
+      confirmed: orders.confirmed,
+      // To an operator as to the buyer, an order PostgreSQL refused as an oversell has failed.
+      failed: orders.failed + orders.rejected,
+      expired: orders.expired,
+    },
+  };
 }
 
 /**
