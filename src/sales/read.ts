@@ -1,7 +1,7 @@
 /** What operators read about sales: the catalog record joined with the engine's live state. */
 import type { SaleRecord } from '../db/records.ts';
 import type { SaleSample } from '../db/saleHistory.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 import type { OrderStatus } from '../domain/order.ts';
 import type { SaleStats, SaleView } from '../engine/types.ts';
 import { onLoadedSale, saleRecord } from './control.ts';
@@ -68,6 +68,28 @@ export async function saleForBuyers(
 ): Promise<{ record: SaleRecord; view: SaleView }> {
   const [record, view] = await Promise.all([deps.catalog.get(saleId), deps.engine.getSale(saleId)]);
   if (record === null) throw new FlashsaleError('SALE_NOT_FOUND');
-  if (view === null) throw new FlashsaleError('UNAVAILABLE', 'The sale is being loaded; try again shortly.');
+  if (view === null) throw saleBeingLoaded();
   return { record, view };
+}
+
+const saleBeingLoaded = () =>
+  new FlashsaleError('UNAVAILABLE', 'The sale is being loaded; try again shortly.');
+
+/**
+ * Runs a buyer's engine call on a sale. The engine's SALE_NOT_FOUND for a sale the catalog has
+ * means the engine lost it (a Redis loss) and a worker reloads it within seconds: UNAVAILABLE (503,
+ * Retry-After), as saleForBuyers answers, so a client waits instead of giving up on the sale.
+ */
+export async function onBuyersSale<T>(
+  deps: Pick<SaleDeps, 'catalog'>,
+  saleId: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isFlashsaleError(error, 'SALE_NOT_FOUND') && (await deps.catalog.get(saleId)) !== null)
+      throw saleBeingLoaded();
+    throw error;
+  }
 }
