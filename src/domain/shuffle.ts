@@ -25,36 +25,65 @@ function round(r: number, key: number): number {
   return Math.floor((((r + key) * 1103515245 + 12345) % 2147483648) / 65536);
 }
 
-function feistel(x: number, m: number, keys: readonly number[]): number {
-  let left = Math.floor(x / m);
-  let right = x % m;
-  for (const key of keys) {
-    const next = (left + round(right, key)) % m;
+/** Which way the shuffle runs: 1, index → shuffled index; -1, back (its inverse). */
+type Direction = 1 | -1;
+
+const mod = (a: number, m: number): number => ((a % m) + m) % m;
+
+/**
+ * The Feistel network over [0, m*m), both ways, so the two cannot drift apart. A round maps
+ * (L, R) to (R, L + F(R)); undone on swapped halves it is the same step with F subtracted. So the
+ * inverse swaps the halves, runs the rounds in reverse order subtracting, and swaps back.
+ */
+function feistel(x: number, m: number, keys: readonly number[], direction: Direction): number {
+  const forward = direction === 1;
+  const high = Math.floor(x / m);
+  const low = x % m;
+  let left = forward ? high : low;
+  let right = forward ? low : high;
+  const last = keys.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const key = keys[forward ? i : last - i] as number;
+    const next = mod(left + direction * round(right, key), m);
     left = right;
     right = next;
   }
-  return left * m + right;
+  return forward ? left * m + right : right * m + left;
 }
 
-/** The inverse of `feistel`: the rounds undone in reverse order. */
-function feistelInverse(y: number, m: number, keys: readonly number[]): number {
-  let left = Math.floor(y / m);
-  let right = y % m;
-  for (let i = keys.length - 1; i >= 0; i--) {
-    const previousRight = left;
-    left = (((right - round(previousRight, keys[i] as number)) % m) + m) % m;
-    right = previousRight;
-  }
-  return left * m + right;
+/** The network over [0, m*m) walked down to [0, n) (cycle walking), either way. */
+function walk(x: number, n: number, keys: readonly number[], direction: Direction): number {
+  if (n <= 1) return 0;
+  const m = Math.ceil(Math.sqrt(n));
+  let y = feistel(x, m, keys, direction);
+  while (y >= n) y = feistel(y, m, keys, direction);
+  return y;
 }
 
 /** The permutation of [0, n): index → shuffled index. */
 export function permute(index: number, n: number, keys: readonly number[]): number {
-  if (n <= 1) return 0;
-  const m = Math.ceil(Math.sqrt(n));
-  let y = feistel(index, m, keys);
-  while (y >= n) y = feistel(y, m, keys);
-  return y;
+  return walk(index, n, keys, 1);
+}
+
+/** The inverse permutation of [0, n): shuffled index → index. */
+export function unpermute(shuffled: number, n: number, keys: readonly number[]): number {
+  return walk(shuffled, n, keys, -1);
+}
+
+/**
+ * A 1-based number through the shuffle either way (ticket → place, place → ticket). Numbers past
+ * the pre-queue keep their value; null while a shuffled pre-queue is not frozen yet.
+ */
+function throughShuffle(
+  value: number,
+  prequeueSize: number | null,
+  keys: readonly number[] | null,
+  direction: Direction,
+): number | null {
+  if (keys === null) return value;
+  if (prequeueSize === null) return null;
+  if (value > prequeueSize) return value;
+  return walk(value - 1, prequeueSize, keys, direction) + 1;
 }
 
 /**
@@ -67,19 +96,7 @@ export function placeOf(
   prequeueSize: number | null,
   keys: readonly number[] | null,
 ): number | null {
-  if (keys === null) return ticket;
-  if (prequeueSize === null) return null;
-  if (ticket > prequeueSize) return ticket;
-  return permute(ticket - 1, prequeueSize, keys) + 1;
-}
-
-/** The inverse permutation of [0, n): shuffled index → index (cycle walking backwards). */
-export function unpermute(shuffled: number, n: number, keys: readonly number[]): number {
-  if (n <= 1) return 0;
-  const m = Math.ceil(Math.sqrt(n));
-  let x = feistelInverse(shuffled, m, keys);
-  while (x >= n) x = feistelInverse(x, m, keys);
-  return x;
+  return throughShuffle(ticket, prequeueSize, keys, 1);
 }
 
 /**
@@ -92,8 +109,5 @@ export function ticketAt(
   prequeueSize: number | null,
   keys: readonly number[] | null,
 ): number | null {
-  if (keys === null) return place;
-  if (prequeueSize === null) return null;
-  if (place > prequeueSize) return place;
-  return unpermute(place - 1, prequeueSize, keys) + 1;
+  return throughShuffle(place, prequeueSize, keys, -1);
 }

@@ -11,6 +11,7 @@ import type { SaleSample } from '../db/saleHistory.ts';
 import { isFlashsaleError } from '../domain/errors.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
 import { saleRecord } from './control.ts';
+import { saleFigures } from './read.ts';
 import { endedAt } from './reload.ts';
 
 export interface HistoryOptions {
@@ -34,20 +35,13 @@ interface SamplerDeps {
   log: Logger;
 }
 
-/** The figures of one sale now, as the admin stats route reports them. */
+/**
+ * The figures of one sale now, as the admin stats route reports them (saleFigures). Unlike that
+ * route it does not load a sale the engine lost: the caller skips it (SALE_NOT_FOUND).
+ */
 export async function takeSample(deps: SamplerDeps, saleId: string, at: number): Promise<SaleSample> {
-  const [stats, orders] = await Promise.all([deps.engine.stats(saleId), deps.store.orderCounts(saleId)]);
-  return {
-    at,
-    stock: { total: stats.total, available: stats.available, held: stats.held, sold: stats.sold },
-    queue: { waiting: stats.waiting, admitted: stats.admitted, active: stats.active },
-    orders: {
-      pending: orders.pending,
-      confirmed: orders.confirmed,
-      failed: orders.failed + orders.rejected,
-      expired: orders.expired,
-    },
-  };
+  const [engine, orders] = await Promise.all([deps.engine.stats(saleId), deps.store.orderCounts(saleId)]);
+  return { at, ...saleFigures({ engine, orders }) };
 }
 
 /**

@@ -1,6 +1,7 @@
 /** What operators read about sales: the catalog record joined with the engine's live state. */
 import type { SaleRecord } from '../db/records.ts';
-import { FlashsaleError } from '../domain/errors.ts';
+import type { SaleSample } from '../db/saleHistory.ts';
+import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 import type { OrderStatus } from '../domain/order.ts';
 import type { SaleStats, SaleView } from '../engine/types.ts';
 import { onLoadedSale, saleRecord } from './control.ts';
@@ -37,6 +38,24 @@ export async function saleCounters(deps: SaleDeps, saleId: string): Promise<Sale
   return { engine, orders };
 }
 
+/** The figures operators read about a sale: the admin stats route's answer, and each history sample. */
+export type SaleFigures = Omit<SaleSample, 'at'>;
+
+/** Shapes a sale's counters into its figures; the stats route and the history sampler both use it. */
+export function saleFigures({ engine, orders }: SaleCounters): SaleFigures {
+  return {
+    stock: { total: engine.total, available: engine.available, held: engine.held, sold: engine.sold },
+    queue: { waiting: engine.waiting, admitted: engine.admitted, active: engine.active },
+    orders: {
+      pending: orders.pending,
+      confirmed: orders.confirmed,
+      // To an operator as to the buyer, an order PostgreSQL refused as an oversell has failed.
+      failed: orders.failed + orders.rejected,
+      expired: orders.expired,
+    },
+  };
+}
+
 /**
  * A sale as a buyer sees it: the catalog (cached per process) with the engine's live state.
  * SALE_NOT_FOUND when the catalog has no such sale; UNAVAILABLE while the engine has not loaded it
@@ -49,6 +68,28 @@ export async function saleForBuyers(
 ): Promise<{ record: SaleRecord; view: SaleView }> {
   const [record, view] = await Promise.all([deps.catalog.get(saleId), deps.engine.getSale(saleId)]);
   if (record === null) throw new FlashsaleError('SALE_NOT_FOUND');
-  if (view === null) throw new FlashsaleError('UNAVAILABLE', 'The sale is being loaded; try again shortly.');
+  if (view === null) throw saleBeingLoaded();
   return { record, view };
+}
+
+const saleBeingLoaded = () =>
+  new FlashsaleError('UNAVAILABLE', 'The sale is being loaded; try again shortly.');
+
+/**
+ * Runs a buyer's engine call on a sale. The engine's SALE_NOT_FOUND for a sale the catalog has
+ * means the engine lost it (a Redis loss) and a worker reloads it within seconds: UNAVAILABLE (503,
+ * Retry-After), as saleForBuyers answers, so a client waits instead of giving up on the sale.
+ */
+export async function onBuyersSale<T>(
+  deps: Pick<SaleDeps, 'catalog'>,
+  saleId: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isFlashsaleError(error, 'SALE_NOT_FOUND') && (await deps.catalog.get(saleId)) !== null)
+      throw saleBeingLoaded();
+    throw error;
+  }
 }

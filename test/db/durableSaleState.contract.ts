@@ -4,13 +4,11 @@
  * races are real) and pglite.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.ts';
+import { expect, it } from 'vitest';
 import { sharedSecret } from '../../src/db/durableSaleState.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { OrderStore } from '../../src/db/orderStore.ts';
 import type { PlacedOrder } from '../../src/db/records.ts';
-import { type DatabaseFixture, sale, T0 } from './fixtures.ts';
+import { type ContractOptions, describeOnFreshDatabase, type OpenDatabase, T0 } from './fixtures.ts';
 
 const placed = (saleId: string, userId: string, key: string, quantity = 1): PlacedOrder => ({
   holdId: randomUUID(),
@@ -26,103 +24,95 @@ const placed = (saleId: string, userId: string, key: string, quantity = 1): Plac
 
 export function describeDurableStateContract(
   name: string,
-  open: () => Promise<DatabaseFixture>,
-  options: { skip?: boolean } = {},
+  open: OpenDatabase,
+  options: ContractOptions = {},
 ): void {
-  describe.skipIf(options.skip === true)(`durable sale state: ${name}`, () => {
-    let fx: DatabaseFixture;
-    let db: Database;
-    let store: OrderStore;
-
-    beforeEach(async () => {
-      fx = await open();
-      db = fx.db;
-      store = new OrderStore(db);
-      await migrate(db);
-      await store.upsertSale(sale('s', 100)); // perUserLimit 2
-    });
-    afterEach(() => fx.cleanup());
+  describeOnFreshDatabase(`durable sale state: ${name}`, open, { ...options, seeded: true }, (t) => {
+    // Each test starts with sale 's': 100 units, perUserLimit 2.
 
     it('records pause, resume, end and start-now, and a reload reads them back', async () => {
-      expect((await store.getSale('s'))?.flags).toEqual({ paused: false, ended: false });
-      expect((await store.setSaleSwitch('s', 'paused', true))?.flags).toEqual({ paused: true, ended: false });
-      expect((await store.setSaleSwitch('s', 'paused', false))?.flags.paused).toBe(false);
-      await store.setSaleSwitch('s', 'ended', true);
-      expect((await store.getSale('s'))?.flags).toEqual({ paused: false, ended: true });
-      const started = await store.startSaleNow('s', T0 - 30 * 60_000);
+      expect((await t.store.getSale('s'))?.flags).toEqual({ paused: false, ended: false });
+      expect((await t.store.setSaleSwitch('s', 'paused', true))?.flags).toEqual({
+        paused: true,
+        ended: false,
+      });
+      expect((await t.store.setSaleSwitch('s', 'paused', false))?.flags.paused).toBe(false);
+      await t.store.setSaleSwitch('s', 'ended', true);
+      expect((await t.store.getSale('s'))?.flags).toEqual({ paused: false, ended: true });
+      const started = await t.store.startSaleNow('s', T0 - 30 * 60_000);
       expect(started?.startsAt).toBe(T0 - 30 * 60_000);
       expect(started?.prequeueAt).toBe(T0 - 30 * 60_000);
       // A later "now" never moves the start forward.
-      expect((await store.startSaleNow('s', T0 + 60_000))?.startsAt).toBe(T0 - 30 * 60_000);
-      expect(await store.setSaleSwitch('nope', 'ended', true)).toBeNull();
-      expect(await store.startSaleNow('nope', T0)).toBeNull();
+      expect((await t.store.startSaleNow('s', T0 + 60_000))?.startsAt).toBe(T0 - 30 * 60_000);
+      expect(await t.store.setSaleSwitch('nope', 'ended', true)).toBeNull();
+      expect(await t.store.startSaleNow('nope', T0)).toBeNull();
     });
 
     it('never lets a buyer past the limit, however many checkouts race from two handles', async () => {
-      const other = new OrderStore(await fx.another());
+      const other = new OrderStore(await t.fx.another());
       const outcomes = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          (i % 2 ? store : other).placeOrder(placed('s', 'alice', `k${i}`), 2),
+          (i % 2 ? t.store : other).placeOrder(placed('s', 'alice', `k${i}`), 2),
         ),
       );
       expect(outcomes.filter((o) => o.outcome === 'placed')).toHaveLength(2);
       expect(outcomes.filter((o) => o.outcome === 'limit')).toHaveLength(18);
       // Quantities count, not orders: one unit left at most.
-      expect((await store.placeOrder(placed('s', 'bob', 'b1', 2), 2)).outcome).toBe('placed');
-      expect((await store.placeOrder(placed('s', 'bob', 'b2', 1), 2)).outcome).toBe('limit');
+      expect((await t.store.placeOrder(placed('s', 'bob', 'b1', 2), 2)).outcome).toBe('placed');
+      expect((await t.store.placeOrder(placed('s', 'bob', 'b2', 1), 2)).outcome).toBe('limit');
     });
 
     it('returns the one order of an idempotency key, however many holds race for it', async () => {
-      const other = new OrderStore(await fx.another());
+      const other = new OrderStore(await t.fx.another());
       const outcomes = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          (i % 2 ? store : other).placeOrder(placed('s', 'carol', 'same'), 2),
+          (i % 2 ? t.store : other).placeOrder(placed('s', 'carol', 'same'), 2),
         ),
       );
       const first = outcomes.filter((o) => o.outcome === 'placed');
       expect(first).toHaveLength(1);
       const id = first[0]?.order?.id;
       expect(outcomes.every((o) => o.order?.id === id)).toBe(true);
-      expect((await store.orderByIdempotencyKey('s', 'carol', 'same'))?.id).toBe(id);
-      expect(await store.orderByIdempotencyKey('s', 'carol', 'other')).toBeNull();
+      expect((await t.store.orderByIdempotencyKey('s', 'carol', 'same'))?.id).toBe(id);
+      expect(await t.store.orderByIdempotencyKey('s', 'carol', 'other')).toBeNull();
     });
 
     it('a failed or expired order frees its units under the limit; a confirmed one keeps them', async () => {
-      const a = await store.placeOrder(placed('s', 'dan', 'd1', 2), 2);
-      expect((await store.placeOrder(placed('s', 'dan', 'd2'), 2)).outcome).toBe('limit');
-      await store.failOrder(a.order?.holdId as string, 'expired', 'hold_expired');
-      const b = await store.placeOrder(placed('s', 'dan', 'd3'), 2);
+      const a = await t.store.placeOrder(placed('s', 'dan', 'd1', 2), 2);
+      expect((await t.store.placeOrder(placed('s', 'dan', 'd2'), 2)).outcome).toBe('limit');
+      await t.store.failOrder(a.order?.holdId as string, 'expired', 'hold_expired');
+      const b = await t.store.placeOrder(placed('s', 'dan', 'd3'), 2);
       expect(b.outcome).toBe('placed');
-      await store.confirmOrder(b.order?.holdId as string, 'ch_1');
-      expect((await store.placeOrder(placed('s', 'dan', 'd4'), 2)).outcome).toBe('placed');
-      expect((await store.placeOrder(placed('s', 'dan', 'd5'), 2)).outcome).toBe('limit');
-      expect(await store.confirmedUnitsByBuyer('s')).toEqual([['dan', 1]]);
-      const pending = await store.pendingOrdersOfSale('s');
+      await t.store.confirmOrder(b.order?.holdId as string, 'ch_1');
+      expect((await t.store.placeOrder(placed('s', 'dan', 'd4'), 2)).outcome).toBe('placed');
+      expect((await t.store.placeOrder(placed('s', 'dan', 'd5'), 2)).outcome).toBe('limit');
+      expect(await t.store.confirmedUnitsByBuyer('s')).toEqual([['dan', 1]]);
+      const pending = await t.store.pendingOrdersOfSale('s');
       expect(pending.map((o) => o.idempotencyKey)).toEqual(['d4']);
       expect(pending[0]?.holdExpiresAt).toBe(T0 + 120_000);
     });
 
     it('the worker finds the order checkout wrote, not a second one', async () => {
-      const { order } = await store.placeOrder(placed('s', 'erin', 'e1'), 2);
-      const again = await store.createPendingOrder({ ...(order as PlacedOrder) });
+      const { order } = await t.store.placeOrder(placed('s', 'erin', 'e1'), 2);
+      const again = await t.store.createPendingOrder({ ...(order as PlacedOrder) });
       expect(again.id).toBe(order?.id);
-      expect((await store.orderCounts('s')).pending).toBe(1);
+      expect((await t.store.orderCounts('s')).pending).toBe(1);
     });
 
     it('records the engine incarnation and its location only from the one it expects', async () => {
-      expect(await store.recordedIncarnation()).toBeNull();
-      expect(await store.recordIncarnation(null, 'a', 'redis://h:1/0 p:')).toBe(true);
-      expect(await store.recordIncarnation(null, 'b', 'elsewhere')).toBe(false);
-      expect(await store.recordIncarnation('x', 'b', 'elsewhere')).toBe(false);
-      expect(await store.recordedIncarnation()).toEqual({ id: 'a', location: 'redis://h:1/0 p:' });
-      expect(await store.recordIncarnation('a', 'b', 'redis://h:2/0 p:')).toBe(true);
-      expect(await store.recordedIncarnation()).toEqual({ id: 'b', location: 'redis://h:2/0 p:' });
+      expect(await t.store.recordedIncarnation()).toBeNull();
+      expect(await t.store.recordIncarnation(null, 'a', 'redis://h:1/0 p:')).toBe(true);
+      expect(await t.store.recordIncarnation(null, 'b', 'elsewhere')).toBe(false);
+      expect(await t.store.recordIncarnation('x', 'b', 'elsewhere')).toBe(false);
+      expect(await t.store.recordedIncarnation()).toEqual({ id: 'a', location: 'redis://h:1/0 p:' });
+      expect(await t.store.recordIncarnation('a', 'b', 'redis://h:2/0 p:')).toBe(true);
+      expect(await t.store.recordedIncarnation()).toEqual({ id: 'b', location: 'redis://h:2/0 p:' });
     });
 
     it('gives every process the one shared secret, however many start at once', async () => {
       // `serve --processes N` starts N processes together: each asks for the admission key before any
       // has stored one. Each proposes its own; all must come back with the same, stored, value.
-      const other = await fx.another();
+      const other = await t.fx.another();
       const proposed: string[] = [];
       const generate = (i: number) => async () => {
         proposed.push(`key-${i}`);
@@ -130,12 +120,14 @@ export function describeDurableStateContract(
         return `key-${i}`;
       };
       const got = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => sharedSecret(i % 2 ? db : other, 'admission-key', generate(i))),
+        Array.from({ length: 12 }, (_, i) =>
+          sharedSecret(i % 2 ? t.db : other, 'admission-key', generate(i)),
+        ),
       );
       expect(proposed.length).toBeGreaterThan(1); // the race happened: several found no key yet
       expect(new Set(got).size).toBe(1);
       expect(proposed).toContain(got[0]);
-      expect(await sharedSecret(db, 'admission-key', generate(99))).toBe(got[0]);
+      expect(await sharedSecret(t.db, 'admission-key', generate(99))).toBe(got[0]);
     });
   });
 }

@@ -4,15 +4,20 @@
  * Run by postgres.test.ts (two handles: two workers really race) and pglite.test.ts.
  */
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.ts';
-import { migrate } from '../../src/db/migrate.ts';
+import { expect, it } from 'vitest';
 import { OrderStore } from '../../src/db/orderStore.ts';
 import type { SaleSample } from '../../src/db/saleHistory.ts';
 import { MemoryEngine } from '../../src/engine/memory/memoryEngine.ts';
 import { HISTORY_TAIL_MS, purgeHistory, readSaleHistory, sampleSales } from '../../src/sales/history.ts';
 import { TestClock } from '../support/clock.ts';
-import { type DatabaseFixture, order, sale, T0 } from './fixtures.ts';
+import {
+  type ContractOptions,
+  describeOnFreshDatabase,
+  type OpenDatabase,
+  order,
+  sale,
+  T0,
+} from './fixtures.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -25,39 +30,28 @@ const sampleAt = (at: number, sold = 0): SaleSample => ({
 
 export function describeSaleHistoryContract(
   name: string,
-  open: () => Promise<DatabaseFixture>,
-  options: { skip?: boolean } = {},
+  open: OpenDatabase,
+  options: ContractOptions = {},
 ): void {
-  describe.skipIf(options.skip === true)(`sale history: ${name}`, () => {
-    let fx: DatabaseFixture;
-    let db: Database;
-    let store: OrderStore;
-
-    beforeEach(async () => {
-      fx = await open();
-      db = fx.db;
-      store = new OrderStore(db);
-      await migrate(db);
-      await store.upsertSale(sale('s', 100)); // waiting room opens at T0 - 60 s, starts at T0
-    });
-    afterEach(() => fx.cleanup());
+  describeOnFreshDatabase(`sale history: ${name}`, open, { ...options, seeded: true }, (t) => {
+    // Each test starts with sale 's': waiting room open at T0 - 60 s, start at T0.
 
     it('keeps one row per sale and bucket: a second sample of the bucket changes nothing', async () => {
-      expect(await store.history.record('s', sampleAt(T0, 3))).toBe(true);
-      expect(await store.history.record('s', sampleAt(T0, 7))).toBe(false);
-      expect(await store.history.record('s', sampleAt(T0 + 1000, 4))).toBe(true);
+      expect(await t.store.history.record('s', sampleAt(T0, 3))).toBe(true);
+      expect(await t.store.history.record('s', sampleAt(T0, 7))).toBe(false);
+      expect(await t.store.history.record('s', sampleAt(T0 + 1000, 4))).toBe(true);
       // A sale the catalog does not know gets no row (and no error: the sampler skips it).
-      expect(await store.history.record('nope', sampleAt(T0))).toBe(false);
-      expect(await store.history.read('s', 300)).toEqual([sampleAt(T0, 3), sampleAt(T0 + 1000, 4)]);
-      expect(await store.history.read('nope', 300)).toEqual([]);
+      expect(await t.store.history.record('nope', sampleAt(T0))).toBe(false);
+      expect(await t.store.history.read('s', 300)).toEqual([sampleAt(T0, 3), sampleAt(T0 + 1000, 4)]);
+      expect(await t.store.history.read('nope', 300)).toEqual([]);
     });
 
     it('thins a long history to at most the points asked for, every one a recorded sample, the last kept', async () => {
       const all = Array.from({ length: 1001 }, (_, i) => sampleAt(T0 + i * 5000, i % 100));
-      for (const s of all) await store.history.record('s', s);
+      for (const s of all) await t.store.history.record('s', s);
       const recorded = new Map(all.map((s) => [s.at, s]));
       for (const max of [2, 3, 300, 1000]) {
-        const points = await store.history.read('s', max);
+        const points = await t.store.history.read('s', max);
         expect(points.length, `max ${max}`).toBeLessThanOrEqual(max);
         // Every k-th sample: never fewer than half the points allowed.
         expect(points.length, `max ${max}`).toBeGreaterThan(max / 2);
@@ -69,15 +63,15 @@ export function describeSaleHistoryContract(
         }
       }
       // A history shorter than the limit comes back whole.
-      expect(await store.history.read('s', 1001)).toEqual(all);
+      expect(await t.store.history.read('s', 1001)).toEqual(all);
     });
 
     it('deletes the samples past the retention, and only those', async () => {
-      for (const at of [T0 - 2000, T0 - 1000, T0, T0 + 1000]) await store.history.record('s', sampleAt(at));
+      for (const at of [T0 - 2000, T0 - 1000, T0, T0 + 1000]) await t.store.history.record('s', sampleAt(at));
       const clock = new TestClock(T0 + 1000);
-      const deps = { engine: new MemoryEngine(clock), store, clock, log };
+      const deps = { engine: new MemoryEngine(clock), store: t.store, clock, log };
       expect(await purgeHistory(deps, 1000)).toBe(2);
-      expect((await store.history.read('s', 300)).map((p) => p.at)).toEqual([T0, T0 + 1000]);
+      expect((await t.store.history.read('s', 300)).map((p) => p.at)).toEqual([T0, T0 + 1000]);
       expect(await purgeHistory(deps, 1000)).toBe(0);
     });
 
@@ -87,21 +81,21 @@ export function describeSaleHistoryContract(
       const engine = new MemoryEngine(clock);
       await engine.createSale(sale('s', 100));
       for (const user of ['u1', 'u2', 'u3']) await engine.join('s', user);
-      await store.createPendingOrder(order('s', 'h1'));
-      await store.createPendingOrder(order('s', 'h2'));
-      await store.failOrder('h2', 'expired', 'hold expired');
-      const record = await store.getSale('s');
+      await t.store.createPendingOrder(order('s', 'h1'));
+      await t.store.createPendingOrder(order('s', 'h2'));
+      await t.store.failOrder('h2', 'expired', 'hold expired');
+      const record = await t.store.getSale('s');
       if (record === null) throw new Error('no sale');
 
       // Two workers on two handles sample the same instant at once: one row.
-      const other = new OrderStore(await fx.another());
+      const other = new OrderStore(await t.fx.another());
       const worker = (s: OrderStore) => ({ engine, store: s, clock, log });
-      const written = await Promise.all([store, other].map((s) => sampleSales(worker(s), [record], 1000)));
+      const written = await Promise.all([t.store, other].map((s) => sampleSales(worker(s), [record], 1000)));
       expect(written.reduce((a, b) => a + b, 0)).toBe(1);
       clock.advance(1000);
       expect(await sampleSales(worker(other), [record], 1000)).toBe(1);
 
-      const points = await readSaleHistory({ store }, 's');
+      const points = await readSaleHistory({ store: t.store }, 's');
       // Each bucket starts at the sampling instant rounded down to the interval.
       expect(points.map((p) => p.at)).toEqual([bucket, bucket + 1000]);
       expect(points[0]).toEqual({
@@ -110,16 +104,18 @@ export function describeSaleHistoryContract(
         queue: { waiting: 3, admitted: 0, active: 0 },
         orders: { pending: 1, confirmed: 0, failed: 0, expired: 1 },
       });
-      await expect(readSaleHistory({ store }, 'nope')).rejects.toMatchObject({ code: 'SALE_NOT_FOUND' });
+      await expect(readSaleHistory({ store: t.store }, 'nope')).rejects.toMatchObject({
+        code: 'SALE_NOT_FOUND',
+      });
     });
 
     it('the sampler samples from the opening of the waiting room to a few minutes after the end', async () => {
       const clock = new TestClock(T0 - 60_000 - 1);
       const engine = new MemoryEngine(clock);
       await engine.createSale(sale('s', 100));
-      const deps = { engine, store, clock, log };
+      const deps = { engine, store: t.store, clock, log };
       const record = async () => {
-        const r = await store.getSale('s');
+        const r = await t.store.getSale('s');
         if (r === null) throw new Error('no sale');
         return r;
       };

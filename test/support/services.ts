@@ -33,3 +33,5 @@ async function available(name: string, url: string, defaultPort: number): Promis
 /** Use as `describe.skipIf(!(await hasRedis()))`. Throws under CI when Redis is down. */
 export const hasRedis = () => available('Redis', REDIS_URL, 6379);
 export const hasPostgres = () => available('PostgreSQL', DATABASE_URL, 5432);
+/** The production shape's two services (Redis engine, PostgreSQL); throws under CI when either is down. */
+export const hasRedisAndPostgres = async () => (await hasRedis()) && (await hasPostgres());

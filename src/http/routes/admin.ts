@@ -20,7 +20,13 @@ import { archiveSale } from '../../sales/archive.ts';
 import { controlSale, SALE_ACTION_SUMMARY, SALE_ACTIONS, saleRecord } from '../../sales/control.ts';
 import { HISTORY_POINTS, readSaleHistory } from '../../sales/history.ts';
 import { publishSale } from '../../sales/publish.ts';
-import { listSalesWithState, type SaleWithState, saleCounters, saleWithState } from '../../sales/read.ts';
+import {
+  listSalesWithState,
+  type SaleWithState,
+  saleCounters,
+  saleFigures,
+  saleWithState,
+} from '../../sales/read.ts';
 import { checkAdminKey } from '../auth.ts';
 import type { HttpContext } from '../context.ts';
 import { SECURITY } from '../openapi.ts';
@@ -331,20 +337,7 @@ export const adminRoutes: FastifyPluginAsync<{ ctx: HttpContext }> = async (serv
         response: { 200: statsSchema, ...errors(400, 401, 404, 503) },
       },
     },
-    async (request) => {
-      const { engine: stats, orders } = await saleCounters(app, request.params.saleId);
-      return {
-        stock: { total: stats.total, available: stats.available, held: stats.held, sold: stats.sold },
-        queue: { waiting: stats.waiting, admitted: stats.admitted, active: stats.active },
-        orders: {
-          pending: orders.pending,
-          confirmed: orders.confirmed,
-          // To an operator as to the buyer, an order PostgreSQL refused as an oversell has failed.
-          failed: orders.failed + orders.rejected,
-          expired: orders.expired,
-        },
-      };
-    },
+    async (request) => saleFigures(await saleCounters(app, request.params.saleId)),
   );
 
   server.get<SaleParams & HistoryQuery>(

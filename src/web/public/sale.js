@@ -331,8 +331,8 @@ async function pollQueue() {
   const res = await api('GET', `${base}/queue`, { token: userToken() });
   if (view.step !== 'queue' && view.step !== 'checkout') return;
   if (res.status === 200) return onQueue(res.data);
-  // A sale the shop is loading again into its reset store is still there: ask again shortly.
-  if (isTransient(res) || res.error?.code === 'SALE_NOT_FOUND') {
+  // 503 while the shop reloads a sale its store lost (or any passing failure): ask again shortly.
+  if (isTransient(res)) {
     queueTimer = setTimeout(pollQueue, Math.min(res.retryAfterMs ?? 2000, 2000));
     return;
   }
@@ -366,7 +366,7 @@ async function requeue(attempt) {
     return onQueue(res.data);
   }
   if (attempt < 30) {
-    // The challenge or the join failed while the shop reloads the sale (503, SALE_NOT_FOUND): again.
+    // The challenge or the join failed while the shop reloads the sale (503): again.
     queueTimer = setTimeout(() => requeue(attempt + 1), Math.min(res?.retryAfterMs ?? 2000, 2000));
     return;
   }

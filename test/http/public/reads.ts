@@ -6,6 +6,7 @@ import { orderNumberOf } from '../../../src/domain/order.ts';
 import { placeOf, shuffleKeys } from '../../../src/domain/shuffle.ts';
 import { createHttpContext } from '../../../src/http/context.ts';
 import { buildServer } from '../../../src/http/server.ts';
+import { sale as catalogSale } from '../../db/fixtures.ts';
 import { liveSale, userToken } from '../harness.ts';
 import { expectError, type PublicTest, sleep } from './client.ts';
 
@@ -94,6 +95,23 @@ export function readCases(t: PublicTest): void {
   });
 
   describe('the waiting room', () => {
+    it('answers 503 UNAVAILABLE with Retry-After for a sale the catalog has but the engine lost', async () => {
+      // The catalog row without the engine's counters: the state a Redis loss leaves until a
+      // worker's sync tick reloads the sale (this harness runs no ticks).
+      const id = `lost-${Date.now().toString(36)}`;
+      await t.h.app.store.upsertSale(catalogSale(id, 5));
+      const token = await t.h.userToken('lost-buyer');
+      for (const method of ['POST', 'GET', 'DELETE'] as const) {
+        const res = await call(method, `/sales/${id}/queue`, { token });
+        expectError(res, 503, 'UNAVAILABLE');
+        expect(res.headers['retry-after'], method).toBe('2');
+      }
+      // The sale read route says the same; a sale the catalog does not have either stays 404.
+      expectError(await call('GET', `/sales/${id}`), 503, 'UNAVAILABLE');
+      for (const method of ['POST', 'GET', 'DELETE'] as const)
+        expectError(await call(method, '/sales/no-such-sale/queue', { token }), 404, 'SALE_NOT_FOUND');
+    });
+
     it('joining is idempotent; a status poll answers from the snapshot, not the engine', async () => {
       const sale = await liveSale(t.h.app);
       const [a, b] = [await t.h.userToken('q-a'), await t.h.userToken('q-b')];

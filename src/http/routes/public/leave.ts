@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { onBuyersSale } from '../../../sales/read.ts';
 import type { HttpContext } from '../../context.ts';
 import {
   BUYER_ROUTE_ERRORS,
@@ -34,7 +35,8 @@ export function leaveRoutes(server: FastifyInstance, ctx: HttpContext): void {
       },
     },
     async (request) => {
-      const left = await ctx.queue.leave(request.params.saleId, callerOf(request));
+      const { saleId } = request.params;
+      const left = await onBuyersSale(ctx.app, saleId, () => ctx.queue.leave(saleId, callerOf(request)));
       return { left };
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { FlashsaleError } from '../../../domain/errors.ts';
 import type { PublicQueueState, QueueStatus } from '../../../domain/queue.ts';
+import { onBuyersSale } from '../../../sales/read.ts';
 import type { HttpContext } from '../../context.ts';
 import {
   BUYER_ROUTE_ERRORS,
@@ -96,7 +97,11 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
     async (request) => {
       const userId = callerOf(request);
       const { saleId } = request.params;
-      return answer(await ctx.queue.join(saleId, userId), saleId, userId);
+      return answer(
+        await onBuyersSale(ctx.app, saleId, () => ctx.queue.join(saleId, userId)),
+        saleId,
+        userId,
+      );
     },
   );
 
@@ -117,7 +122,11 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
     async (request) => {
       const userId = callerOf(request);
       const { saleId } = request.params;
-      return answer(await ctx.queue.status(saleId, userId), saleId, userId);
+      return answer(
+        await onBuyersSale(ctx.app, saleId, () => ctx.queue.status(saleId, userId)),
+        saleId,
+        userId,
+      );
     },
   );
 }
