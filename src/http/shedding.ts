@@ -19,12 +19,15 @@
  * ² GET /sales/:id/queue, answered from the per-process snapshot, and the sale read every page
  *   makes first (GET /sales/:id, cacheable). Waiters are told to come back later (at most
  *   MAX_POLL_AFTER_MS, which the first lease of an admission outlasts), so the crowd slows itself.
- *   Admitted pollers are not: their polls are the heartbeat that keeps their slot.
- * ³ Pages, assets, docs, /readyz (a busy process may leave the balancer's rotation), admin calls
+ *   Admitted pollers are not: their polls are the heartbeat that keeps their slot. Saturated, their
+ *   polls are refused with the waiters' (telling them apart would cost the token verification being
+ *   saved): the page asks again every Retry-After, and a slot lapses only after a whole heartbeat
+ *   interval (30 s by default) without an answered poll.
+ * ³ Pages, assets, the JWKS, /readyz (a busy process may leave the balancer's rotation), admin calls
  *   without the admin key: shed from T, as every route used to be.
- * ⁴ Never shed: checkout, order reads, leaving the line (it lightens the load), /healthz, /metrics
- *   and calls with the admin key. Their volume is bounded by admission (maxActive per sale), not by
- *   the crowd, and refusing them would take from a buyer what they already had.
+ * ⁴ Never shed: checkout and order reads (as many as admission lets through, maxActive per sale, not
+ *   the crowd; refusing them would take from a buyer what they already had), leaving the line (it
+ *   lightens the load), /healthz, /metrics and calls with the admin key.
  *
  * A refusal is 503 OVERLOADED with Retry-After, the error registry's body, sent from the route's
  * own onRequest hook: no error is thrown or logged per refused request (a level change is logged).
