@@ -52,7 +52,11 @@ export interface Config {
    */
   pow: { enabled: boolean; ttlSeconds: number; riseAbovePerSecond: number };
   bodyLimitBytes: number;
-  /** Above this event-loop delay, requests are shed with 503 and Retry-After. */
+  /**
+   * The event-loop lag (ms) at which the process is overloaded. Load shedding (src/http/shedding.ts)
+   * refuses new joins from half of it, other routes from it, status polls from twice it; never
+   * checkouts nor order reads.
+   */
   maxEventLoopDelayMs: number;
   smtpUrl: string | null;
   mailFrom: string;

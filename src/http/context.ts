@@ -8,6 +8,7 @@ import { JoinRate } from '../sales/joinRate.ts';
 import { QueueView } from '../sales/queueView.ts';
 import { AdmissionTokens, UserTokens } from './auth.ts';
 import { ProofOfWork } from './pow.ts';
+import { type LagSource, LOAD_LEVELS, LoadShedding } from './shedding.ts';
 
 export interface HttpContext {
   app: App;
@@ -18,6 +19,8 @@ export interface HttpContext {
   pow: ProofOfWork;
   /** New tickets per second per sale, across processes: a sale's difficulty rises with it. */
   joinRate: JoinRate;
+  /** This process's load level, from its event-loop lag: what is shed, how slowly waiters poll. */
+  load: LoadShedding;
   /** Operators' key: FLASHSALE_ADMIN_KEY, or generated at start (printed by `npm start`). */
   adminKey: string;
 }
@@ -39,7 +42,12 @@ async function powSecret(app: App): Promise<string> {
   );
 }
 
-export async function createHttpContext(app: App): Promise<HttpContext> {
+export interface HttpContextOptions {
+  /** Where the load level's lag comes from; by default this process's event loop (tests inject one). */
+  lag?: LagSource;
+}
+
+export async function createHttpContext(app: App, options: HttpContextOptions = {}): Promise<HttpContext> {
   const secret = app.config.userSecret ?? randomBytes(32).toString('base64url');
   const queue = new QueueView(app.engine, app.clock, { heartbeatMs: app.config.heartbeatMs });
   return {
@@ -53,6 +61,9 @@ export async function createHttpContext(app: App): Promise<HttpContext> {
     queue,
     pow: new ProofOfWork(await powSecret(app), app.config.pow.ttlSeconds * 1000),
     joinRate: new JoinRate((saleId) => queue.snapshot(saleId)),
+    load: new LoadShedding(app.config.maxEventLoopDelayMs, options.lag, (level, lagMs) =>
+      app.log.warn({ level: LOAD_LEVELS[level], lagMs: Math.round(lagMs) }, 'load level changed'),
+    ),
     adminKey: app.config.adminKey ?? randomBytes(24).toString('base64url'),
   };
 }

@@ -37,6 +37,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAVAILABLE: 503,
 };
 
+/** Retry-After of every 503 (OVERLOADED, UNAVAILABLE), in seconds. */
+export const RETRY_AFTER_SECONDS = '2';
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
 }
@@ -77,7 +80,7 @@ export function installErrorHandling(server: FastifyInstance): void {
     const mapped = toFlashsaleError(error);
     const status = HTTP_STATUS[mapped.code];
     if (status >= 500) request.log.error({ err: error, code: mapped.code }, 'request failed');
-    if (status === 503) reply.header('retry-after', '2');
+    if (status === 503) reply.header('retry-after', RETRY_AFTER_SECONDS);
     return reply.status(status).send(errorBody(mapped));
   });
   server.setNotFoundHandler((_request, reply) => {

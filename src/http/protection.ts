@@ -1,5 +1,6 @@
 /**
- * Protecting the origin (docs/architecture.md, Protection): load shedding when the event loop lags, and rate limits per
+ * Protecting the origin (docs/architecture.md, Protection): load shedding by priority when the event
+ * loop lags (shedding.ts: new joins first, status polls later, checkouts never), and rate limits per
  * IP (IPv6: per /64) and per user, anonymous identities per IP, challenges and joins per user, and
  * operators apart. Request size is capped by server.ts (bodyLimit → 413 PAYLOAD_TOO_LARGE).
  * Every refusal here is our error shape: 503 OVERLOADED and 429 RATE_LIMITED, both with Retry-After.
@@ -11,10 +12,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FlashsaleError } from '../domain/errors.ts';
 import type { HttpContext } from './context.ts';
+import { registerLoadShedding } from './shedding.ts';
 
 const WINDOW_MS = 60_000;
 
@@ -23,8 +24,6 @@ const WINDOW_MS = 60_000;
  * overload is exactly when operators need to see them.
  */
 const NOT_RATE_LIMITED = new Set(['/healthz', '/readyz', '/metrics']);
-/** Liveness must answer while shedding, or a merely busy process gets killed. Readiness may be shed. */
-const NEVER_SHED = new Set(['/healthz', '/metrics']);
 
 const routeOf = (request: FastifyRequest): string | undefined => request.routeOptions.url;
 
@@ -91,28 +90,8 @@ function joinKey(request: FastifyRequest): string {
 
 export async function registerProtection(server: FastifyInstance, ctx: HttpContext): Promise<void> {
   const isOperator = operatorCheck(ctx.adminKey);
-  await registerLoadShedding(server, ctx.app.config.maxEventLoopDelayMs, isOperator);
+  registerLoadShedding(server, ctx.load, isOperator);
   if (ctx.app.config.rateLimits.enabled) await registerRateLimits(server, ctx, isOperator);
-}
-
-async function registerLoadShedding(
-  server: FastifyInstance,
-  maxEventLoopDelayMs: number,
-  isOperator: (request: FastifyRequest) => boolean,
-): Promise<void> {
-  await server.register(underPressure, {
-    maxEventLoopDelay: maxEventLoopDelayMs,
-    // The lag is the mean delay of 10 ms ticks over one sample interval (a window with almost no
-    // ticks, the loop blocked throughout, counts as overloaded). A window as long as the threshold
-    // reacts about that fast; under 100 ms, a single GC pause would empty a window and shed requests.
-    sampleInterval: Math.max(100, maxEventLoopDelayMs),
-    // A rejection goes to the error handler, which answers 503 OVERLOADED with Retry-After.
-    pressureHandler: async (request) => {
-      // An operator's call is a handful a minute and may be the one that pauses the crowd.
-      if (NEVER_SHED.has(routeOf(request) ?? '') || isOperator(request)) return;
-      throw new FlashsaleError('OVERLOADED');
-    },
-  });
 }
 
 async function registerRateLimits(

@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import type { App } from '../../src/app.ts';
 import type { SaleCatalog } from '../../src/db/records.ts';
 import type { SaleInput } from '../../src/domain/sale.ts';
-import { createHttpContext, type HttpContext } from '../../src/http/context.ts';
+import { createHttpContext, type HttpContext, type HttpContextOptions } from '../../src/http/context.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { startWorker } from '../../src/orders/worker.ts';
 import { publishSale } from '../../src/sales/publish.ts';
@@ -45,9 +45,13 @@ export async function userToken(
  */
 const NO_LOAD_SHEDDING = { FLASHSALE_MAX_EVENT_LOOP_DELAY_MS: '60000' };
 
-export async function startHttp(shape: Shape, env: Record<string, string> = {}): Promise<HttpHarness> {
+export async function startHttp(
+  shape: Shape,
+  env: Record<string, string> = {},
+  options: HttpContextOptions = {},
+): Promise<HttpHarness> {
   const app = await shape.make({}, { ...NO_LOAD_SHEDDING, ...env });
-  const ctx = await createHttpContext(app);
+  const ctx = await createHttpContext(app, options);
   const server = await buildServer(ctx);
   await server.ready();
   let stopWorker: (() => Promise<void>) | null = null;

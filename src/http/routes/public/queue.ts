@@ -122,11 +122,13 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
     async (request) => {
       const userId = callerOf(request);
       const { saleId } = request.params;
-      return answer(
-        await onBuyersSale(ctx.app, saleId, () => ctx.queue.status(saleId, userId)),
-        saleId,
-        userId,
-      );
+      const status = await onBuyersSale(ctx.app, saleId, () => ctx.queue.status(saleId, userId));
+      const body = await answer(status, saleId, userId);
+      // Under load, waiters come back later (src/http/shedding.ts); admitted pollers keep their pace,
+      // their polls being the heartbeat that keeps their slot.
+      if (body.state === 'waiting' && body.pollAfterMs !== null)
+        body.pollAfterMs = ctx.load.pollAfterMs(body.pollAfterMs);
+      return body;
     },
   );
 }
