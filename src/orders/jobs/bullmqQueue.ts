@@ -13,9 +13,14 @@
  *
  * The producer calls (add, counts, failed) rethrow a lost Redis connection as UNAVAILABLE, with the
  * ioredis error as its cause, as the Redis engine does (src/failures/redis.ts).
+ *
+ * `add` is a group commit (src/orders/coalesce.ts): the adds of concurrent checkouts go to Redis as
+ * one `addBulk` (one MULTI/EXEC round trip) while the previous batch is on its way; each caller's
+ * promise settles when its own job is stored, so a 202 still means the job is in Redis.
  */
 import { type JobsOptions, Queue, type RedisOptions, UnrecoverableError, Worker } from 'bullmq';
 import { onRedis } from '../../failures/redis.ts';
+import { coalesce } from '../coalesce.ts';
 import {
   checkAttempts,
   checkJobId,
@@ -58,6 +63,9 @@ export interface BullQueueOptions {
 
 export const DEFAULT_PREFIX = '{flashsale}';
 
+/** Most jobs in one addBulk: bounds one MULTI's size and the time Redis spends on it. */
+const ADD_BATCH = 256;
+
 export function createBullQueue<T>(name: string, options: BullQueueOptions): JobQueue<T> {
   return new BullJobQueue<T>(name, options);
 }
@@ -76,6 +84,11 @@ class BullJobQueue<T> implements JobQueue<T> {
   private readonly queue: AnyQueue;
   private worker: Worker | null = null;
   private closing: Promise<void> | null = null;
+  /** Adds gathered into one addBulk per round trip (see the header). */
+  private readonly addInBatch = coalesce(
+    (jobs: Array<{ name: string; data: T; options?: JobOptions }>) => this.addBulk(jobs),
+    ADD_BATCH,
+  );
 
   constructor(name: string, options: BullQueueOptions) {
     this.name = name;
@@ -112,9 +125,10 @@ class BullJobQueue<T> implements JobQueue<T> {
   }
 
   async add(name: string, data: T, options: JobOptions = {}): Promise<string> {
-    // With a jobId already present, BullMQ adds nothing (it emits 'duplicated') and returns that id.
-    const job = await onRedis(() => this.queue.add(name, data, this.jobsOptions(options)));
-    return job.id as string;
+    // With a jobId already present, BullMQ adds nothing and returns that id. Options are checked
+    // here, so a bad one fails its own caller rather than the batch it would have joined.
+    this.jobsOptions(options);
+    return this.addInBatch({ name, data, options });
   }
 
   async addBulk(jobs: ReadonlyArray<{ name: string; data: T; options?: JobOptions }>): Promise<string[]> {
