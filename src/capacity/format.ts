@@ -81,7 +81,7 @@ export function renderPlan(plan: Plan, figures: MeasuredFigures): string {
           `${dec(redis.saleShardLoad, 2)} core (the sale's shard)`,
           int(redis.masters),
           `one sale = one shard = one core (${int(redis.joinsPerCore)} joins/s, ${int(redis.reservesPerCore)} reserves/s): ` +
-            `joins ≤ ${int(redis.maxJoinsPerSecond)}/s with the headroom${redis.saleShardFits ? '' : `: EXCEEDED, needs ${redis.partsIfSplit} shards`}`,
+            `joins ≤ ${int(Math.floor(redis.maxJoinsPerSecond))}/s with the headroom${redis.saleShardFits ? '' : `: EXCEEDED, needs ${redis.partsIfSplit} shards`}`,
         ],
         [
           'order workers',

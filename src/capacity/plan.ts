@@ -233,7 +233,13 @@ export function planCapacity(input: PlanInput, figures: MeasuredFigures): Plan {
   // (one hash tag) fit in the cluster's minimum. What a bigger sale needs is to be split across shards.
   const masters = MINIMUM.redisMasters;
   const partsIfSplit = Math.ceil(saleShardLoad * input.headroom);
-  if (!saleShardFits) {
+  if (!saleShardFits && maxJoinsPerSecond === 0) {
+    warnings.push(
+      `one sale lives on one Redis shard (one core): at the peak it needs ${(saleShardLoad * input.headroom).toFixed(2)} ` +
+        `cores with the headroom, and more than the headroom allows even without joins (polls, orders, snapshot reads); ` +
+        `split the sale across ${partsIfSplit} shards`,
+    );
+  } else if (!saleShardFits) {
     warnings.push(
       `one sale lives on one Redis shard (one core): at the peak it needs ${(saleShardLoad * input.headroom).toFixed(2)} ` +
         `cores with the headroom; keep joins under ${count(maxJoinsPerSecond)}/s (the ${count(input.buyers)} ` +

@@ -97,6 +97,9 @@ describe('capacity plan', () => {
     const polls = (LINE_POLLS + 0.1) * scale;
     const expected = (5 * scale + plan.api.processes * 6 + scale + polls) / 200 + (2 * scale) / 50;
     expect(plan.redis.saleShardLoad).toBeCloseTo(expected, 9);
+    // Polls alone put this shard past half a core: no join rate fits, and the warning says why.
+    expect(plan.redis.maxJoinsPerSecond).toBe(0);
+    expect(plan.warnings.join()).toContain('even without joins');
   });
 
   it('a sale whose joins outgrow one Redis core is flagged, with the join rate that would fit', () => {
