@@ -1,6 +1,8 @@
 /**
  * Engine throughput: join and reserve ops/s on each adapter, next to a baseline measured in the same
- * run (an empty async call for memory, PING through the same connections for Redis).
+ * run (an empty async call for memory, PING through the same connections for Redis). Redis rows also
+ * give Redis's own CPU µs per operation (INFO cpu), which bench/capacity.ts turns into operations per
+ * Redis core: the rate alone is bounded by the client sharing the machine's cores.
  *   npx tsx bench/engine.ts [--n 20000] [--in-flight 64]
  */
 import { randomUUID } from 'node:crypto';
@@ -19,7 +21,31 @@ const N = Number(values.n);
 const IN_FLIGHT = Number(values['in-flight']);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function engineRows(label: string, pick: (i: number) => SaleEngine, baseline: Row): Promise<Row[]> {
+/**
+ * Runs `measure` and, with `serverCpu`, adds the server's CPU µs per operation to the row. The shared
+ * Redis also serves others: their work lands in the delta too, so the figure errs high (pessimistic).
+ */
+async function timed(row: () => Promise<Row>, serverCpu?: () => Promise<number>): Promise<Row> {
+  const before = await serverCpu?.();
+  const result = await row();
+  const after = await serverCpu?.();
+  if (before === undefined || after === undefined) return result;
+  return { ...result, cpuUs: (after - before) / result.ops };
+}
+
+/** Redis's own CPU time so far (used_cpu_user + used_cpu_sys of INFO cpu), in µs. */
+async function redisCpuMicros(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+}
+
+async function engineRows(
+  label: string,
+  pick: (i: number) => SaleEngine,
+  baseline: Row,
+  serverCpu?: () => Promise<number>,
+): Promise<Row[]> {
   const now = Date.now();
   const sale = await pick(0).createSale({
     id: `bench-${randomUUID().slice(0, 8)}`,
@@ -30,9 +56,16 @@ async function engineRows(label: string, pick: (i: number) => SaleEngine, baseli
     holdSeconds: 600,
     admission: { perSecond: 1000, maxActive: 100_000, sessionSeconds: 600 },
   });
-  const join = await measure(`${label} join`, N, IN_FLIGHT, (i) => pick(i).join(sale.id, `u${i}`));
-  const reserve = await measure(`${label} reserve`, N, IN_FLIGHT, (i) =>
-    pick(i).reserve({ saleId: sale.id, userId: `u${i}`, quantity: 1, idempotencyKey: 'k' }),
+  const join = await timed(
+    () => measure(`${label} join`, N, IN_FLIGHT, (i) => pick(i).join(sale.id, `u${i}`)),
+    serverCpu,
+  );
+  const reserve = await timed(
+    () =>
+      measure(`${label} reserve`, N, IN_FLIGHT, (i) =>
+        pick(i).reserve({ saleId: sale.id, userId: `u${i}`, quantity: 1, idempotencyKey: 'k' }),
+      ),
+    serverCpu,
   );
   const stats = await pick(0).stats(sale.id);
   if (stats.held !== N) throw new Error(`expected ${N} holds, got ${stats.held}`);
@@ -49,10 +82,12 @@ const connections = Array.from({ length: 8 }, () => new Redis(REDIS_URL, { lazyC
 try {
   await Promise.all(connections.map((c) => c.connect()));
   const engines = connections.map((c) => new RedisEngine(c, systemClock, { prefix }));
-  const ping = await measure('redis baseline: PING', N, IN_FLIGHT, (i) =>
-    (connections[i % 8] as Redis).ping(),
+  const serverCpu = () => redisCpuMicros(connections[0] as Redis);
+  const ping = await timed(
+    () => measure('redis baseline: PING', N, IN_FLIGHT, (i) => (connections[i % 8] as Redis).ping()),
+    serverCpu,
   );
-  rows.push(...(await engineRows('redis', (i) => engines[i % 8] as SaleEngine, ping)));
+  rows.push(...(await engineRows('redis', (i) => engines[i % 8] as SaleEngine, ping, serverCpu)));
   await deleteKeys(connections[0] as Redis, `${prefix}*`);
 } catch (error) {
   console.warn(`redis skipped: ${String(error)}`);

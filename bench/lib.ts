@@ -57,6 +57,7 @@ export function printTable(title: string, rows: Row[]): void {
 }
 
 export async function appendResults(suite: string, rows: Row[]): Promise<void> {
-  const line = { suite, at: new Date().toISOString(), machine: machine(), rows };
+  // The arguments the script ran with: bench/capacity.ts names the command each figure came from.
+  const line = { suite, at: new Date().toISOString(), args: process.argv.slice(2), machine: machine(), rows };
   await appendFile(new URL('./results.jsonl', import.meta.url), `${JSON.stringify(line)}\n`);
 }

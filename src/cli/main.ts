@@ -6,6 +6,7 @@
 import { ConfigError } from '../config.ts';
 import { isFlashsaleError } from '../domain/errors.ts';
 import { auditCommand } from './audit.ts';
+import { capacityCommand } from './capacity.ts';
 import { type Command, UsageError, wantsHelp } from './command.ts';
 import { migrateCommand } from './migrate.ts';
 import { saleCommand } from './sale.ts';
@@ -22,6 +23,7 @@ const COMMANDS: readonly Command[] = [
   saleCommand,
   auditCommand,
   simulateCommand,
+  capacityCommand,
 ];
 
 const USAGE = `usage: flashsale <command> [arguments]

@@ -31,6 +31,7 @@ const COMMANDS: Array<{ args: string[]; own: string[] }> = [
     args: ['simulate', '--url', 'TRAP'],
     own: ['flashsale simulate [options]', '--buyers N', '--arrival', '--report PATH'],
   },
+  { args: ['capacity'], own: ['usage: flashsale capacity', '--rps N', '--headroom F', '--no-sticky'] },
 ];
 
 describe('flashsale <command> --help', () => {
@@ -104,7 +105,7 @@ describe('flashsale <command> --help', () => {
   it("flashsale --help lists every command; flashsale help <command> is that command's help", async () => {
     const overview = await flashsale(['--help'], SHAPES.embedded?.() ?? {});
     expect(overview).toMatchObject({ code: 0, signal: null });
-    for (const name of ['start', 'serve', 'worker', 'migrate', 'sale', 'audit', 'simulate']) {
+    for (const name of ['start', 'serve', 'worker', 'migrate', 'sale', 'audit', 'simulate', 'capacity']) {
       expect(overview.output).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     }
     const serve = await flashsale(['help', 'serve'], SHAPES.production?.() ?? {});
