@@ -46,37 +46,51 @@ export async function startSaleNow(db: Queryable, saleId: string, now: number): 
 }
 
 /**
- * Writes a pending order under the buyer's guard, in one call of `flashsale_place_order` (migration
- * 007): it locks the (sale, buyer) row, so a buyer's checkouts run one after the other across every
+ * Writes pending orders, each under its buyer's guard, in one call of `flashsale_place_orders`
+ * (migration 011), one transaction. Each order is placed by `flashsale_place_order` (007): it locks the (sale, buyer) row, so a buyer's checkouts run one after the other across every
  * API process, then — with a snapshot taken after the lock — returns an order with the same
  * idempotency key (or hold) as it is, or inserts this one only if the buyer's pending and confirmed
  * units plus this one stay within `perUserLimit`. Redis checks the same limit first; this is what
- * still holds when Redis forgot.
+ * still holds when Redis forgot. Orders are taken in (sale, buyer) order; each sees the ones placed
+ * before it, this batch's included. The outcomes come back in the order given. A database failure
+ * fails the whole batch (nothing of it is written).
  */
-export async function placeOrder(
+export async function placeOrders(
   db: Queryable,
-  order: PlacedOrder,
-  perUserLimit: number,
-): Promise<PlaceOutcome> {
-  const id = randomUUID();
-  const [row] = await db.query<OrderRow>(
-    'SELECT * FROM flashsale_place_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
-    [
-      id,
-      order.holdId,
-      order.saleId,
-      order.userId,
-      order.quantity,
-      order.amountCents,
-      order.currency,
-      order.paymentMethod,
-      order.idempotencyKey,
-      iso(order.holdExpiresAt),
-      perUserLimit,
-    ],
-  );
-  if (row === undefined) return { outcome: 'limit', order: null };
-  return { outcome: row.id === id ? 'placed' : 'existing', order: toOrder(row) };
+  batch: ReadonlyArray<{ order: PlacedOrder; perUserLimit: number }>,
+): Promise<PlaceOutcome[]> {
+  const items = batch.map(({ order, perUserLimit }) => ({
+    id: randomUUID(),
+    hold_id: order.holdId,
+    sale_id: order.saleId,
+    user_id: order.userId,
+    quantity: order.quantity,
+    amount_cents: order.amountCents,
+    currency: order.currency,
+    payment_method: order.paymentMethod,
+    idempotency_key: order.idempotencyKey,
+    hold_expires_at: iso(order.holdExpiresAt),
+    per_user_limit: perUserLimit,
+  }));
+  const rows = await db.query<OrderRow>('SELECT * FROM flashsale_place_orders($1::jsonb)', [
+    JSON.stringify(items),
+  ]);
+  return items.map((item): PlaceOutcome => {
+    // Its own row if it was placed; else the earlier order with its key or hold (maybe placed by an
+    // earlier item of this batch); none when the limit refused it.
+    const own = rows.find((row) => row.id === item.id);
+    if (own !== undefined) return { outcome: 'placed', order: toOrder(own) };
+    const earlier = rows.find(
+      (row) =>
+        row.hold_id === item.hold_id ||
+        (row.sale_id === item.sale_id &&
+          row.user_id === item.user_id &&
+          row.idempotency_key === item.idempotency_key),
+    );
+    return earlier === undefined
+      ? { outcome: 'limit', order: null }
+      : { outcome: 'existing', order: toOrder(earlier) };
+  });
 }
 
 export async function orderByIdempotencyKey(

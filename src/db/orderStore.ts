@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ORDER_STATUSES, type OrderStatus } from '../domain/order.ts';
 import { SALE_DEFAULTS } from '../domain/sale.ts';
+import { coalesce } from '../orders/coalesce.ts';
 import type { Database } from './database.ts';
 import * as durable from './durableSaleState.ts';
 import { type ConfirmItem, type ConfirmResult, confirmOrdersIn } from './groupConfirm.ts';
@@ -43,12 +44,24 @@ function one<T>(rows: T[], what: string): T {
  * analytics. Every write is safe to repeat: job retries, duplicate deliveries and concurrent workers
  * all end in the same rows as one clean run.
  */
+/** Most pending orders in one call: bounds a batch's transaction and the locks it holds. */
+const PLACE_BATCH = 128;
+
 export class OrderStore {
   /** The sale's sampled counters over time (saleHistory.ts), on the same database. */
   readonly history: SaleHistoryStore;
+  /**
+   * Checkout's durable step as a group commit: the pending orders of concurrent checkouts go to the
+   * database in one call and one transaction while the previous batch is being written.
+   */
+  private readonly placeInBatch: (item: {
+    order: PlacedOrder;
+    perUserLimit: number;
+  }) => Promise<durable.PlaceOutcome>;
 
   constructor(private readonly db: Database) {
     this.history = new SaleHistoryStore(db);
+    this.placeInBatch = coalesce((batch) => durable.placeOrders(db, batch), PLACE_BATCH);
   }
 
   /** Inserts the sale and its stock row; if the id exists, changes nothing and returns the stored sale. */
@@ -117,7 +130,7 @@ export class OrderStore {
 
   /** Checkout's durable step: the pending order, under the per-buyer guard (see durableSaleState.ts). */
   placeOrder(order: PlacedOrder, perUserLimit: number): Promise<durable.PlaceOutcome> {
-    return durable.placeOrder(this.db, order, perUserLimit);
+    return this.placeInBatch({ order, perUserLimit });
   }
 
   orderByIdempotencyKey(saleId: string, userId: string, key: string): Promise<OrderRecord | null> {
