@@ -20,7 +20,11 @@ interface Row {
 function configurationTable(readme: string): Row[] {
   const section = readme.split(/^## /m).find((s) => s.startsWith('Configuration\n'));
   if (section === undefined) throw new Error('README.md has no "## Configuration" section');
-  const lines = section.split('\n').filter((line) => line.startsWith('|'));
+  // The first table only: its lines run from the first '|' line to the next line that is not one.
+  const all = section.split('\n');
+  const first = all.findIndex((line) => line.startsWith('|'));
+  const end = all.findIndex((line, i) => i > first && !line.startsWith('|'));
+  const lines = all.slice(first, end < 0 ? undefined : end);
   const rows: Row[] = [];
   // The header and the |---| line come first.
   for (const line of lines.slice(2)) {
