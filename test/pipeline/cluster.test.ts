@@ -1,9 +1,10 @@
 /**
  * The order pipeline on a Redis Cluster of this file's own (and the shared PostgreSQL): the engine,
- * BullMQ's queues, the clock and the rate-limit store all on the cluster, as `REDIS_CLUSTER_NODES`
- * configures them.
+ * BullMQ's queues and the clock on the cluster, as `REDIS_CLUSTER_NODES` configures them; and the
+ * rate-limit counters two API processes share there.
  */
-import { afterAll, describe } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
+import { expectSharedRateLimits } from '../http/sharedRateLimits.ts';
 import { hasClusterBinaries, startOwnCluster } from '../support/ownCluster.ts';
 import { hasPostgres } from '../support/services.ts';
 import { describePipelineContract } from './pipeline.contract.ts';
@@ -19,4 +20,13 @@ afterAll(async () => {
 describe.skipIf(!ready)('production shape on a Redis Cluster', () => {
   // Fewer orders than on one Redis: the same path, and the throughput is measured in bench/.
   describePipelineContract(() => clusterShape(cluster?.nodes ?? ''), { orders: 1000 });
+
+  it('counts rate limits on the cluster: API processes share them', async () => {
+    const shape = clusterShape(cluster?.nodes ?? '');
+    try {
+      await expectSharedRateLimits(shape);
+    } finally {
+      await shape.cleanup();
+    }
+  });
 });
