@@ -14,8 +14,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface SelloutOptions {
   /**
-   * Run once, while the sale is under way (when a quarter of the stock is in accepted orders, most of
-   * them not yet paid, and buyers are still queueing and checking out). Buyers then retry a
+   * Run once, while the sale is under way: when the first order is accepted (not yet paid), with most
+   * buyers still queueing or checking out (a 60-unit sale is over within seconds). Buyers then retry a
    * 503 UNAVAILABLE, as a client told to come back does; without it any answer but the expected
    * ones fails the test.
    */
@@ -97,6 +97,8 @@ export function describeSellout(title: string, makeShape: () => Shape, options: 
       };
       let midSale: Promise<void> | null = null;
       let accepted = 0;
+      /** Orders accepted by the time the disruption was over. */
+      let acceptedBefore = 0;
       /** Where each buyer is, for the message of a sale that does not finish. */
       const at = new Map<number, string>();
       const buyer = async (i: number) => {
@@ -149,7 +151,11 @@ export function describeSellout(title: string, makeShape: () => Shape, options: 
         }
         const { orderId } = await response.json();
         accepted += 1;
-        if (accepted === STOCK / 4 && options.midSale) midSale = options.midSale(saleId);
+        if (accepted === 1 && options.midSale) {
+          midSale = options.midSale(saleId).then(() => {
+            acceptedBefore = accepted;
+          });
+        }
         let order = { status: 'pending', quantity: 0 };
         at.set(i, `order ${orderId} pending`);
         while (order.status === 'pending') {
@@ -173,7 +179,12 @@ export function describeSellout(title: string, makeShape: () => Shape, options: 
       await Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(i).finally(() => at.set(i, 'done'))));
       clearTimeout(stuck);
       await midSale;
-      if (options.midSale) console.log(`${title}: ${unavailable} answers were 503 UNAVAILABLE, asked again`);
+      if (options.midSale) {
+        console.log(
+          `${title}: ${accepted - acceptedBefore} of ${accepted} orders accepted after the disruption; ` +
+            `${unavailable} answers were 503 UNAVAILABLE, asked again`,
+        );
+      }
       expect(endings.bought + endings.soldOutInQueue + endings.refusedAtCheckout).toBe(BUYERS);
 
       const stats = await (
