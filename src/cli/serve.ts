@@ -28,8 +28,8 @@ or 30 s without finishing, forces the exit (code 1).
 
 Options:
   --processes N   API processes on HOST:PORT (default FLASHSALE_PROCESSES, else the number of cores
-                  in the production shape); 1 runs the API in this very process. The embedded shape runs in
-                  one process: N above 1 is refused there.
+                  in the production shape); 1 runs the API in this very process. The embedded shape
+                  runs in one process: N above 1 is refused there.
 
 Environment (README.md, Configuration, has every variable):
 ${SERVICE_ENVIRONMENT}
