@@ -195,12 +195,23 @@ export function describeSellout(title: string, makeShape: () => Shape, options: 
       expect([...bought.values()].reduce((a, b) => a + b, 0)).toBe(STOCK);
       expect(Math.max(...bought.values())).toBeLessThanOrEqual(2);
 
+      console.log(`${title}: stats read`);
       const audit = runCli(['audit', saleId], env);
       expect(await audit.exited).toBe(0);
       expect(audit.output).toContain('PASSED');
 
       for (const p of [...apis, worker]) p.child.kill('SIGTERM');
-      expect(await Promise.all([...apis, worker].map((p) => p.exited))).toEqual([0, 0, 0]);
+      // A process that does not stop within 30 s says so with what it printed, rather than a timeout.
+      const exits = [...apis, worker].map((p, i) =>
+        Promise.race([
+          p.exited,
+          new Promise((resolve) => setTimeout(resolve, 30_000, 'still running')).then((code) => {
+            console.log(`process ${i} did not stop on SIGTERM:\n${p.output.slice(-3000)}`);
+            return code;
+          }),
+        ]),
+      );
+      expect(await Promise.all(exits)).toEqual([0, 0, 0]);
       // Three processes starting on a busy 2-core machine take most of a minute: the bound is a hang's.
     }, 180_000);
   });
