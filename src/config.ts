@@ -7,10 +7,16 @@ import { PAYMENT_PROVIDER_NAMES, type PaymentProviderName } from './orders/payme
 export interface Config {
   /**
    * Which stores run the sale (src/shapes/): `embedded` (in-memory engine, in-process jobs) unless
-   * REDIS_URL is set, then `redis`. Decided here once; no other module looks at REDIS_URL.
+   * REDIS_URL or REDIS_CLUSTER_NODES is set, then `redis`. Decided here once; no other module looks at
+   * either variable.
    */
   shape: 'embedded' | 'redis';
   redisUrl: string | null;
+  /**
+   * The seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES), instead of one Redis at `redisUrl`: the
+   * client learns the rest of the cluster, and its failovers, from any one of them.
+   */
+  redisClusterNodes: ReadonlyArray<Readonly<RedisNode>> | null;
   /** Unset: PGlite in `dataDir` (or in memory when dataDir is "memory"). */
   databaseUrl: string | null;
   dataDir: string;
@@ -94,6 +100,11 @@ export interface Config {
   theme: { shopName: string; accentColor: string; logoUrl: string | null };
 }
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -113,6 +124,7 @@ type Shape = Config['shape'];
  */
 export const ENV_DEFAULTS = {
   REDIS_URL: null,
+  REDIS_CLUSTER_NODES: null,
   DATABASE_URL: null,
   FLASHSALE_DATA_DIR: '.data/pglite',
   FLASHSALE_REDIS_PREFIX: 'fs:',
@@ -236,6 +248,26 @@ function oneOf<T extends string>(
 
 const ON_OFF = ['on', 'off'] as const;
 
+/**
+ * "host:port,host:port,…" (IPv6 hosts in brackets: "[::1]:7000"). Any one reachable node is enough
+ * to start; listing a few lets a process start while one of them is down.
+ */
+function clusterNodes(env: Env): RedisNode[] | null {
+  const raw = read(env, 'REDIS_CLUSTER_NODES');
+  if (raw === undefined) return null;
+  const nodes = raw.split(',').map((entry) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry.trim());
+    const port = Number(match?.[2]);
+    if (match === null || port < 1 || port > 65535) {
+      throw new ConfigError(
+        `REDIS_CLUSTER_NODES must be host:port entries separated by commas (got "${entry}")`,
+      );
+    }
+    return Object.freeze({ host: (match[1] as string).replace(/^\[(.*)\]$/, '$1'), port });
+  });
+  return Object.freeze(nodes) as RedisNode[];
+}
+
 /** A CSS hex colour (#rgb or #rrggbb): the only form the theme stylesheet accepts, so nothing else gets in. */
 function hexColor(env: Env, name: VariableWith<string>): string {
   const value = text(env, name);
@@ -272,8 +304,12 @@ function heartbeat(env: Env): number | null {
 
 export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Readonly<Config> {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const redisClusterNodes = clusterNodes(env);
+  if (redisUrl !== null && redisClusterNodes !== null) {
+    throw new ConfigError('set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
-  const shape: Shape = redisUrl === null ? 'embedded' : 'redis';
+  const shape: Shape = redisUrl === null && redisClusterNodes === null ? 'embedded' : 'redis';
   const secret = optional(env, 'FLASHSALE_USER_SECRET');
   if (secret !== null && secret.length < 16) {
     throw new ConfigError('FLASHSALE_USER_SECRET must be at least 16 characters');
@@ -286,6 +322,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
   return Object.freeze({
     shape,
     redisUrl,
+    redisClusterNodes,
     databaseUrl,
     dataDir: text(env, 'FLASHSALE_DATA_DIR'),
     redisPrefix: text(env, 'FLASHSALE_REDIS_PREFIX'),

@@ -57,6 +57,7 @@ export async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
 /** The environment the store-opening commands read; README.md, Configuration, has every variable. */
 export const STORES_ENVIRONMENT = [
   '  REDIS_URL              redis://…; set: Redis engine and BullMQ jobs (production shape)',
+  '  REDIS_CLUSTER_NODES    host:port,…: the same on a Redis Cluster, instead of REDIS_URL',
   '  DATABASE_URL           postgres://…; unset: PGlite in FLASHSALE_DATA_DIR',
   '  FLASHSALE_DATA_DIR     PGlite directory (default .data/pglite; "memory": in memory)',
 ].join('\n');

@@ -13,13 +13,13 @@ import { type Running, runService } from './service.ts';
 
 const HELP = `usage: flashsale serve [--processes N]
 
-The HTTP API on HOST:PORT; prints where it listens. With REDIS_URL (production shape) run as many as
-wanted, next to \`flashsale worker\` processes; FLASHSALE_USER_SECRET and FLASHSALE_ADMIN_KEY are then
-required, so that every process accepts the same tokens. Without REDIS_URL (embedded shape) it also
-runs the order worker and its ticks, in one process.
+The HTTP API on HOST:PORT; prints where it listens. With REDIS_URL or REDIS_CLUSTER_NODES (production
+shape) run as many as wanted, next to \`flashsale worker\` processes; FLASHSALE_USER_SECRET and
+FLASHSALE_ADMIN_KEY are then required, so that every process accepts the same tokens. Without either
+(embedded shape) it also runs the order worker and its ticks, in one process.
 
-With REDIS_URL it runs one API process per core on the same HOST:PORT (node:cluster: a primary
-process hands the connections out to them). A process that dies is logged and restarted after
+In the production shape it runs one API process per core on the same HOST:PORT (node:cluster: a
+primary process hands the connections out to them). A process that dies is logged and restarted after
 ${RESTART_FIRST_MS / 1000} s, the wait doubling up to ${RESTART_MAX_MS / 1000} s while it keeps dying.
 
 On SIGTERM or SIGINT it stops accepting, finishes the requests and jobs in flight, closes the stores
@@ -28,8 +28,8 @@ or 30 s without finishing, forces the exit (code 1).
 
 Options:
   --processes N   API processes on HOST:PORT (default FLASHSALE_PROCESSES, else the number of cores
-                  with REDIS_URL); 1 runs the API in this very process. The embedded shape runs in
-                  one process: N above 1 is refused there.
+                  in the production shape); 1 runs the API in this very process. The embedded shape
+                  runs in one process: N above 1 is refused there.
 
 Environment (README.md, Configuration, has every variable):
 ${SERVICE_ENVIRONMENT}
@@ -49,7 +49,7 @@ export function checkServeConfig(config: Readonly<Config>): void {
   ].filter((name) => name !== null);
   if (missing.length > 0) {
     throw new ConfigError(
-      `${missing.join(' and ')} must be set when REDIS_URL is set: every API process must accept the same ` +
+      `${missing.join(' and ')} must be set with REDIS_URL or REDIS_CLUSTER_NODES: every API process must accept the same ` +
         'user tokens and admin key (see README.md, Configuration)',
     );
   }

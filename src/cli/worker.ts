@@ -11,7 +11,7 @@ const HELP = `usage: flashsale worker [--adopt-redis]
 
 Runs the order jobs, the reconciler, the hold sweeper, the admission steps and the loading of sales
 from the catalog, after recovering the engine's state (safe on every start). Order jobs ride out
-PostgreSQL and Redis outages; the reconciler finishes orders that crashes and outages left behind. Meant for the production shape (REDIS_URL):
+PostgreSQL and Redis outages; the reconciler finishes orders that crashes and outages left behind. Meant for the production shape (REDIS_URL or REDIS_CLUSTER_NODES):
 run any number of them next to \`flashsale serve\`. In the embedded shape the engine lives inside the
 \`start\` or \`serve\` process, which runs its own worker.
 

@@ -17,10 +17,12 @@ const FAILURE_NAMES = new Set([
  * closed ("Connection is closed."), no offline queue ("Stream isn't writeable and enableOfflineQueue
  * options is false", "Cluster isn't ready and enableOfflineQueue options is false"), the connection
  * dropped under a sent command, the cluster unreachable, and no reply within `commandTimeout` (a
- * silent partition). These carry no code, only the message.
+ * silent partition). These carry no code, only the message. On a Redis Cluster also: a shard without
+ * a master (CLUSTERDOWN, TRYAGAIN while slots move) past the client's redirection budget, and a slot
+ * map that could not be read; each means "not now" during a failover, never a refusal.
  */
 const FAILURE_MESSAGE =
-  /^(Connection is closed|Stream isn't writeable|Cluster isn't ready|Command aborted due to connection close|None of startup nodes is available|Cluster is disconnect|Node is disconnected|connect ETIMEDOUT|Command timed out)/;
+  /^(Connection is closed|Stream isn't writeable|Cluster isn't ready|Command aborted due to connection close|None of startup nodes is available|Cluster is disconnect|Node is disconnected|connect ETIMEDOUT|Command timed out|Too many Cluster redirections|Failed to refresh slots cache|CLUSTERDOWN|TRYAGAIN)/;
 
 /**
  * Whether ioredis failed to reach Redis, as opposed to Redis answering with an error (a script's

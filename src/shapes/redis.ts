@@ -1,10 +1,9 @@
 /**
- * The production shape on one Redis: the Redis engine (Lua scripts), BullMQ for jobs, PostgreSQL (or
- * PGlite, for a single-node trial with durable jobs) for the record. Any number of API and worker
- * processes share it.
+ * The production shape on one Redis or a Redis Cluster: the Redis engine (Lua scripts), BullMQ for
+ * jobs, PostgreSQL (or PGlite, for a single-node trial with durable jobs) for the record. Any number
+ * of API and worker processes share it. Every connection comes from `openRedis` (redisConnection.ts).
  */
 
-import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { sharedSecret } from '../db/durableSaleState.ts';
@@ -14,19 +13,8 @@ import { type Clock, systemClock } from '../engine/types.ts';
 import { createBullQueue } from '../orders/jobs/bullmqQueue.ts';
 import { type AnalyticsJob, type NotificationJob, type OrderJob, QUEUE_NAMES } from '../orders/orderJobs.ts';
 import { openDatabase } from './database.ts';
+import { failFast, openCluster, openRedis, type RedisClient, redisTarget } from './redisConnection.ts';
 import type { Shape, ShapeOptions } from './types.ts';
-
-/**
- * Fail fast instead of queueing commands while Redis is away, and give up on a command Redis does
- * not answer in time (a silent partition): callers answer 503, never hang.
- */
-const failFast = (timeoutMs: number): RedisOptions => ({
-  maxRetriesPerRequest: 1,
-  enableOfflineQueue: false,
-  lazyConnect: true,
-  commandTimeout: timeoutMs,
-  connectTimeout: timeoutMs,
-});
 
 export async function openRedisShape(
   config: Readonly<Config>,
@@ -34,13 +22,14 @@ export async function openRedisShape(
   log: Logger,
   options: ShapeOptions,
 ): Promise<Shape> {
-  const redisUrl = config.redisUrl;
-  if (redisUrl === null) throw new Error('the redis shape needs REDIS_URL');
+  const target = redisTarget(config);
+  if (target === null) throw new Error('the redis shape needs REDIS_URL or REDIS_CLUSTER_NODES');
   const db = await openDatabase(config, options);
   const redisTimeoutMs = config.timeouts.redisMs;
   // Auto-pipelining: the script calls of the requests handled in one turn of the event loop leave in
-  // one write and their replies come back in one read, rather than a syscall pair per request.
-  const redis = new Redis(redisUrl, { ...failFast(redisTimeoutMs), enableAutoPipelining: true });
+  // one write (per node, on a cluster) and their replies come back in one read, rather than a
+  // syscall pair per request.
+  const redis = openRedis(target, { ...failFast(redisTimeoutMs), enableAutoPipelining: true });
   // Without a listener ioredis prints every failed reconnect as an "Unhandled error event".
   redis.on('error', (error) => log.warn({ err: error }, 'engine Redis connection error'));
   // Tests inject a clock to move time; processes run on Redis's clock (see RedisClock).
@@ -66,10 +55,10 @@ export async function openRedisShape(
   // Rate-limit checks get a connection of their own, opened on first use (API processes only): a
   // check must fail fast (the plugin then lets the request through) rather than queue behind the
   // engine's commands or wait for a reconnect.
-  let rateLimitRedis: Promise<Redis> | null = null;
-  const rateLimitConnection = (): Promise<Redis> => {
+  let rateLimitRedis: Promise<RedisClient> | null = null;
+  const rateLimitConnection = (): Promise<RedisClient> => {
     rateLimitRedis ??= (async () => {
-      const connection = new Redis(redisUrl, failFast(Math.min(redisTimeoutMs, 1000)));
+      const connection = openRedis(target, failFast(Math.min(redisTimeoutMs, 1000)));
       connection.on('error', (error) =>
         log.warn({ err: error }, 'rate-limit store unavailable: limits not applied'),
       );
@@ -81,7 +70,10 @@ export async function openRedisShape(
 
   const queue = <T>(name: string) =>
     createBullQueue<T>(name, {
-      connection: redisUrl,
+      connection:
+        target.kind === 'single'
+          ? target.url
+          : { cluster: (nodeOptions) => openCluster(target.nodes, nodeOptions) },
       defaults: options.jobDefaults,
       prefix: options.queuePrefix ?? config.queuePrefix,
       ...options.stalledMs,
@@ -95,7 +87,7 @@ export async function openRedisShape(
   };
   return {
     name: 'redis',
-    description: `Redis engine, BullMQ jobs, ${config.databaseUrl !== null ? 'PostgreSQL' : 'PGlite'}`,
+    description: `${target.kind === 'cluster' ? 'Redis Cluster' : 'Redis'} engine, BullMQ jobs, ${config.databaseUrl !== null ? 'PostgreSQL' : 'PGlite'}`,
     inProcess: false,
     clock,
     engine,

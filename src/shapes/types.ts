@@ -5,7 +5,7 @@
  * See docs/architecture.md, "Shapes". Adding a store adapter means one new file here.
  */
 
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
@@ -30,7 +30,7 @@ export interface ShapeOptions {
 
 /** Options for @fastify/rate-limit's store: empty for counters in process memory. */
 export interface RateLimitStore {
-  redis?: Redis;
+  redis?: Redis | Cluster;
   nameSpace?: string;
 }
 

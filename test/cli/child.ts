@@ -50,8 +50,9 @@ export async function productionCliEnv(shape: Shape): Promise<Record<string, str
   await client.end();
   const databaseUrl = new URL(DATABASE_URL);
   databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
+  const nodes = shape.env.REDIS_CLUSTER_NODES;
   return {
-    REDIS_URL,
+    ...(nodes === undefined ? { REDIS_URL } : { REDIS_CLUSTER_NODES: nodes }),
     DATABASE_URL: databaseUrl.toString(),
     FLASHSALE_REDIS_PREFIX: shape.env.FLASHSALE_REDIS_PREFIX as string,
     FLASHSALE_QUEUE_PREFIX: shape.env.TEST_QUEUE_PREFIX as string,

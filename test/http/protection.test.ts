@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { embeddedShape, redisShape, type Shape } from '../pipeline/shapes.ts';
 import { hasPostgres, hasRedis } from '../support/services.ts';
 import { type HttpHarness, liveSale, startHttp } from './harness.ts';
+import { expectSharedRateLimits } from './sharedRateLimits.ts';
 
 const LIST = '/api/v1/admin/sales';
 /** An open read that counts against the IP limit (admin calls with the key have their own budget). */
@@ -93,11 +94,7 @@ describe('rate limits', () => {
   it.skipIf(!ready)('are counted in Redis in the production shape: API processes share them', async () => {
     const shape = redisShape();
     shapes.push(shape);
-    const a = await start(shape, limited(5));
-    const b = await start(shape, limited(5));
-    for (const h of [a, b, a, b, a]) expect((await h.server.inject({ url: OPEN })).statusCode).toBe(200);
-    expectRateLimited(await b.server.inject({ url: OPEN }));
-    expectRateLimited(await a.server.inject({ url: OPEN }));
+    await expectSharedRateLimits(shape);
   });
 });
 

@@ -1,12 +1,13 @@
 /**
- * The two shapes of the app for pipeline tests: embedded (memory engine, in-process jobs, PGlite)
- * and production (Redis engine, BullMQ, PostgreSQL), each isolated by its own prefixes and schema.
+ * The shapes of the app for pipeline tests: embedded (memory engine, in-process jobs, PGlite) and
+ * production (Redis engine, BullMQ, PostgreSQL) on one Redis or on a Redis Cluster, each isolated by
+ * its own prefixes and schema.
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import pino from 'pino';
 import { type App, type AppOptions, createApp } from '../../src/app.ts';
@@ -15,7 +16,7 @@ import { deleteKeys } from '../support/redisKeys.ts';
 import { DATABASE_URL, REDIS_URL } from '../support/services.ts';
 
 export interface Shape {
-  name: 'embedded' | 'redis';
+  name: 'embedded' | 'redis' | 'redis-cluster';
   /** Environment a child worker process needs to join this shape (production only). */
   env: Record<string, string>;
   options: AppOptions;
@@ -54,12 +55,29 @@ export function embeddedShape(): Shape {
 }
 
 export function redisShape(): Shape {
+  return productionShape('redis', { REDIS_URL }, () => new Redis(REDIS_URL));
+}
+
+/** The production shape on a Redis Cluster: `nodes` as in REDIS_CLUSTER_NODES. */
+export function clusterShape(nodes: string): Shape {
+  const seeds = nodes.split(',').map((node) => {
+    const [host = '', port = ''] = node.split(':');
+    return { host, port: Number(port) };
+  });
+  return productionShape('redis-cluster', { REDIS_CLUSTER_NODES: nodes }, () => new Cluster(seeds));
+}
+
+function productionShape(
+  name: Shape['name'],
+  redisEnv: { REDIS_URL: string } | { REDIS_CLUSTER_NODES: string },
+  connect: () => Redis | Cluster,
+): Shape {
   const id = randomUUID().slice(0, 8);
   const schema = `t_${id}`;
   const env = {
     ...TEST_ENV,
     FLASHSALE_OUTBOX: tempOutbox(),
-    REDIS_URL,
+    ...redisEnv,
     DATABASE_URL,
     FLASHSALE_REDIS_PREFIX: `fst-${id}:`,
     TEST_PG_SCHEMA: schema,
@@ -73,13 +91,13 @@ export function redisShape(): Shape {
     stalledMs: { lockDurationMs: 2000, stalledIntervalMs: 500 },
   };
   return {
-    name: 'redis',
+    name,
     env,
     options,
     make: (extra = {}, over = {}) => createApp(loadConfig({ ...env, ...over }), { ...options, ...extra }),
     async cleanup() {
       await rm(env.FLASHSALE_OUTBOX, { force: true });
-      const redis = new Redis(REDIS_URL);
+      const redis = connect();
       for (const pattern of [`${env.FLASHSALE_REDIS_PREFIX}*`, `{fsq-${id}*`])
         await deleteKeys(redis, pattern);
       await redis.quit();

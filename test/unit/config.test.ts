@@ -24,6 +24,32 @@ describe('config', () => {
     expect(loadConfig({ FLASHSALE_PROCESSES: '1' }).processes).toBe(1);
   });
 
+  it('reads the seed nodes of a Redis Cluster instead of REDIS_URL', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' });
+    expect(config.shape).toBe('redis');
+    expect(config.redisUrl).toBeNull();
+    expect(config.redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(loadConfig({}).redisClusterNodes).toBeNull();
+  });
+
+  it.each([
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /REDIS_CLUSTER_NODES must be host:port/],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000,' }, /REDIS_CLUSTER_NODES must be host:port/],
+    [{ REDIS_CLUSTER_NODES: 'redis://127.0.0.1:7000' }, /REDIS_CLUSTER_NODES must be host:port/],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1:70000' }, /REDIS_CLUSTER_NODES must be host:port/],
+    [
+      { REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_URL: 'redis://127.0.0.1:6379' },
+      /REDIS_URL .* or REDIS_CLUSTER_NODES .*, not both/,
+    ],
+  ])('refuses the cluster setting %o', (env, pattern) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(pattern);
+  });
+
   it.each([
     [{ PORT: 'abc' }, /PORT/],
     [{ FLASHSALE_PROCESSES: '0', REDIS_URL: 'redis://h' }, /FLASHSALE_PROCESSES must be a whole number/],

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { onRedis } from '../../failures/redis.ts';
 import type { Clock } from '../types.ts';
 
@@ -27,6 +27,10 @@ export interface ClockSync {
  * seconds admit at the configured rate and expire a hold at its deadline. (The scripts could call
  * `TIME` themselves; the offset keeps them deterministic for the differential and property tests,
  * which drive both engines with one fake clock.)
+ *
+ * On a Redis Cluster every process reads the clock of the same node, the master serving slot 0 (a
+ * keyless command would go to any node, and nodes' clocks differ by their NTP error); after a
+ * failover that is the promoted replica, whose clock takes over.
  *
  * `now()` never runs backwards, even when a resync or the process clock would move it back: it then
  * holds still until the clock catches up.
@@ -82,7 +86,7 @@ export class RedisClock implements Clock {
     let best: ClockSync | null = null;
     for (let i = 0; i < this.samples; i++) {
       const before = this.processClock.now();
-      const [seconds, micros] = await onRedis(() => this.redis.time());
+      const [seconds, micros] = await onRedis(() => timeSource(this.redis).time());
       const after = this.processClock.now();
       const redisMs = Number(seconds) * 1000 + Number(micros) / 1000;
       const sample = { offsetMs: redisMs - (before + after) / 2, roundTripMs: after - before };
@@ -96,4 +100,13 @@ export class RedisClock implements Clock {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
   }
+}
+
+/** The one node whose TIME every process reads: the server itself, or a cluster's slot-0 master. */
+function timeSource(redis: Redis | Cluster): Redis | Cluster {
+  if (redis instanceof Redis) return redis;
+  const master = redis.slots[0]?.[0];
+  const node = redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === master);
+  // Slots not known yet (or being re-read): any node answers, for this one sample.
+  return node ?? redis;
 }

@@ -19,6 +19,7 @@
  * promise settles when its own job is stored, so a 202 still means the job is in Redis.
  */
 import { type JobsOptions, Queue, type RedisOptions, UnrecoverableError, Worker } from 'bullmq';
+import type { Cluster } from 'ioredis';
 import { onRedis } from '../../failures/redis.ts';
 import { coalesce } from '../coalesce.ts';
 import {
@@ -37,9 +38,19 @@ import {
   waitUntilDrained,
 } from './types.ts';
 
+/**
+ * Opens a Redis Cluster client whose nodes' connections get `nodeOptions`. BullMQ opens connections
+ * itself only from options naming one server; on a cluster it is handed clients, which this queue
+ * then owns and closes.
+ */
+export type ClusterFactory = (nodeOptions: RedisOptions) => Cluster;
+
 export interface BullQueueOptions {
-  /** A redis:// URL or ioredis options. Each Queue and Worker opens its own connections from it. */
-  connection: string | RedisOptions;
+  /**
+   * A redis:// URL or ioredis options (each Queue and Worker opens its own connections from them), or
+   * a factory of Redis Cluster clients.
+   */
+  connection: string | RedisOptions | { cluster: ClusterFactory };
   /**
    * Key prefix: keys are `<prefix>:<queue>:…`. The default is hash-tagged so every key of every queue
    * lands in one Redis Cluster slot, as BullMQ's Lua scripts require on a Cluster.
@@ -77,6 +88,9 @@ class BullJobQueue<T> implements JobQueue<T> {
   readonly name: string;
   private readonly options: BullQueueOptions;
   private readonly connection: RedisOptions;
+  private readonly cluster: ClusterFactory | null;
+  /** The cluster clients this queue opened for BullMQ, quit on close (BullMQ leaves them open). */
+  private readonly clusterClients: Cluster[] = [];
   private readonly prefix: string;
   private readonly attempts: number;
   private readonly backoffMs: number;
@@ -93,21 +107,27 @@ class BullJobQueue<T> implements JobQueue<T> {
   constructor(name: string, options: BullQueueOptions) {
     this.name = name;
     this.options = options;
+    const { connection } = options;
+    this.cluster = typeof connection === 'object' && 'cluster' in connection ? connection.cluster : null;
     this.connection =
-      typeof options.connection === 'string' ? { url: options.connection } : { ...options.connection };
+      typeof connection === 'string'
+        ? { url: connection }
+        : 'cluster' in connection
+          ? {}
+          : { ...(connection as RedisOptions) };
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.attempts = options.defaults?.attempts ?? JOB_DEFAULTS.attempts;
     this.backoffMs = options.defaults?.backoffMs ?? JOB_DEFAULTS.backoffMs;
     checkAttempts(this.attempts, this.backoffMs);
     this.onError = options.onError ?? ((err) => console.error(`[jobs:${name}]`, err));
     this.queue = new Queue(name, {
-      connection: {
+      connection: this.connectionFor({
         enableOfflineQueue: false,
         ...(options.commandTimeoutMs === undefined
           ? {}
           : { commandTimeout: options.commandTimeoutMs, connectTimeout: options.commandTimeoutMs }),
         ...this.connection,
-      },
+      }),
       prefix: this.prefix,
       defaultJobOptions: {
         attempts: this.attempts,
@@ -122,6 +142,14 @@ class BullJobQueue<T> implements JobQueue<T> {
     });
     // An EventEmitter 'error' without a listener would crash the process on a Redis hiccup.
     this.queue.on('error', (err) => this.onError(err));
+  }
+
+  /** The options themselves, or on a cluster a client opened with them (closed with the queue). */
+  private connectionFor(options: RedisOptions): RedisOptions | Cluster {
+    if (this.cluster === null) return options;
+    const client = this.cluster(options);
+    this.clusterClients.push(client);
+    return client;
   }
 
   async add(name: string, data: T, options: JobOptions = {}): Promise<string> {
@@ -174,8 +202,8 @@ class BullJobQueue<T> implements JobQueue<T> {
         }
       },
       {
-        // BullMQ would force this for a blocking connection anyway; setting it says so.
-        connection: { ...this.connection, maxRetriesPerRequest: null },
+        // BullMQ would force this for a blocking connection anyway (and requires it of a client).
+        connection: this.connectionFor({ ...this.connection, maxRetriesPerRequest: null }),
         prefix: this.prefix,
         concurrency,
         lockDuration: this.options.lockDurationMs ?? 30_000,
@@ -248,6 +276,7 @@ class BullJobQueue<T> implements JobQueue<T> {
       // Worker.close() (not forced) waits for the active handlers, then releases its connections.
       await this.worker?.close();
       await this.queue.close();
+      await Promise.all(this.clusterClients.map((c) => c.quit().catch(() => c.disconnect())));
     })();
     return this.closing;
   }
