@@ -1,8 +1,19 @@
 /** Helpers shared by the chaos tests: waiting on a condition, and the checks every scenario ends with. */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import pino from 'pino';
 import { expect } from 'vitest';
-import type { App } from '../../src/app.ts';
+import { type App, createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
 import type { OrderStatus } from '../../src/domain/order.ts';
 import { type Cli, runCli } from '../cli/child.ts';
+import { TEST_ENV } from '../pipeline/shapes.ts';
+import { deleteKeys } from '../support/redisKeys.ts';
+import { DATABASE_URL, REDIS_URL } from '../support/services.ts';
 
 export const ORDERS = 1000;
 export const OUTAGE_MS = Number(process.env.CHAOS_OUTAGE_MS ?? 30_000);
@@ -33,8 +44,8 @@ export async function readyz(apiUrl: string): Promise<{ status: number; checks: 
 }
 
 /** Waits until no order of the sale is pending and the order queue is empty; returns the time. */
-export function settled(app: App, saleId: string): Promise<number> {
-  return until('every order settled', SETTLE_BOUND_MS, async () => {
+export function settled(app: App, saleId: string, boundMs = SETTLE_BOUND_MS): Promise<number> {
+  return until('every order settled', boundMs, async () => {
     const counts = await app.store.orderCounts(saleId);
     const jobs = await app.queues.orders.counts();
     return counts.pending === 0 && jobs.waiting + jobs.active + jobs.delayed === 0;
@@ -129,4 +140,64 @@ export async function rideOutage(scenario: {
   await expectBooksBalanced(scenario.app, scenario.saleId, ORDERS, scenario.env);
   expect((await scenario.readyz()).status).toBe(200);
   stillRunning();
+}
+
+/**
+ * A scenario on the shared Redis and PostgreSQL: a key prefix, a queue prefix, a schema and an
+ * outbox of its own, so it can run beside other tests. `start` creates the schema and the test's own
+ * app (which migrates it) and returns the environment every `flashsale` process of the scenario runs
+ * with; `run` starts one; `cleanUp` (afterAll) stops them and removes all the scenario left.
+ */
+export function sharedScenario() {
+  const id = randomUUID().slice(0, 8);
+  const schema = `chaos_${id}`;
+  const outbox = join(tmpdir(), `flashsale-chaos-${id}.jsonl`);
+  const processes: Cli[] = [];
+  let app: App | null = null;
+  return {
+    processes,
+    /** `over`: the scenario's own settings, over the defaults every chaos scenario shares. */
+    async start(over: Record<string, string> = {}): Promise<{ app: App; env: Record<string, string> }> {
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.end();
+      // The CLI takes no schema option: its processes select it through the URL's search_path.
+      const databaseUrl = new URL(DATABASE_URL);
+      databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
+      const env = {
+        ...TEST_ENV,
+        REDIS_URL,
+        DATABASE_URL: databaseUrl.toString(),
+        FLASHSALE_REDIS_PREFIX: `chaos-${id}:`,
+        FLASHSALE_QUEUE_PREFIX: `{chaos-${id}}`,
+        FLASHSALE_OUTBOX: outbox,
+        FLASHSALE_LOG_LEVEL: 'info',
+        FLASHSALE_PAYMENT_LATENCY_MS: '20',
+        FLASHSALE_WORKER_CONCURRENCY: '32',
+        FLASHSALE_RECONCILE_INTERVAL_MS: '1000',
+        FLASHSALE_RECONCILE_GRACE_MS: '5000',
+        ...over,
+      };
+      app = await createApp(loadConfig(env), { log: pino({ level: 'silent' }), pgSchema: schema });
+      return { app, env };
+    },
+    run(args: string[], env: Record<string, string>): Cli {
+      const started = runCli(args, env);
+      processes.push(started);
+      return started;
+    },
+    async cleanUp(): Promise<void> {
+      await stopProcesses(processes);
+      await app?.close().catch(() => undefined);
+      const redis = new Redis(REDIS_URL);
+      for (const pattern of [`chaos-${id}:*`, `{chaos-${id}}*`]) await deleteKeys(redis, pattern);
+      redis.disconnect();
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+      await rm(outbox, { force: true });
+    },
+  };
 }

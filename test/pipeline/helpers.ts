@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { App } from '../../src/app.ts';
 import { type ErrorCode, FlashsaleError } from '../../src/domain/errors.ts';
+import type { AdmissionSettings } from '../../src/domain/sale.ts';
 import { checkout } from '../../src/orders/checkout.ts';
 import { publishSale } from '../../src/sales/publish.ts';
 
@@ -11,7 +12,15 @@ export async function drain(app: App): Promise<void> {
   await app.queues.analytics.drained(60_000);
 }
 
-export function newSale(app: App, over: { totalStock: number; perUserLimit?: number; holdSeconds?: number }) {
+export function newSale(
+  app: App,
+  over: {
+    totalStock: number;
+    perUserLimit?: number;
+    holdSeconds?: number;
+    admission?: Partial<AdmissionSettings>;
+  },
+) {
   const now = app.clock.now();
   return publishSale(app, {
     id: `p-${randomUUID().slice(0, 8)}`,
