@@ -1,10 +1,11 @@
 /**
  * `npm test` after the checks: the vitest suite in two lanes at once, each a vitest run of its own
- * that runs its files one at a time (vitest.config.ts). The outage and browser files spend most of
- * their time waiting (a PostgreSQL stopped for 30 s, a Redis restarted, a page polling), so they run
- * beside the rest instead of after it: on a 2-core machine this roughly halves the wall time
- * without running two CPU-heavy files against each other. Every file isolates its data (its own
- * key prefix, schema or server), so the lanes do not meet.
+ * that runs its files one at a time (vitest.config.ts). The outage, browser and CLI files spend much
+ * of their time waiting (a PostgreSQL stopped for 30 s, a Redis restarted, a page polling, a process
+ * starting), so they run beside the rest instead of after it: on a 2-core machine the suite took
+ * 19 min one file at a time and about 15 in two lanes. Every file isolates its data (its own key
+ * prefix, schema or server), so the lanes do not meet; the files that build dist/ (test/cli) share
+ * one lane, so two builds never overlap.
  *
  * With arguments (`npm test -- test/unit`), one plain vitest run of just those.
  * Exit code: 0 when every lane passed.
@@ -12,14 +13,14 @@
 import { spawn } from 'node:child_process';
 
 const VITEST = ['node_modules/vitest/vitest.mjs', 'run'];
-const WAITING = ['test/chaos', 'test/durability', 'test/e2e'];
+const WAITING = ['test/chaos', 'test/durability', 'test/e2e', 'test/cli'];
 
 const args = process.argv.slice(2);
 const lanes =
   args.length > 0
     ? [{ name: '', args }]
     : [
-        { name: 'outages+browsers', args: WAITING },
+        { name: 'outages+browsers+cli', args: WAITING },
         { name: 'main', args: WAITING.flatMap((dir) => ['--exclude', `${dir}/**`]) },
       ];
 
