@@ -370,60 +370,67 @@ describe.skipIf(!(await hasRedis()))('memory and Redis engines agree step for st
     await redis.quit();
   });
 
-  it(`on random sequences of waiting-room and inventory operations (${RUNS} runs)`, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        setupArb,
-        fc.array(opArb, { minLength: 1, maxLength: MAX_STEPS, size: 'max' }),
-        async (setup, ops) => {
-          const pair: Pair = {
-            memory: new MemoryEngine(clock, { heartbeatMs: setup.heartbeatMs }),
-            redis: new RedisEngine(redis, clock, { prefix, heartbeatMs: setup.heartbeatMs }),
-            saleId: `d${++sales}`,
-            holds: [],
-          };
-          const prequeueAt = clock.now() + setup.prequeueIn;
-          const startsAt = prequeueAt + setup.startsAfter;
-          const input = {
-            id: pair.saleId,
-            totalStock: setup.totalStock,
-            perUserLimit: setup.perUserLimit,
-            prequeueAt,
-            startsAt,
-            endsAt: startsAt + setup.lastsMs,
-            queueing: setup.queueing,
-            shuffleSeed: setup.shuffleSeed,
-            holdSeconds: setup.holdSeconds,
-            admission: {
-              perSecond: setup.perSecond,
-              maxActive: setup.maxActive,
-              sessionSeconds: setup.sessionSeconds,
-            },
-          };
-          expect(await pair.redis.createSale(input)).toEqual(await pair.memory.createSale(input));
-          let before = await observe(pair.memory, pair.saleId, []);
-          const tickets = new Map<number, number>();
-          for (const [index, op] of ops.entries()) {
-            const where = `step ${index} ${JSON.stringify(op)} at t=${clock.now()}`;
-            const result = await step(pair, clock, op).catch((error: Error) => {
-              error.message = `${where}: ${error.message}`;
-              throw error;
-            });
-            const memoryIds = pair.holds.map((h) => h.memory);
-            const redisIds = pair.holds.map((h) => h.redis);
-            const [onMemory, onRedis] = [
-              await observe(pair.memory, pair.saleId, memoryIds),
-              await observe(pair.redis, pair.saleId, redisIds),
-            ];
-            expect(onRedis, where).toEqual(onMemory);
-            for (const reachedCase of casesOf(op, result, before, onMemory, tickets))
-              reached.add(reachedCase);
-            before = onMemory;
-          }
-        },
-      ),
-      { numRuns: RUNS },
-    );
+  it(`on random sequences of waiting-room and inventory operations (${RUNS} runs a round)`, async () => {
+    const round = () =>
+      fc.assert(
+        fc.asyncProperty(
+          setupArb,
+          fc.array(opArb, { minLength: 1, maxLength: MAX_STEPS, size: 'max' }),
+          async (setup, ops) => {
+            const pair: Pair = {
+              memory: new MemoryEngine(clock, { heartbeatMs: setup.heartbeatMs }),
+              redis: new RedisEngine(redis, clock, { prefix, heartbeatMs: setup.heartbeatMs }),
+              saleId: `d${++sales}`,
+              holds: [],
+            };
+            const prequeueAt = clock.now() + setup.prequeueIn;
+            const startsAt = prequeueAt + setup.startsAfter;
+            const input = {
+              id: pair.saleId,
+              totalStock: setup.totalStock,
+              perUserLimit: setup.perUserLimit,
+              prequeueAt,
+              startsAt,
+              endsAt: startsAt + setup.lastsMs,
+              queueing: setup.queueing,
+              shuffleSeed: setup.shuffleSeed,
+              holdSeconds: setup.holdSeconds,
+              admission: {
+                perSecond: setup.perSecond,
+                maxActive: setup.maxActive,
+                sessionSeconds: setup.sessionSeconds,
+              },
+            };
+            expect(await pair.redis.createSale(input)).toEqual(await pair.memory.createSale(input));
+            let before = await observe(pair.memory, pair.saleId, []);
+            const tickets = new Map<number, number>();
+            for (const [index, op] of ops.entries()) {
+              const where = `step ${index} ${JSON.stringify(op)} at t=${clock.now()}`;
+              const result = await step(pair, clock, op).catch((error: Error) => {
+                error.message = `${where}: ${error.message}`;
+                throw error;
+              });
+              const memoryIds = pair.holds.map((h) => h.memory);
+              const redisIds = pair.holds.map((h) => h.redis);
+              const [onMemory, onRedis] = [
+                await observe(pair.memory, pair.saleId, memoryIds),
+                await observe(pair.redis, pair.saleId, redisIds),
+              ];
+              expect(onRedis, where).toEqual(onMemory);
+              for (const reachedCase of casesOf(op, result, before, onMemory, tickets))
+                reached.add(reachedCase);
+              before = onMemory;
+            }
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    // Every case must be reached, or the generators have stopped exercising it. A rare case (a
+    // departed waiter in a shuffled pre-queue) missed one round of random runs in about one CI run
+    // of three: more rounds are run until every case is reached (ten in all at most), and the
+    // engines must agree on those as well. A case no generator reaches still fails, after ten rounds.
+    await round();
+    for (let extra = 0; extra < 9 && EXPECTED_CASES.some((c) => !reached.has(c)); extra++) await round();
     expect([...reached].sort()).toEqual(EXPECTED_CASES);
-  });
+  }, 600_000);
 });
