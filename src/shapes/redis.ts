@@ -26,9 +26,9 @@ export async function openRedisShape(
   if (target === null) throw new Error('the redis shape needs REDIS_URL or REDIS_CLUSTER_NODES');
   const db = await openDatabase(config, options);
   const redisTimeoutMs = config.timeouts.redisMs;
-  // Auto-pipelining: the script calls of the requests handled in one turn of the event loop leave in
-  // one write (per node, on a cluster) and their replies come back in one read, rather than a
-  // syscall pair per request.
+  // Auto-pipelining on one Redis: the script calls of the requests handled in one turn of the event
+  // loop leave in one write and their replies come back in one read, rather than a syscall pair per
+  // request. A cluster client never auto-pipelines (see openCluster).
   const redis = openRedis(target, { ...failFast(redisTimeoutMs), enableAutoPipelining: true });
   // Without a listener ioredis prints every failed reconnect as an "Unhandled error event".
   redis.on('error', (error) => log.warn({ err: error }, 'engine Redis connection error'));

@@ -78,6 +78,10 @@ export function describeSellout(title: string, makeShape: () => Shape, options: 
       /** The body of a 200 answer; any other status fails the test with what the API said. */
       const ok = async (response: Response, what: string) => {
         const body = await response.text();
+        // A server error is the processes' to explain: their logs go with the failure.
+        if (response.status >= 500 && response.status !== 503) {
+          for (const p of apis) console.log(p.output.slice(-4000));
+        }
         expect(response.status, `${what} answered ${response.status}: ${body}`).toBe(200);
         return JSON.parse(body);
       };
