@@ -190,7 +190,8 @@ export class AdmissionTokens {
     return exportPKCS8(privateKey);
   }
 
-  sign(claims: AdmissionClaims): Promise<string> {
+  /** Synchronous (node:crypto): the poll that admits a buyer signs without a turn of the event loop. */
+  sign(claims: AdmissionClaims): string {
     const payload = {
       sale: claims.saleId,
       sub: claims.userId,
@@ -200,7 +201,7 @@ export class AdmissionTokens {
       exp: Math.floor(claims.expiresAt / 1000),
     };
     const header = { alg: 'ES256', kid: this.current.jwk.kid as string } as const;
-    return Promise.resolve(signJwt(header, payload, this.current.privateKey));
+    return signJwt(header, payload, this.current.privateKey);
   }
 
   /** Refuses (NOT_ADMITTED) a token that is missing, forged, expired, or for another sale or user. */

@@ -19,6 +19,8 @@
  * and forgets every ticket and snapshot, so a waiter is told NOT_IN_QUEUE and joins again at the back
  * of the new line, rather than being answered from a ticket that now belongs to someone else.
  */
+
+import { forgetOldestTenth } from '../domain/forgetOldest.ts';
 import { type QueueSnapshot, type QueueStatus, statusFromSnapshot } from '../domain/queue.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
 
@@ -209,14 +211,7 @@ export class QueueView {
       this.tickets.delete(keyOf(saleId, userId));
       return;
     }
-    if (this.tickets.size >= this.options.maxTickets) {
-      // Forget the oldest tenth: Map iterates in insertion order.
-      let drop = Math.ceil(this.options.maxTickets / 10);
-      for (const key of this.tickets.keys()) {
-        if (drop-- <= 0) break;
-        this.tickets.delete(key);
-      }
-    }
+    forgetOldestTenth(this.tickets, this.options.maxTickets);
     this.tickets.set(keyOf(saleId, userId), ticket);
   }
 }

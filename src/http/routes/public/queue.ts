@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FlashsaleError } from '../../../domain/errors.ts';
+import { forgetOldestTenth } from '../../../domain/forgetOldest.ts';
 import type { PublicQueueState, QueueStatus } from '../../../domain/queue.ts';
 import { onBuyersSale } from '../../../sales/read.ts';
 import type { HttpContext } from '../../context.ts';
@@ -33,21 +34,14 @@ const MAX_CACHED_TOKENS = 200_000;
 export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
   // An admitted buyer polls until they check out; signing (ES256) on every poll would make the
   // cheapest route the costliest. A token is fully determined by user, sale and session end.
-  const tokens = new Map<string, Promise<string>>();
-  const admissionToken = (userId: string, saleId: string, expiresAt: number): Promise<string> => {
+  const tokens = new Map<string, string>();
+  const admissionToken = (userId: string, saleId: string, expiresAt: number): string => {
     const key = `${saleId}\n${userId}\n${expiresAt}`;
     let token = tokens.get(key);
     if (token === undefined) {
-      if (tokens.size >= MAX_CACHED_TOKENS) {
-        let drop = MAX_CACHED_TOKENS / 10;
-        for (const old of tokens.keys()) {
-          if (drop-- <= 0) break;
-          tokens.delete(old);
-        }
-      }
+      forgetOldestTenth(tokens, MAX_CACHED_TOKENS);
       token = ctx.admission.sign({ userId, saleId, expiresAt });
       tokens.set(key, token);
-      token.catch(() => tokens.delete(key));
     }
     return token;
   };
@@ -63,7 +57,7 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
     };
     if (status.state === 'admitted' && status.admittedUntil !== null) {
       const expiresAt = status.admittedUntil;
-      body.admission = { token: await admissionToken(userId, saleId, expiresAt), expiresAt };
+      body.admission = { token: admissionToken(userId, saleId, expiresAt), expiresAt };
     }
     return body;
   };
