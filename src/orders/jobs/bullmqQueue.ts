@@ -90,6 +90,9 @@ export function createBullQueue<T>(name: string, options: BullQueueOptions): Job
   return new BullJobQueue<T>(name, options);
 }
 
+/** A job as BullMQ's addBulk takes it, options already checked and translated. */
+type BullJob<T> = { name: string; data: T; opts: JobsOptions };
+
 /** BullMQ's typings infer job names and data from the generic; this runner only needs strings and T. */
 type AnyQueue = Queue<unknown, unknown, string>;
 
@@ -108,10 +111,7 @@ class BullJobQueue<T> implements JobQueue<T> {
   private worker: Worker | null = null;
   private closing: Promise<void> | null = null;
   /** Adds gathered into one addBulk per round trip (see the header). */
-  private readonly addInBatch = coalesce(
-    (jobs: Array<{ name: string; data: T; options?: JobOptions }>) => this.addBulk(jobs),
-    ADD_BATCH,
-  );
+  private readonly addInBatch = coalesce((bulk: BullJob<T>[]) => this.store(bulk), ADD_BATCH);
 
   constructor(name: string, options: BullQueueOptions) {
     this.name = name;
@@ -164,13 +164,18 @@ class BullJobQueue<T> implements JobQueue<T> {
   async add(name: string, data: T, options: JobOptions = {}): Promise<string> {
     // With a jobId already present, BullMQ adds nothing and returns that id. Options are checked
     // here, so a bad one fails its own caller rather than the batch it would have joined.
-    this.jobsOptions(options);
-    return this.addInBatch({ name, data, options });
+    return this.addInBatch({ name, data, opts: this.jobsOptions(options) });
   }
 
   async addBulk(jobs: ReadonlyArray<{ name: string; data: T; options?: JobOptions }>): Promise<string[]> {
     if (jobs.length === 0) return [];
-    const bulk = jobs.map((job) => ({ name: job.name, data: job.data, opts: this.jobsOptions(job.options) }));
+    return this.store(
+      jobs.map((job) => ({ name: job.name, data: job.data, opts: this.jobsOptions(job.options) })),
+    );
+  }
+
+  /** One addBulk (MULTI/EXEC) of jobs whose options are already checked; their ids, in order. */
+  private async store(bulk: BullJob<T>[]): Promise<string[]> {
     const added = await onRedis(() => this.queue.addBulk(bulk));
     return added.map((job) => job.id as string);
   }
