@@ -5,7 +5,10 @@
  * runs until every order is confirmed in the database. Baseline: the same run with group commit off
  * (confirmations one transaction each), so the ratio is what group commit buys on this machine.
  * Payment latency 0: this measures flashsale, not the provider.
- *   npx tsx bench/pipeline.ts [--n 10000] [--concurrency 64]
+ *   npx tsx bench/pipeline.ts [--n 10000] [--concurrency N (default: FLASHSALE_WORKER_CONCURRENCY's default)] [--shapes embedded,production]
+ *     [--baseline on|off]
+ * The CPU column is this process's own (user + sys) per order while the workers ran; Redis and
+ * PostgreSQL run in their own processes and are not in it.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -15,16 +18,24 @@ import pino from 'pino';
 import { type AppOptions, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { checkout } from '../src/orders/checkout.ts';
+import { createBullQueue } from '../src/orders/jobs/bullmqQueue.ts';
 import { startWorker } from '../src/orders/worker.ts';
 import { publishSale } from '../src/sales/publish.ts';
 import { deleteKeys } from '../test/support/redisKeys.ts';
 import { appendResults, measure, printTable, type Row } from './lib.ts';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '64' } },
+  options: {
+    n: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: String(loadConfig({}).workerConcurrency) },
+    shapes: { type: 'string', default: 'embedded,production' },
+    baseline: { type: 'string', default: 'on' },
+  },
 });
 const N = Number(values.n);
 const CONCURRENCY = Number(values.concurrency);
+const SHAPES = new Set(values.shapes.split(','));
+const BASELINE = values.baseline !== 'off';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -54,9 +65,11 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
     }),
   );
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const stop = startWorker(app, { concurrency: CONCURRENCY, ticks: false, reconcile: false, maxBatch });
   await app.queues.orders.drained(600_000);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const confirmed = (await app.store.orderCounts(sale.id)).confirmed;
   await stop();
   await app.close();
@@ -67,16 +80,19 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
     ops: N,
     seconds,
     perSecond: N / seconds,
+    // This process's CPU (user + sys) while the workers ran: Redis and PostgreSQL are not in it.
+    cpuUs: (cpu.user + cpu.system) / N,
     note: `checkouts before the workers started: ${Math.round(checkouts.perSecond)}/s`,
   } satisfies Row;
 }
 
 /** Baseline and group commit on one shape; the ratio is group commit over the baseline. */
 async function shapeRows(label: string, fresh: () => { env: Record<string, string>; options: AppOptions }) {
-  const a = fresh();
-  const baseline = await run(label, a.env, a.options, 1);
   const b = fresh();
   const grouped = await run(label, b.env, b.options, 500);
+  if (!BASELINE) return [grouped];
+  const a = fresh();
+  const baseline = await run(label, a.env, a.options, 1);
   return [
     { ...baseline, ratio: 1 },
     { ...grouped, ratio: grouped.perSecond / baseline.perSecond },
@@ -84,25 +100,58 @@ async function shapeRows(label: string, fresh: () => { env: Record<string, strin
 }
 
 const rows: Row[] = [];
-rows.push(
-  ...(await shapeRows('embedded (memory + in-process jobs + PGlite)', () => ({
-    env: { FLASHSALE_DATA_DIR: 'memory' },
-    options: {},
-  }))),
-);
+if (SHAPES.has('embedded')) {
+  rows.push(
+    ...(await shapeRows('embedded (memory + in-process jobs + PGlite)', () => ({
+      env: { FLASHSALE_DATA_DIR: 'memory' },
+      options: {},
+    }))),
+  );
+}
+
+/**
+ * The machine's ceiling for any BullMQ pipeline: the same number of jobs, with the same queue options
+ * and concurrency, through a handler that does nothing. Orders cannot go faster than their jobs.
+ */
+async function bullmqAlone(prefix: string): Promise<Row> {
+  const queue = createBullQueue<{ i: number }>('empty', { connection: REDIS_URL, prefix });
+  for (let i = 0; i < N; i += 500) {
+    const size = Math.min(500, N - i);
+    await queue.addBulk(Array.from({ length: size }, (_, j) => ({ name: 'empty', data: { i: i + j } })));
+  }
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  queue.process(async () => {}, { concurrency: CONCURRENCY });
+  await queue.drained(600_000);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  await queue.close();
+  return {
+    name: 'BullMQ alone: empty jobs, same queue options and concurrency (the ceiling)',
+    ops: N,
+    seconds,
+    perSecond: N / seconds,
+    cpuUs: (cpu.user + cpu.system) / N,
+  };
+}
 
 const ids: string[] = [];
 try {
-  rows.push(
-    ...(await shapeRows('production (Redis + BullMQ + PostgreSQL)', () => {
-      const id = randomUUID().slice(0, 8);
-      ids.push(id);
-      return {
-        env: { REDIS_URL, DATABASE_URL, FLASHSALE_REDIS_PREFIX: `bench-${id}:` },
-        options: { pgSchema: `bench_${id}`, queuePrefix: `{bench-${id}}` },
-      };
-    })),
-  );
+  if (SHAPES.has('production')) {
+    const id = randomUUID().slice(0, 8);
+    ids.push(id);
+    rows.push(await bullmqAlone(`{bench-${id}}`));
+    rows.push(
+      ...(await shapeRows('production (Redis + BullMQ + PostgreSQL)', () => {
+        const id = randomUUID().slice(0, 8);
+        ids.push(id);
+        return {
+          env: { REDIS_URL, DATABASE_URL, FLASHSALE_REDIS_PREFIX: `bench-${id}:` },
+          options: { pgSchema: `bench_${id}`, queuePrefix: `{bench-${id}}` },
+        };
+      })),
+    );
+  }
 } catch (error) {
   console.warn(`production shape skipped: ${String(error)}`);
 } finally {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ORDER_STATUSES, type OrderStatus } from '../domain/order.ts';
 import { SALE_DEFAULTS } from '../domain/sale.ts';
 import { coalesce } from '../orders/coalesce.ts';
+import { chargesByKey, type NewCharge, recordCharges } from './chargeLedger.ts';
 import type { Database } from './database.ts';
 import * as durable from './durableSaleState.ts';
 import { type ConfirmItem, type ConfirmResult, confirmOrdersIn } from './groupConfirm.ts';
@@ -46,6 +47,8 @@ function one<T>(rows: T[], what: string): T {
  */
 /** Most pending orders in one call: bounds a batch's transaction and the locks it holds. */
 const PLACE_BATCH = 128;
+/** Most keys in one batched read or charge write (the order worker's per-job lookups). */
+const LOOKUP_BATCH = 256;
 
 export class OrderStore {
   /** The sale's sampled counters over time (saleHistory.ts), on the same database. */
@@ -59,9 +62,30 @@ export class OrderStore {
     perUserLimit: number;
   }) => Promise<durable.PlaceOutcome>;
 
+  /**
+   * The order worker's per-job lookups and charge writes, batched the same way: every job of a batch
+   * asks for its own hold's order and charge, and on this machine a round trip per query costs more
+   * than the query (see bench/README.md, "Orders persisted").
+   */
+  private readonly orderOfHold: (holdId: string) => Promise<OrderRecord | null>;
+  private readonly chargeOfKey: (idempotencyKey: string) => Promise<ChargeRecord | null>;
+  private readonly chargeInBatch: (charge: NewCharge) => Promise<{ charge: ChargeRecord; created: boolean }>;
+
   constructor(private readonly db: Database) {
     this.history = new SaleHistoryStore(db);
     this.placeInBatch = coalesce((batch) => durable.placeOrders(db, batch), PLACE_BATCH);
+    this.orderOfHold = coalesce(async (holdIds) => {
+      const rows = await db.query<OrderRow>('SELECT * FROM orders WHERE hold_id = ANY($1::text[])', [
+        holdIds,
+      ]);
+      const byHold = new Map(rows.map((row) => [row.hold_id, row]));
+      return holdIds.map((id) => {
+        const row = byHold.get(id);
+        return row === undefined ? null : toOrder(row);
+      });
+    }, LOOKUP_BATCH);
+    this.chargeOfKey = coalesce((keys) => chargesByKey(db, keys), LOOKUP_BATCH);
+    this.chargeInBatch = coalesce((charges) => recordCharges(db, charges), LOOKUP_BATCH);
   }
 
   /** Inserts the sale and its stock row; if the id exists, changes nothing and returns the stored sale. */
@@ -206,9 +230,9 @@ export class OrderStore {
     return row === undefined ? null : toOrder(row);
   }
 
-  async getOrderByHold(holdId: string): Promise<OrderRecord | null> {
-    const [row] = await this.db.query<OrderRow>('SELECT * FROM orders WHERE hold_id = $1', [holdId]);
-    return row === undefined ? null : toOrder(row);
+  /** The order of a hold; concurrent calls share one query. */
+  getOrderByHold(holdId: string): Promise<OrderRecord | null> {
+    return this.orderOfHold(holdId);
   }
 
   /**
@@ -315,33 +339,19 @@ export class OrderStore {
    * Records a charge once per idempotency key (the hold id). A repeat returns the first charge, with
    * its original amount, and `created: false`: the provider must not charge twice. Every call, repeat
    * or not, is also appended to payment_charge_attempts, so a repeat stays visible (`chargeAttempts`).
+   * Concurrent calls share one statement (recordCharges).
    */
-  async recordCharge(
+  recordCharge(
     idempotencyKey: string,
     amountCents: number,
     saleId: string | null = null,
   ): Promise<{ charge: ChargeRecord; created: boolean }> {
-    // One statement: the attempt is appended whether or not the charge row is new.
-    const inserted = await this.db.query<ChargeRow>(
-      `WITH attempt AS (
-         INSERT INTO payment_charge_attempts (idempotency_key, sale_id, amount_cents) VALUES ($1, $2, $3)
-       )
-       INSERT INTO payment_charges (idempotency_key, sale_id, amount_cents) VALUES ($1, $2, $3)
-       ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
-      [idempotencyKey, saleId, amountCents],
-    );
-    const row = inserted[0];
-    if (row !== undefined) return { charge: toCharge(row), created: true };
-    const existing = await this.getCharge(idempotencyKey);
-    if (existing === null) throw new Error(`charge ${idempotencyKey} vanished after a conflict`);
-    return { charge: existing, created: false };
+    return this.chargeInBatch({ idempotencyKey, amountCents, saleId });
   }
 
-  async getCharge(idempotencyKey: string): Promise<ChargeRecord | null> {
-    const [row] = await this.db.query<ChargeRow>('SELECT * FROM payment_charges WHERE idempotency_key = $1', [
-      idempotencyKey,
-    ]);
-    return row === undefined ? null : toCharge(row);
+  /** The charge made with this key, if any; concurrent calls share one query. */
+  getCharge(idempotencyKey: string): Promise<ChargeRecord | null> {
+    return this.chargeOfKey(idempotencyKey);
   }
 
   /** Refunds a succeeded charge once; null when there is no such charge. */

@@ -395,6 +395,25 @@ export function describeDatabaseContract(
         expect(await t.store.chargeCount({ saleId: 's' })).toBe(2);
       });
 
+      it('answers each of many concurrent charges and lookups of different keys with its own', async () => {
+        await migrate(t.db);
+        await t.store.recordCharge('k0', 7, 's');
+        // Concurrent calls share a statement: keys repeat within it, one key was charged before.
+        const keys = Array.from({ length: 60 }, (_, i) => `k${i % 20}`);
+        const charged = await Promise.all(keys.map((key, i) => t.store.recordCharge(key, 100 + i, 's')));
+        expect(charged.map((result) => result.charge.idempotencyKey)).toEqual(keys);
+        const createdKeys = charged.filter((r) => r.created).map((r) => r.charge.idempotencyKey);
+        expect(createdKeys.sort()).toEqual(Array.from({ length: 19 }, (_, i) => `k${i + 1}`).sort());
+        // A repeat gets the first charge of its key, with its amount: k0 from before, k5 from index 5.
+        expect(charged[0]).toMatchObject({ created: false, charge: { amountCents: 7 } });
+        expect(charged[25]).toMatchObject({ created: false, charge: { amountCents: 105 } });
+        const found = await Promise.all(['k3', 'nope', 'k19'].map((key) => t.store.getCharge(key)));
+        expect(found.map((c) => c?.idempotencyKey ?? null)).toEqual(['k3', null, 'k19']);
+        expect(await t.store.chargeCount({ saleId: 's' })).toBe(20);
+        const attempts = await t.store.chargeAttempts('s');
+        expect(attempts.reduce((n, a) => n + a.attempts, 0)).toBe(61);
+      });
+
       it('keeps every charge attempt, so a repeat the ledger turned away still shows', async () => {
         await withSale('s', 10);
         await t.store.createPendingOrder(order('s', 'h1'));
