@@ -22,7 +22,15 @@ import { TEST_ENV } from '../pipeline/shapes.ts';
 import { hasOwnPostgres, type OwnPostgres, startOwnPostgres } from '../support/ownPostgres.ts';
 import { deleteKeys } from '../support/redisKeys.ts';
 import { hasRedis, REDIS_URL } from '../support/services.ts';
-import { ORDERS, OUTAGE_MS, readyz as readyzOf, rideOutage, stopProcesses, until } from './support.ts';
+import {
+  ORDERS,
+  OUTAGE_MS,
+  readyz as readyzOf,
+  rideOutage,
+  stopProcesses,
+  until,
+  untilReady,
+} from './support.ts';
 
 const ready = hasOwnPostgres() && (await hasRedis());
 
@@ -69,7 +77,7 @@ describe.skipIf(!ready)('chaos: PostgreSQL stopped and started with paid orders 
     await worker.waitFor(/worker running/);
     const apiUrl = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1] as string;
     const readyz = () => readyzOf(apiUrl);
-    expect((await readyz()).status).toBe(200);
+    await untilReady(readyz);
 
     const store = app.store;
     const sale = await newSale(app, { totalStock: ORDERS, holdSeconds: 600 });

@@ -20,7 +20,15 @@ import { buy, crowd, newSale } from '../pipeline/helpers.ts';
 import { TEST_ENV } from '../pipeline/shapes.ts';
 import { hasRedisServer, type RestartableRedis, startRestartableRedis } from '../support/ownRedis.ts';
 import { DATABASE_URL, hasPostgres } from '../support/services.ts';
-import { ORDERS, OUTAGE_MS, readyz as readyzOf, rideOutage, stopProcesses, until } from './support.ts';
+import {
+  ORDERS,
+  OUTAGE_MS,
+  readyz as readyzOf,
+  rideOutage,
+  stopProcesses,
+  until,
+  untilReady,
+} from './support.ts';
 
 const ready = hasRedisServer() && (await hasPostgres());
 
@@ -72,7 +80,7 @@ describe.skipIf(!ready)('chaos: Redis stopped and started with paid orders in fl
     await worker.waitFor(/worker running/);
     const apiUrl = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1] as string;
     const readyz = () => readyzOf(apiUrl);
-    expect((await readyz()).status).toBe(200);
+    await untilReady(readyz);
 
     const store = app.store;
     const sale = await newSale(app, { totalStock: ORDERS, holdSeconds: 600 });
