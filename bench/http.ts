@@ -64,26 +64,61 @@ const POLLERS = 40_000;
 // Child process: the service (or the production worker)
 // ---------------------------------------------------------------------------------------------
 
-/**
- * Counts the writes on this process's sockets to Redis's port from now on. Each write is one round
- * trip: ioredis writes a command, an auto-pipelined turn's commands or a pipeline/MULTI in one
- * `write`, then waits for the replies; a batch script is one command.
- */
-function countRedisWrites(redisUrl: string): () => number {
-  const port = Number(new URL(redisUrl).port || 6379);
-  let writes = 0;
-  const write = Socket.prototype.write;
-  Socket.prototype.write = function (this: Socket, ...args: Parameters<typeof write>) {
-    if (this.remotePort === port) writes++;
-    return write.apply(this, args);
-  } as typeof write;
-  return () => writes;
+/** Writes (round trips) and commands this process has sent to Redis so far. */
+interface RedisTraffic {
+  writes: number;
+  commands: number;
 }
 
-type ChildRequest = { kind: 'redis-writes' } | { kind: 'pause-worker' };
+/**
+ * The commands in a chunk ioredis writes: RESP arrays of bulk strings (`*<n>` then n times
+ * `$<len>` and <len> bytes), a command never split over two writes.
+ */
+function respCommands(chunk: Buffer): number {
+  let commands = 0;
+  let i = 0;
+  const line = () => {
+    const end = chunk.indexOf('\r\n', i);
+    const value = Number(chunk.toString('latin1', i + 1, end));
+    i = end + 2;
+    return value;
+  };
+  while (i < chunk.length && chunk[i] === 0x2a /* '*' */) {
+    commands++;
+    for (let args = line(); args > 0; args--) {
+      const length = line(); // read before `i +=` reads i
+      i += length + 2;
+    }
+  }
+  return commands;
+}
+
+/**
+ * Counts what this process sends on its sockets to Redis's port from now on. A write is one round
+ * trip: ioredis writes one command, an auto-pipelined turn's commands or a pipeline/MULTI in one
+ * `write`, then waits for the replies. A command is what Redis runs: a batch script is one.
+ */
+function countRedisTraffic(redisUrl: string): () => RedisTraffic {
+  const port = Number(new URL(redisUrl).port || 6379);
+  const traffic: RedisTraffic = { writes: 0, commands: 0 };
+  const write = Socket.prototype.write;
+  Socket.prototype.write = function (this: Socket, ...args: Parameters<typeof write>) {
+    if (this.remotePort === port) {
+      traffic.writes++;
+      const [chunk] = args;
+      traffic.commands += respCommands(
+        typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array),
+      );
+    }
+    return write.apply(this, args);
+  } as typeof write;
+  return () => ({ ...traffic });
+}
+
+type ChildRequest = { kind: 'redis-traffic' } | { kind: 'pause-worker' };
 
 async function child(): Promise<void> {
-  const redisWrites = process.env.REDIS_URL ? countRedisWrites(process.env.REDIS_URL) : null;
+  const redisTraffic = process.env.REDIS_URL ? countRedisTraffic(process.env.REDIS_URL) : null;
   const app = await createApp(loadConfig(process.env), {
     ...(process.env.BENCH_PG_SCHEMA ? { pgSchema: process.env.BENCH_PG_SCHEMA } : {}),
     ...(process.env.BENCH_QUEUE_PREFIX ? { queuePrefix: process.env.BENCH_QUEUE_PREFIX } : {}),
@@ -110,7 +145,7 @@ async function child(): Promise<void> {
   }
   const port = server ? (server.server.address() as AddressInfo).port : null;
   process.on('message', async (request: ChildRequest) => {
-    if (request.kind === 'redis-writes') process.send?.({ redisWrites: redisWrites?.() ?? null });
+    if (request.kind === 'redis-traffic') process.send?.({ redisTraffic: redisTraffic?.() ?? null });
     if (request.kind === 'pause-worker') {
       let resume = () => {};
       const until = new Promise<void>((resolve) => (resume = resolve));
@@ -232,7 +267,7 @@ function cpuMicros(pid: number | undefined): number | null {
 /** A measured process: its pid (CPU time) and, for the API, how to read its Redis write count. */
 interface Measured {
   pid: number | undefined;
-  redisWrites?: () => Promise<number | null>;
+  redisTraffic?: () => Promise<RedisTraffic | null>;
 }
 
 /**
@@ -242,7 +277,7 @@ interface Measured {
  */
 async function cannon(name: string, options: Record<string, unknown>, measured: Measured): Promise<Row> {
   const pid = measured.pid;
-  const writesBefore = (await measured.redisWrites?.()) ?? null;
+  const trafficBefore = (await measured.redisTraffic?.()) ?? null;
   const cpuBefore = cpuMicros(pid);
   const instance = autocannon({
     connections: CONNECTIONS,
@@ -265,14 +300,16 @@ async function cannon(name: string, options: Record<string, unknown>, measured: 
     .filter(Boolean)
     .join(', ');
   const cpuAfter = cpuMicros(pid);
-  const writesAfter = (await measured.redisWrites?.()) ?? null;
+  const trafficAfter = (await measured.redisTraffic?.()) ?? null;
   const answered = result['2xx'] + result.non2xx;
   const cpuUs =
     cpuBefore !== null && cpuAfter !== null && answered > 0 ? (cpuAfter - cpuBefore) / answered : undefined;
-  const redisRoundTrips =
-    writesBefore !== null && writesAfter !== null && answered > 0
-      ? (writesAfter - writesBefore) / answered
+  const perAnswer = (what: keyof RedisTraffic) =>
+    trafficBefore !== null && trafficAfter !== null && answered > 0
+      ? (trafficAfter[what] - trafficBefore[what]) / answered
       : undefined;
+  const redisRoundTrips = perAnswer('writes');
+  const redisCommands = perAnswer('commands');
   const note = `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${problems ? `; ${problems}` : ''}`;
   const row: Row = {
     name,
@@ -281,11 +318,14 @@ async function cannon(name: string, options: Record<string, unknown>, measured: 
     perSecond: result['2xx'] / result.duration,
     ...(cpuUs !== undefined ? { cpuUs } : {}),
     ...(redisRoundTrips !== undefined ? { redisRoundTrips } : {}),
+    ...(redisCommands !== undefined ? { redisCommands } : {}),
     note,
   };
   const cpu = cpuUs !== undefined ? `, API CPU ${Math.round(cpuUs)} µs/request` : '';
   const trips =
-    redisRoundTrips !== undefined ? `, ${redisRoundTrips.toFixed(2)} Redis round trips/request` : '';
+    redisRoundTrips !== undefined
+      ? `, Redis ${redisRoundTrips.toFixed(3)} round trips and ${redisCommands?.toFixed(3)} commands/request`
+      : '';
   console.log(`  ${name}: ${Math.round(row.perSecond)} req/s${cpu}${trips} (${note})`);
   return row;
 }
@@ -459,18 +499,18 @@ async function benchShape(shape: BenchShape, baseline: Row): Promise<Row[]> {
       ...(embedded
         ? {}
         : {
-            redisWrites: async () =>
-              (await ask<{ redisWrites: number | null }>(api, { kind: 'redis-writes' })).redisWrites,
+            redisTraffic: async () =>
+              (await ask<{ redisTraffic: RedisTraffic | null }>(api, { kind: 'redis-traffic' })).redisTraffic,
           }),
     };
 
     // The API's own Redis writes with no request in flight (ticks' snapshot reads and the like): they
     // are counted in each route's round trips too, a share that shrinks as the route's rate grows.
     let background = '';
-    if (apiPid.redisWrites) {
-      const before = (await apiPid.redisWrites()) ?? 0;
+    if (apiPid.redisTraffic) {
+      const before = (await apiPid.redisTraffic())?.writes ?? 0;
       await new Promise((resolve) => setTimeout(resolve, 2000));
-      const perSecond = (((await apiPid.redisWrites()) ?? 0) - before) / 2;
+      const perSecond = (((await apiPid.redisTraffic())?.writes ?? 0) - before) / 2;
       background = `; idle, the API wrote to Redis ${perSecond.toFixed(1)} times/s`;
       console.log(`  (${label} API idle: ${perSecond.toFixed(1)} Redis round trips/s)`);
     }

@@ -12,6 +12,8 @@ export interface Row {
   cpuUs?: number;
   /** Redis round trips the measured process made per request (bench/http.ts: writes on its Redis sockets). */
   redisRoundTrips?: number;
+  /** Redis commands it sent per request (a batch script, or each command of a pipeline, counts one). */
+  redisCommands?: number;
   note?: string;
 }
 
@@ -49,13 +51,14 @@ export function printTable(title: string, rows: Row[]): void {
   console.log(`\n${title}`);
   const trips = rows.some((r) => r.redisRoundTrips !== undefined);
   console.log(
-    `| measure | ops | seconds | ops/s | ratio to baseline | CPU µs per op |${trips ? ' Redis round trips per op |' : ''}`,
+    `| measure | ops | seconds | ops/s | ratio to baseline | CPU µs per op |${trips ? ' Redis round trips per op | Redis commands per op |' : ''}`,
   );
-  console.log(`|---|---:|---:|---:|---:|---:|${trips ? '---:|' : ''}`);
+  console.log(`|---|---:|---:|---:|---:|---:|${trips ? '---:|---:|' : ''}`);
   for (const r of rows) {
     const ratio = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`;
     const cpu = r.cpuUs === undefined ? '' : Math.round(r.cpuUs);
-    const rt = !trips ? '' : ` ${r.redisRoundTrips === undefined ? '' : r.redisRoundTrips.toFixed(2)} |`;
+    const fixed = (n: number | undefined) => (n === undefined ? '' : n.toFixed(3));
+    const rt = !trips ? '' : ` ${fixed(r.redisRoundTrips)} | ${fixed(r.redisCommands)} |`;
     console.log(
       `| ${r.name} | ${r.ops} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${ratio} | ${cpu} |${rt}`,
     );
