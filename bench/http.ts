@@ -12,6 +12,14 @@
  * through the HTTP API: a sale with a generous admission rate, joins, the worker's admission ticks,
  * then status polls to collect the admission tokens.
  *
+ * Checkout is measured twice, on separate buyers: with the order worker running, then paused (the
+ * API's own cost; the jobs wait in the queue): the production worker process is stopped with SIGSTOP,
+ * the embedded API stops its in-process worker when told to over IPC.
+ *
+ * Redis round trips per request (production): the API process counts the writes on its sockets to
+ * Redis (a patched `net.Socket#write`; see bench/README.md) and the parent reads the count over IPC
+ * before and after each route's run.
+ *
  * The same file is the child process: `--serve` (API, `--with-worker` adds the order worker and
  * ticks, as the embedded shape runs them) or `--worker` (the production shape's separate worker).
  */
@@ -20,7 +28,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,14 +64,78 @@ const POLLERS = 40_000;
 // Child process: the service (or the production worker)
 // ---------------------------------------------------------------------------------------------
 
+/** Writes (round trips) and commands this process has sent to Redis so far. */
+interface RedisTraffic {
+  writes: number;
+  commands: number;
+}
+
+/**
+ * The commands in a chunk ioredis writes: RESP arrays of bulk strings (`*<n>` then n times
+ * `$<len>` and <len> bytes), a command never split over two writes.
+ */
+function respCommands(chunk: Buffer): number {
+  let commands = 0;
+  let i = 0;
+  const line = () => {
+    const end = chunk.indexOf('\r\n', i);
+    const value = Number(chunk.toString('latin1', i + 1, end));
+    i = end + 2;
+    return value;
+  };
+  while (i < chunk.length && chunk[i] === 0x2a /* '*' */) {
+    commands++;
+    for (let args = line(); args > 0; args--) {
+      const length = line(); // read before `i +=` reads i
+      i += length + 2;
+    }
+  }
+  return commands;
+}
+
+/**
+ * Counts what this process sends on its sockets to Redis's port from now on. A write is one round
+ * trip: ioredis writes one command, an auto-pipelined turn's commands or a pipeline/MULTI in one
+ * `write`, then waits for the replies. A command is what Redis runs: a batch script is one.
+ */
+function countRedisTraffic(redisUrl: string): () => RedisTraffic {
+  const port = Number(new URL(redisUrl).port || 6379);
+  const traffic: RedisTraffic = { writes: 0, commands: 0 };
+  const write = Socket.prototype.write;
+  Socket.prototype.write = function (this: Socket, ...args: Parameters<typeof write>) {
+    if (this.remotePort === port) {
+      traffic.writes++;
+      const [chunk] = args;
+      traffic.commands += respCommands(
+        typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array),
+      );
+    }
+    return write.apply(this, args);
+  } as typeof write;
+  return () => ({ ...traffic });
+}
+
+type ChildRequest = { kind: 'redis-traffic' } | { kind: 'pause-worker' };
+
 async function child(): Promise<void> {
+  const redisTraffic = process.env.REDIS_URL ? countRedisTraffic(process.env.REDIS_URL) : null;
   const app = await createApp(loadConfig(process.env), {
     ...(process.env.BENCH_PG_SCHEMA ? { pgSchema: process.env.BENCH_PG_SCHEMA } : {}),
     ...(process.env.BENCH_QUEUE_PREFIX ? { queuePrefix: process.env.BENCH_QUEUE_PREFIX } : {}),
   });
   let stopWorker: (() => Promise<void>) | null = null;
+  // Paused, the in-process order worker's handler waits here before each job (the jobs wait in the
+  // queue; the ticks go on); stopping the worker would close the queues the checkouts write to.
+  let paused: { until: Promise<void>; resume: () => void } | null = null;
   if (values.worker || values['with-worker']) {
     await recover(app);
+    const orders = app.queues.orders;
+    const consume = orders.process.bind(orders);
+    orders.process = (handler, options) =>
+      consume(async (job) => {
+        await paused?.until;
+        await handler(job);
+      }, options);
     stopWorker = startWorker(app);
   }
   let server: FastifyInstance | null = null;
@@ -72,6 +144,15 @@ async function child(): Promise<void> {
     await server.listen({ host: '127.0.0.1', port: 0 });
   }
   const port = server ? (server.server.address() as AddressInfo).port : null;
+  process.on('message', async (request: ChildRequest) => {
+    if (request.kind === 'redis-traffic') process.send?.({ redisTraffic: redisTraffic?.() ?? null });
+    if (request.kind === 'pause-worker') {
+      let resume = () => {};
+      const until = new Promise<void>((resolve) => (resume = resolve));
+      paused = { until, resume };
+      process.send?.({ paused: true });
+    }
+  });
   process.send?.({ ready: true, port });
   // The parent gone: nothing left to serve.
   process.once('disconnect', () => process.exit(0));
@@ -80,6 +161,7 @@ async function child(): Promise<void> {
     const sweep = setInterval(() => server?.server.closeIdleConnections(), 100);
     await server?.close();
     clearInterval(sweep);
+    paused?.resume();
     await stopWorker?.();
     await app.close();
     process.exit(0);
@@ -112,7 +194,7 @@ type Autocannon = (options: Record<string, unknown>) => AutocannonInstance;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 /** Each route's rate at least this share of the hello world's. */
-const GOALS = { '(status poll': 0.7, '(join': 0.5, '(each a new buyer': 0.3 };
+const GOALS = { '(status poll': 0.7, '(join': 0.5, 'order worker paused': 0.3 };
 
 const SECRET = `bench-user-secret-${randomUUID()}`;
 const ADMIN_KEY = `bench-admin-${randomUUID()}`;
@@ -140,6 +222,14 @@ function waitReady(proc: ChildProcess, what: string): Promise<number | null> {
       resolve(message.port);
     });
     proc.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
+}
+
+/** Asks a `--serve` child something over IPC and waits for its answer. */
+function ask<T>(proc: ChildProcess, request: ChildRequest): Promise<T> {
+  return new Promise((resolve) => {
+    proc.once('message', (message: T) => resolve(message));
+    proc.send(request);
   });
 }
 
@@ -174,11 +264,20 @@ function cpuMicros(pid: number | undefined): number | null {
   }
 }
 
+/** A measured process: its pid (CPU time) and, for the API, how to read its Redis write count. */
+interface Measured {
+  pid: number | undefined;
+  redisTraffic?: () => Promise<RedisTraffic | null>;
+}
+
 /**
  * One autocannon run; the rate counts 2xx answers only. Stops at `DURATION` even with `amount` set.
- * With `pid`, the row also gives that process's CPU µs per request (every answer counted).
+ * The row also gives the measured process's CPU µs per request and, when it counts them, its Redis
+ * round trips per request (every answer counted).
  */
-async function cannon(name: string, options: Record<string, unknown>, pid?: number): Promise<Row> {
+async function cannon(name: string, options: Record<string, unknown>, measured: Measured): Promise<Row> {
+  const pid = measured.pid;
+  const trafficBefore = (await measured.redisTraffic?.()) ?? null;
   const cpuBefore = cpuMicros(pid);
   const instance = autocannon({
     connections: CONNECTIONS,
@@ -201,9 +300,16 @@ async function cannon(name: string, options: Record<string, unknown>, pid?: numb
     .filter(Boolean)
     .join(', ');
   const cpuAfter = cpuMicros(pid);
+  const trafficAfter = (await measured.redisTraffic?.()) ?? null;
   const answered = result['2xx'] + result.non2xx;
   const cpuUs =
     cpuBefore !== null && cpuAfter !== null && answered > 0 ? (cpuAfter - cpuBefore) / answered : undefined;
+  const perAnswer = (what: keyof RedisTraffic) =>
+    trafficBefore !== null && trafficAfter !== null && answered > 0
+      ? (trafficAfter[what] - trafficBefore[what]) / answered
+      : undefined;
+  const redisRoundTrips = perAnswer('writes');
+  const redisCommands = perAnswer('commands');
   const note = `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${problems ? `; ${problems}` : ''}`;
   const row: Row = {
     name,
@@ -211,10 +317,16 @@ async function cannon(name: string, options: Record<string, unknown>, pid?: numb
     seconds: result.duration,
     perSecond: result['2xx'] / result.duration,
     ...(cpuUs !== undefined ? { cpuUs } : {}),
+    ...(redisRoundTrips !== undefined ? { redisRoundTrips } : {}),
+    ...(redisCommands !== undefined ? { redisCommands } : {}),
     note,
   };
   const cpu = cpuUs !== undefined ? `, API CPU ${Math.round(cpuUs)} µs/request` : '';
-  console.log(`  ${name}: ${Math.round(row.perSecond)} req/s${cpu} (${note})`);
+  const trips =
+    redisRoundTrips !== undefined
+      ? `, Redis ${redisRoundTrips.toFixed(3)} round trips and ${redisCommands?.toFixed(3)} commands/request`
+      : '';
+  console.log(`  ${name}: ${Math.round(row.perSecond)} req/s${cpu}${trips} (${note})`);
   return row;
 }
 
@@ -382,9 +494,29 @@ async function benchShape(shape: BenchShape, baseline: Row): Promise<Row[]> {
     const url = `${base}/api/v1/sales`;
     const rows: Row[] = [];
     const named = (route: string) => `${label}: ${route}`;
-    const apiPid = api.pid;
+    const apiPid: Measured = {
+      pid: api.pid,
+      ...(embedded
+        ? {}
+        : {
+            redisTraffic: async () =>
+              (await ask<{ redisTraffic: RedisTraffic | null }>(api, { kind: 'redis-traffic' })).redisTraffic,
+          }),
+    };
 
-    rows.push(await cannon(named('GET /sales/:id (sale page)'), { url: `${url}/${open}` }, apiPid));
+    // The API's own Redis writes with no request in flight (ticks' snapshot reads and the like): they
+    // are counted in each route's round trips too, a share that shrinks as the route's rate grows.
+    let background = '';
+    if (apiPid.redisTraffic) {
+      const before = (await apiPid.redisTraffic())?.writes ?? 0;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const perSecond = (((await apiPid.redisTraffic())?.writes ?? 0) - before) / 2;
+      background = `; idle, the API wrote to Redis ${perSecond.toFixed(1)} times/s`;
+      console.log(`  (${label} API idle: ${perSecond.toFixed(1)} Redis round trips/s)`);
+    }
+    const page = await cannon(named('GET /sales/:id (sale page)'), { url: `${url}/${open}` }, apiPid);
+    page.note += background;
+    rows.push(page);
 
     let j = 0;
     const join = await cannon(
@@ -465,35 +597,49 @@ async function benchShape(shape: BenchShape, baseline: Row): Promise<Row[]> {
     poll.note += `; ${pollers.length} distinct buyers, each polled about ${Math.max(1, Math.round(p / pollers.length))} times`;
     rows.push(poll);
 
-    let b = 0;
-    const checkout = await cannon(
-      named('POST /sales/:id/checkout (each a new buyer)'),
-      {
-        url: `${url}/${open}/checkout`,
-        method: 'POST',
-        // One request per buyer: the run ends when they are all served, or at the time limit.
-        amount: Math.max(1, buyers.length - CONNECTIONS - 10),
-        requests: [
-          {
-            setupRequest: (req: AutocannonRequest) => {
-              const i = b++;
-              req.headers = {
-                ...req.headers,
-                ...(buyers[i % buyers.length] as Record<string, string>),
-                'content-type': 'application/json',
-                'idempotency-key': `bench-${i}`,
-              };
-              req.body = '{"quantity":1,"paymentMethod":"pm_ok"}';
-              return req;
+    // Two checkout runs on separate halves of the buyers: the order worker running, then paused.
+    const half = Math.floor(buyers.length / 2);
+    const checkouts = async (what: string, pool: Record<string, string>[]) => {
+      let b = 0;
+      const row = await cannon(
+        named(`POST /sales/:id/checkout (each a new buyer, order worker ${what})`),
+        {
+          url: `${url}/${open}/checkout`,
+          method: 'POST',
+          // One request per buyer: the run ends when they are all served, or at the time limit.
+          amount: Math.max(1, pool.length - CONNECTIONS - 10),
+          requests: [
+            {
+              setupRequest: (req: AutocannonRequest) => {
+                const i = b++;
+                req.headers = {
+                  ...req.headers,
+                  ...(pool[i % pool.length] as Record<string, string>),
+                  'content-type': 'application/json',
+                  'idempotency-key': `bench-${what}-${i}`,
+                };
+                req.body = '{"quantity":1,"paymentMethod":"pm_ok"}';
+                return req;
+              },
             },
-          },
-        ],
-      },
-      apiPid,
-    );
-    if (b > buyers.length)
-      checkout.note += `; the ${buyers.length} buyers wrapped: later checkouts were refused`;
-    rows.push(checkout);
+          ],
+        },
+        apiPid,
+      );
+      if (b > pool.length) row.note += `; the ${pool.length} buyers wrapped: later checkouts were refused`;
+      return row;
+    };
+    rows.push(await checkouts('running', buyers.slice(0, half)));
+    // Paused: the production worker process stopped (SIGCONT before it is stopped for good); the
+    // embedded API's in-process worker stopped. Jobs wait in the queue, as they would behind a busy worker.
+    const worker = procs[1];
+    if (worker) worker.kill('SIGSTOP');
+    else await ask(api, { kind: 'pause-worker' });
+    try {
+      rows.push(await checkouts('paused', buyers.slice(half)));
+    } finally {
+      worker?.kill('SIGCONT');
+    }
     return rows.map((r) => ({ ...r, ratio: r.perSecond / baseline.perSecond }));
   } finally {
     for (const proc of procs.reverse()) await stopChild(proc);
@@ -515,7 +661,7 @@ async function main(): Promise<void> {
     baseline = await cannon(
       'baseline: node:http hello world',
       { url: `http://127.0.0.1:${port}/` },
-      hello.pid,
+      { pid: hello.pid },
     );
   } finally {
     await stopChild(hello);

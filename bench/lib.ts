@@ -10,6 +10,10 @@ export interface Row {
   ratio?: number;
   /** CPU time (user + sys) the measured process spent per request, in µs. */
   cpuUs?: number;
+  /** Redis round trips the measured process made per request (bench/http.ts: writes on its Redis sockets). */
+  redisRoundTrips?: number;
+  /** Redis commands it sent per request (a batch script, or each command of a pipeline, counts one). */
+  redisCommands?: number;
   note?: string;
 }
 
@@ -45,13 +49,18 @@ export function machine() {
 
 export function printTable(title: string, rows: Row[]): void {
   console.log(`\n${title}`);
-  console.log('| measure | ops | seconds | ops/s | ratio to baseline | CPU µs per op |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  const trips = rows.some((r) => r.redisRoundTrips !== undefined);
+  console.log(
+    `| measure | ops | seconds | ops/s | ratio to baseline | CPU µs per op |${trips ? ' Redis round trips per op | Redis commands per op |' : ''}`,
+  );
+  console.log(`|---|---:|---:|---:|---:|---:|${trips ? '---:|---:|' : ''}`);
   for (const r of rows) {
     const ratio = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`;
     const cpu = r.cpuUs === undefined ? '' : Math.round(r.cpuUs);
+    const fixed = (n: number | undefined) => (n === undefined ? '' : n.toFixed(3));
+    const rt = !trips ? '' : ` ${fixed(r.redisRoundTrips)} | ${fixed(r.redisCommands)} |`;
     console.log(
-      `| ${r.name} | ${r.ops} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${ratio} | ${cpu} |`,
+      `| ${r.name} | ${r.ops} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${ratio} | ${cpu} |${rt}`,
     );
   }
 }

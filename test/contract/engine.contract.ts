@@ -10,6 +10,7 @@ import { placeOf, shuffleKeys } from '../../src/domain/shuffle.ts';
 import type { SaleEngine } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
 import { raceConfirmAgainstRelease } from '../support/holdRace.ts';
+import { describeEngineBatchContract } from './engine.batch.contract.ts';
 import type { EngineFactory } from './engineFactory.ts';
 
 const SEC = 1000;
@@ -19,6 +20,7 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Pr
 }
 
 export function describeEngineContract(name: string, factory: EngineFactory): void {
+  describeEngineBatchContract(name, factory);
   describe(`sale engine contract: ${name}`, () => {
     let clock: TestClock;
     let engine: SaleEngine;

@@ -1,7 +1,7 @@
 /** The two building blocks of the order job's batching and outage handling, in isolation. */
 import { describe, expect, it } from 'vitest';
 import { FlashsaleError, unavailable } from '../../src/domain/errors.ts';
-import { coalesce } from '../../src/orders/coalesce.ts';
+import { coalesce, coalesceBy } from '../../src/orders/coalesce.ts';
 import { outageDelay, retryThroughOutage } from '../../src/orders/outageRetry.ts';
 
 describe('coalesce', () => {
@@ -43,6 +43,29 @@ describe('coalesce', () => {
       'rejected',
       'rejected',
     ]);
+  });
+});
+
+describe('coalesceBy', () => {
+  it("batches each key's calls on their own: one key's batch in flight holds back no other key", async () => {
+    const batches: string[] = [];
+    let release: () => void = () => {};
+    const write = coalesceBy(async (key: string, items: number[]) => {
+      batches.push(`${key}:${items.join(',')}`);
+      if (key === 'a' && batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      return items.map((n) => `${key}${n}`);
+    }, 100);
+    const firstA = [1, 2].map((n) => write('a', n));
+    while (batches.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    // While a's first batch is in flight: b's calls go out at once, a's wait for the next batch.
+    const laterA = write('a', 3);
+    expect(await Promise.all([write('b', 1), write('b', 2)])).toEqual(['b1', 'b2']);
+    release();
+    expect(await Promise.all([...firstA, laterA])).toEqual(['a1', 'a2', 'a3']);
+    expect(batches).toEqual(['a:1,2', 'b:1,2', 'a:3']);
+    // A key seen again after its batches are done starts afresh, again with no wait behind anything.
+    expect(await write('a', 4)).toBe('a4');
+    expect(batches.at(-1)).toBe('a:4');
   });
 });
 

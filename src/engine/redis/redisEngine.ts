@@ -25,6 +25,7 @@ import type {
   SaleView,
 } from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
+import { joinBatches, reserveBatches } from './batches.ts';
 import { checkReply, IDEM_REPEAT, SWEEP_INCOMPLETE } from './codes.ts';
 import {
   decodeHold,
@@ -58,7 +59,8 @@ const RESTORE_BATCH = 500;
  * so it is one atomic step however many processes share the store; time is the injected clock's,
  * passed to the scripts. Views, snapshots and statuses are derived in TypeScript from what the scripts
  * return, with the same domain functions the memory engine uses. Every Redis call goes through
- * `onRedis`: a lost connection surfaces as UNAVAILABLE (the ioredis error as its cause).
+ * `onRedis`: a lost connection surfaces as UNAVAILABLE (the ioredis error as its cause). Joins and
+ * reservations are group commits per sale (batches.ts): those made together go as one script.
  */
 export class RedisEngine implements SaleEngine {
   private readonly prefix: string;
@@ -67,6 +69,8 @@ export class RedisEngine implements SaleEngine {
   /** The lease arguments of the heartbeat and admit scripts: '' when heartbeats are off. */
   private readonly heartbeatArg: string;
   private readonly admissionLeaseArg: string;
+  private readonly joinInBatch: ReturnType<typeof joinBatches>;
+  private readonly reserveInBatch: ReturnType<typeof reserveBatches>;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -80,6 +84,8 @@ export class RedisEngine implements SaleEngine {
     this.heartbeatArg = heartbeatMs === null ? '' : String(heartbeatMs);
     this.admissionLeaseArg = heartbeatMs === null ? '' : String(heartbeatMs + MAX_POLL_AFTER_MS);
     defineScripts(redis);
+    this.joinInBatch = joinBatches(redis, (saleId) => this.keys(saleId));
+    this.reserveInBatch = reserveBatches(redis, (saleId) => this.keys(saleId));
   }
 
   /** An engine on a connection of its own, quit by `close()`. */
@@ -126,8 +132,7 @@ export class RedisEngine implements SaleEngine {
   async join(saleId: string, userId: string): Promise<QueueStatus> {
     checkUserId(userId);
     const now = this.clock.now();
-    const k = this.keys(saleId);
-    const { payload } = await this.run('join', [k.meta, k.tickets, k.spent, k.windows], [now, userId]);
+    const { payload } = checkReply(await this.joinInBatch(saleId, { now, userId }), 'join');
     return this.statusOf(payload, now);
   }
 
@@ -190,13 +195,9 @@ export class RedisEngine implements SaleEngine {
   async reserve(request: ReserveRequest): Promise<Hold> {
     checkReserve(request);
     const { saleId, userId, quantity } = request;
-    const k = this.keys(saleId);
-    const holdId = randomUUID();
-    const { status, payload } = await this.run(
-      'reserve',
-      [k.meta, k.tickets, k.units, k.leases, k.idem, k.deadlines, k.windows, k.hold(holdId), k.spent],
-      [this.clock.now(), userId, quantity, `${userId}\n${request.idempotencyKey}`, holdId],
-    );
+    const idemField = `${userId}\n${request.idempotencyKey}`;
+    const call = { now: this.clock.now(), userId, quantity, idemField, holdId: randomUUID() };
+    const { status, payload } = checkReply(await this.reserveInBatch(saleId, call), 'reserve');
     if (status !== IDEM_REPEAT) return decodeHold(saleId, payload[0]);
     // A repeat: answer with the earlier hold as it is now. Idempotency entries never change, so
     // reading the hold after the script is the same as reading it inside.

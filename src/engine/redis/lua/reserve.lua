@@ -1,10 +1,6 @@
 --[[
-  Reserves units: one atomic step. Checks, in the memory engine's order: the sale exists; the
-  (user, idempotency key) has no hold yet (else its id is returned and TypeScript answers with that
-  hold); the sale is live; the user's session did not end early (left, or lapsed: their admission
-  token may still be valid, their slot is not theirs any more); the user stays within their limit;
-  enough stock. Then takes the units,
-  writes the hold with its deadline, and frees the user's active slot in the waiting room once.
+  Reserves units: one atomic step (includes/reserveOne.lua says what is checked, in which order;
+  several reservations of one sale go to Redis together as reserveMany.lua).
 
   Input:
     KEYS[1] meta key
@@ -28,58 +24,10 @@
     { ERR_SALE_NOT_FOUND | ERR_SOLD_OUT | ERR_NOT_LIVE | ERR_SESSION_ENDED | ERR_LIMIT_EXCEEDED
       | ERR_INSUFFICIENT_STOCK }
 ]]
---- @include "codes"
---- @include "meta"
---- @include "saleState"
---- @include "shuffle"
---- @include "windows"
---- @include "hold"
---- @include "slots"
+--- @include "reserveOne"
 
-local metaKey, ticketsKey, unitsKey, leasesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local idemKey, deadlinesKey, windowsKey, holdKey, spentKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local now = tonumber(ARGV[1])
-local userId = ARGV[2]
-local quantity = tonumber(ARGV[3])
-local idemField = ARGV[4]
-local holdId = ARGV[5]
-
-local m = readMeta(metaKey)
-if m == nil then return { ERR_SALE_NOT_FOUND } end
-local earlier = redis.call('HGET', idemKey, idemField)
-if earlier then return { IDEM_REPEAT, earlier } end
-
-local state = saleState(m, now)
-if state == 'sold_out' then return { ERR_SOLD_OUT } end
-if state ~= 'live' then return { ERR_NOT_LIVE } end
-local ticket = tonumber(redis.call('HGET', ticketsKey, userId) or '-1')
-local place = nil
-if ticket > 0 then place = placeOf(ticket, m.prequeueSize, parseShuffleKeys(m.shuffleKeys)) end
-if place ~= nil and place <= m.serving and redis.call('SISMEMBER', spentKey, fmt(place)) == 1 then
-  return { ERR_SESSION_ENDED }
-end
-local units = tonumber(redis.call('HGET', unitsKey, userId) or '0')
-if units + quantity > m.perUserLimit then return { ERR_LIMIT_EXCEEDED } end
-if m.available == 0 then return { ERR_SOLD_OUT } end
-if m.available < quantity then return { ERR_INSUFFICIENT_STOCK } end
-
-redis.call('HINCRBY', metaKey, 'available', fmt(-quantity))
-redis.call('HINCRBY', metaKey, 'held', fmt(quantity))
-local seq = redis.call('HINCRBY', metaKey, 'holdSeq', 1)
-local expiresAt = now + m.holdSeconds * 1000
--- Equal deadlines sort by member: the zero-padded sequence keeps them in reservation order.
-local member = string.format('%016d', seq) .. ':' .. holdId
-redis.call('HSET', holdKey, 'id', holdId, 'userId', userId, 'quantity', fmt(quantity),
-  'expiresAt', fmt(expiresAt), 'status', 'held', 'member', member)
-redis.call('ZADD', deadlinesKey, fmt(expiresAt), member)
-redis.call('HSET', idemKey, idemField, holdId)
-redis.call('HINCRBY', unitsKey, userId, fmt(quantity))
-
--- A checkout frees the shopper's active slot for the next in line, once (its lease goes with it).
--- Ticket 0 (reserved without joining) holds no slot.
-if ticket == -1 then
-  redis.call('HSET', ticketsKey, userId, '0')
-elseif place ~= nil and place <= m.serving then
-  freePlace(leasesKey, windowsKey, place, m.sessionSeconds * 1000, now)
-end
-return { OK, holdPairs(holdKey) }
+local k = {
+  meta = KEYS[1], tickets = KEYS[2], units = KEYS[3], leases = KEYS[4], idem = KEYS[5],
+  deadlines = KEYS[6], windows = KEYS[7], spent = KEYS[9],
+}
+return reserveOne(k, tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], KEYS[8])

@@ -1,0 +1,39 @@
+--[[
+  Several reservations of one sale in one call (the engine's group commit): each request runs
+  reserve.lua's body (includes/reserveOne.lua) in order, with its own now, and gets its own reply — a
+  refusal is that request's alone. Each new hold's key is passed in KEYS, as reserve.lua's is, so a
+  cluster node sees every key the script touches (all carry the sale's hash tag: one slot).
+
+  Input:
+    KEYS[1] meta key
+    KEYS[2] tickets key (hash userId -> ticket)
+    KEYS[3] units key (hash userId -> units held or sold)
+    KEYS[4] leases key (sorted set of admitted places holding a slot)
+    KEYS[5] idempotency key (hash "userId\nkey" -> holdId)
+    KEYS[6] deadlines key (sorted set expiresAt -> member)
+    KEYS[7] windows key
+    KEYS[8] spent key (set of admitted places whose session ended early)
+    KEYS[8+i] hold key of request i's new hold
+    ARGV[5i-4] now of request i (epoch ms: the time its caller asked)
+    ARGV[5i-3] userId of request i
+    ARGV[5i-2] quantity of request i
+    ARGV[5i-1] idempotency field "userId\nkey" of request i
+    ARGV[5i]   new hold id of request i
+
+  Output:
+    { OK, reply 1, reply 2, ... } -- reply i: reserve.lua's output for request i, e.g.
+                                  -- { OK, hold pairs }, { IDEM_REPEAT, earlier hold id } or { ERR_SOLD_OUT }
+]]
+--- @include "reserveOne"
+
+local k = {
+  meta = KEYS[1], tickets = KEYS[2], units = KEYS[3], leases = KEYS[4], idem = KEYS[5],
+  deadlines = KEYS[6], windows = KEYS[7], spent = KEYS[8],
+}
+local out = { OK }
+for i = 1, (#KEYS - 8) do
+  local a = 5 * (i - 1)
+  out[#out + 1] = reserveOne(k, tonumber(ARGV[a + 1]), ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4],
+    ARGV[a + 5], KEYS[8 + i])
+end
+return out
