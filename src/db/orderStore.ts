@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { coalesce } from '../domain/coalesce.ts';
 import { ORDER_STATUSES, type OrderStatus } from '../domain/order.ts';
 import { SALE_DEFAULTS } from '../domain/sale.ts';
-import { coalesce } from '../orders/coalesce.ts';
 import { chargesByKey, type NewCharge, recordCharges } from './chargeLedger.ts';
 import type { Database } from './database.ts';
 import * as durable from './durableSaleState.ts';

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { ConfirmItem, ConfirmResult, OrderStore } from '../db/orderStore.ts';
+import { coalesce } from '../domain/coalesce.ts';
 import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 import type { Hold, ReleaseReason } from '../domain/hold.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import { orderIdOf } from './checkout.ts';
-import { coalesce } from './coalesce.ts';
 import type { JobQueue } from './jobs/types.ts';
 import type { AnalyticsJob, NotificationJob, OrderJob } from './orderJobs.ts';
 import { type OutageRetryPolicy, retryThroughOutage } from './outageRetry.ts';

@@ -1,7 +1,7 @@
 /** The two building blocks of the order job's batching and outage handling, in isolation. */
 import { describe, expect, it } from 'vitest';
+import { coalesce, coalesceBy } from '../../src/domain/coalesce.ts';
 import { FlashsaleError, unavailable } from '../../src/domain/errors.ts';
-import { coalesce, coalesceBy } from '../../src/orders/coalesce.ts';
 import { outageDelay, retryThroughOutage } from '../../src/orders/outageRetry.ts';
 
 describe('coalesce', () => {

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
+import { coalesceBy } from '../../domain/coalesce.ts';
 import { onRedis } from '../../failures/redis.ts';
-import { coalesceBy } from '../../orders/coalesce.ts';
 import { checkReply } from './codes.ts';
 import type { SaleKeys } from './keys.ts';
 import { runScript } from './scripts.ts';

@@ -14,14 +14,14 @@
  * The producer calls (add, counts, failed) rethrow a lost Redis connection as UNAVAILABLE, with the
  * ioredis error as its cause, as the Redis engine does (src/failures/redis.ts).
  *
- * `add` is a group commit (src/orders/coalesce.ts): the adds of concurrent checkouts go to Redis as
+ * `add` is a group commit (src/domain/coalesce.ts): the adds of concurrent checkouts go to Redis as
  * one `addBulk` (one MULTI/EXEC round trip) while the previous batch is on its way; each caller's
  * promise settles when its own job is stored, so a 202 still means the job is in Redis.
  */
 import { type JobsOptions, Queue, type RedisOptions, UnrecoverableError, Worker } from 'bullmq';
 import type { Cluster } from 'ioredis';
+import { coalesce } from '../../domain/coalesce.ts';
 import { onRedis } from '../../failures/redis.ts';
-import { coalesce } from '../coalesce.ts';
 import {
   checkAttempts,
   checkJobId,
