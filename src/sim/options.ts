@@ -31,6 +31,11 @@ export interface SimOptions {
   sessionSeconds: number;
   holdSeconds: number;
   connections: number;
+  /**
+   * Who gets a free connection first: `due`, whoever is due earliest (arrivals and next steps alike);
+   * `in-line`, the next steps of buyers already under way, then arrivals (see runner.ts).
+   */
+  priority: 'due' | 'in-line';
   maxSeconds: number;
   report: string;
   seed: number;
@@ -68,6 +73,9 @@ export const SIMULATE_USAGE = `flashsale simulate [options]   a flash sale of N 
   --max-active N         admitted shoppers at once (default 30 × per-second)
   --session-seconds S    shopping session (default 120)     --hold-seconds S   hold (default 60)
   --connections N        HTTP connections, the most requests in flight (default 128)
+  --priority due|in-line  who gets a free connection first: whoever is due earliest (default), or
+                         buyers already in line before new arrivals, as when each buyer has a
+                         connection of their own: for crowds far beyond what the service answers
   --max-seconds S        give up after S seconds (default 900)
   --report PATH          writes PATH.json and PATH.html (default reports/sim-<time>)
   --seed N               seed of the buyer population (default random)
@@ -144,6 +152,7 @@ export function parseSimArgs(args: string[], env: Record<string, string | undefi
       'session-seconds': { type: 'string' },
       'hold-seconds': { type: 'string' },
       connections: { type: 'string' },
+      priority: { type: 'string' },
       'max-seconds': { type: 'string' },
       report: { type: 'string' },
       seed: { type: 'string' },
@@ -158,6 +167,8 @@ export function parseSimArgs(args: string[], env: Record<string, string | undefi
   }
   const arrival = (values.arrival ?? 'prestart') as Arrival;
   if (!ARRIVALS.includes(arrival)) throw new UsageError(`--arrival must be one of ${ARRIVALS.join(', ')}`);
+  const priority = values.priority ?? 'due';
+  if (priority !== 'due' && priority !== 'in-line') throw new UsageError('--priority must be due or in-line');
   const queueing = values.queueing ?? 'fifo';
   if (queueing !== 'fifo' && queueing !== 'shuffle')
     throw new UsageError('--queueing must be fifo or shuffle');
@@ -222,6 +233,7 @@ export function parseSimArgs(args: string[], env: Record<string, string | undefi
     sessionSeconds: whole('session-seconds', values['session-seconds'], 120, 1, 86_400),
     holdSeconds: whole('hold-seconds', values['hold-seconds'], 60, 1, 86_400),
     connections: whole('connections', values.connections, 128, 1, 10_000),
+    priority,
     maxSeconds: num('max-seconds', values['max-seconds'], 900, 1, 86_400),
     report: values.report ?? `reports/sim-${stamp}`,
     seed: whole('seed', values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1),
