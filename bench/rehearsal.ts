@@ -2,8 +2,8 @@
  * A rehearsal at the brief's scale on the production shape: `flashsale serve --processes N` and one
  * `flashsale worker` (compiled JavaScript, as deployed) on the machine's Redis and PostgreSQL, in a
  * key prefix and schema of their own (removed after), driven by `flashsale simulate` with buyers whose
- * tokens it signs with the shared secret. Rate limits and proof of work are off: it measures the
- * service, not the protections.
+ * tokens it signs with the shared secret, buyers in line served before new arrivals (`--priority
+ * in-line`). Rate limits and proof of work are off: it measures the service, not the protections.
  *   npx tsx bench/rehearsal.ts [--buyers 100000] [--stock 1000] [--processes 2] [--ramp-seconds 30]
  *     [--limit 1] [--max-seconds 600] [-- <more simulate options>]
  * Prints the simulator's own summary (time, requests/s, latency per route, what limited the run, the
@@ -177,6 +177,9 @@ try {
       values['max-seconds'],
       '--report',
       join(tmpdir(), `rehearsal-${id}`),
+      // Buyers in line go before new arrivals, as with a connection per buyer (see src/sim/runner.ts).
+      '--priority',
+      'in-line',
       ...positionals,
     ],
     env,

@@ -77,7 +77,28 @@ export class QueueView {
 
   async join(saleId: string, userId: string): Promise<QueueStatus> {
     await this.incarnationChecked();
+    const over = this.overFromSnapshot(saleId, userId);
+    if (over !== null) return over;
     return this.fromStore(saleId, userId, await this.engine.join(saleId, userId));
+  }
+
+  /**
+   * A join once the sale is sold out (nothing available, nothing held) or ended, answered from a
+   * fresh snapshot without a store call: nobody gets a ticket any more, and neither state turns back
+   * (a reset of the store clears the snapshots). The crowd arriving after the last unit is most of a
+   * flash sale's joins. The answer is the one the store gives, the ticket being the one this process
+   * knows (null for a user it never saw, as for most of that crowd). A stale snapshot is refreshed in
+   * the background, never waited for: a live sale's join does not wait on it.
+   */
+  private overFromSnapshot(saleId: string, userId: string): QueueStatus | null {
+    const cached = this.snapshots.get(saleId);
+    if (cached?.snapshot == null || Date.now() - cached.fetchedAt >= this.options.refreshMs) {
+      this.snapshot(saleId).catch(() => undefined);
+      return null;
+    }
+    const snap = cached.snapshot;
+    if (snap.saleState !== 'sold_out' && snap.saleState !== 'ended') return null;
+    return statusFromSnapshot(snap, this.tickets.get(keyOf(saleId, userId)) ?? null, this.clock.now());
   }
 
   /** The user leaves the line or gives their slot back (idempotent); this process forgets their ticket. */

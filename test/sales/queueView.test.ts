@@ -109,3 +109,43 @@ describe('QueueView with heartbeats and departures', () => {
     expect((await memory.stats(id)).active).toBe(2);
   });
 });
+
+describe('QueueView once the sale is over', () => {
+  it('answers joins to a sold-out sale from a fresh snapshot, without a store call', async () => {
+    const clock = new TestClock();
+    const memory = new MemoryEngine(clock);
+    const { id } = await memory.createSale({
+      id: 'over',
+      totalStock: 1,
+      perUserLimit: 1,
+      startsAt: clock.now(),
+      endsAt: clock.now() + 3600 * SEC,
+      holdSeconds: 60,
+      admission: { perSecond: 100, maxActive: 10, sessionSeconds: 600 },
+    });
+    const { engine, calls } = counted(memory);
+    const queue = new QueueView(engine, clock, { refreshMs: 60_000 });
+    // Live: joins go to the store, even with a fresh snapshot at hand.
+    await queue.snapshot(id);
+    expect((await queue.join(id, 'a')).state).toBe('waiting');
+    await queue.join(id, 'b');
+    expect(calls.get('join')).toBe(2);
+    await memory.admit(id);
+    const hold = await memory.reserve({ saleId: id, userId: 'a', quantity: 1, idempotencyKey: 'k' });
+    await memory.confirm(id, hold.id);
+    // The snapshot taken while live is still fresh: the next join asks the store, which says sold out.
+    expect((await queue.join(id, 'c')).state).toBe('sold_out');
+    expect(calls.get('join')).toBe(3);
+    // A view whose snapshot was taken after the last unit sold answers from it.
+    const fresh = new QueueView(engine, clock, { refreshMs: 60_000 });
+    await fresh.snapshot(id);
+    const before = calls.get('join');
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => fresh.join(id, `late-${i}`)));
+    expect(answers.every((s) => s.state === 'sold_out' && s.ticket === null)).toBe(true);
+    expect(calls.get('join')).toBe(before);
+    // A user this view knows keeps their ticket in the answer, as the store would give it.
+    await fresh.status(id, 'b');
+    expect(await fresh.join(id, 'b')).toMatchObject({ state: 'sold_out', ticket: 2 });
+    expect(await memory.join(id, 'b')).toMatchObject({ state: 'sold_out', ticket: 2 });
+  });
+});
