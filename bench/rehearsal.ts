@@ -6,7 +6,8 @@
  * in-line`). Rate limits and proof of work are off: it measures the service, not the protections.
  *   npx tsx bench/rehearsal.ts [--buyers 100000] [--stock 1000] [--processes 2] [--ramp-seconds 30]
  *     [--limit 1] [--max-seconds 600] [-- <more simulate options>]
- * Prints the simulator's own summary (time, requests/s, latency per route, what limited the run, the
+ * `BENCH_CPU_PROF_DIR=<dir>` writes the serve processes' CPU profiles there (read them with
+ * bench/profile.ts). Prints the simulator's own summary (time, requests/s, latency per route, what limited the run, the
  * invariants) and the CPU seconds each process used, so the bottleneck is named from measurements.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -79,7 +80,10 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv, name: string, echo: boolean): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_CPU_PROF_DIR: CPU profiles of the serve processes (node:cluster passes the flags on).
+  const profile = name === 'serve' && process.env.BENCH_CPU_PROF_DIR;
+  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+  const child = spawn(process.execPath, [...flags, CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => {
     if (echo) process.stdout.write(chunk);
   });

@@ -8,6 +8,7 @@ import { createHash, createSecretKey, KeyObject, randomUUID, timingSafeEqual } f
 import type { FastifyRequest } from 'fastify';
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type JWK, SignJWT } from 'jose';
 import { FlashsaleError } from '../domain/errors.ts';
+import { forgetOldestTenth } from '../domain/forgetOldest.ts';
 import { USER_ID_PATTERN } from '../domain/hold.ts';
 import { type Clock, systemClock } from '../engine/types.ts';
 import { signJwt, verifyJwt } from './jwt.ts';
@@ -83,10 +84,9 @@ export class UserTokens {
   private remember(token: string, claims: UserClaims, exp: number): void {
     // Re-checked every minute even when the expiry is further away, so the map never pins a token long.
     const until = Math.min(exp * 1000, Date.now() + 60_000);
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
-      const oldest = this.verified.keys().next();
-      if (!oldest.done) this.verified.delete(oldest.value);
-    }
+    // The oldest tenth at once: deleting the first entry one insert at a time left the map's holes at
+    // its front, and each `keys().next()` walked them (19 µs a request with 200,000 buyers).
+    forgetOldestTenth(this.verified, VERIFIED_CACHE_SIZE);
     this.verified.set(token, [claims, until]);
   }
 
