@@ -6,7 +6,7 @@
  * in-line`). Rate limits and proof of work are off: it measures the service, not the protections.
  *   npx tsx bench/rehearsal.ts [--buyers 100000] [--stock 1000] [--processes 2] [--ramp-seconds 30]
  *     [--limit 1] [--max-seconds 600] [-- <more simulate options>]
- * `BENCH_CPU_PROF_DIR=<dir>` writes the serve processes' CPU profiles there (read them with
+ * `BENCH_CPU_PROF_DIR=<dir>` writes the CPU profiles of the serve processes and the simulator there (read them with
  * bench/profile.ts). Prints the simulator's own summary (time, requests/s, latency per route, what limited the run, the
  * invariants) and the CPU seconds each process used, so the bottleneck is named from measurements.
  */
@@ -80,8 +80,9 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv, name: string, echo: boolean): ChildProcess {
-  // BENCH_CPU_PROF_DIR: CPU profiles of the serve processes (node:cluster passes the flags on).
-  const profile = name === 'serve' && process.env.BENCH_CPU_PROF_DIR;
+  // BENCH_CPU_PROF_DIR: CPU profiles of the serve processes (node:cluster passes the flags on) and
+  // of the simulator.
+  const profile = (name === 'serve' || name === 'simulate') && process.env.BENCH_CPU_PROF_DIR;
   const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
   const child = spawn(process.execPath, [...flags, CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => {
