@@ -91,12 +91,11 @@ export class QueueView {
    * the background, never waited for: a live sale's join does not wait on it.
    */
   private overFromSnapshot(saleId: string, userId: string): QueueStatus | null {
-    const cached = this.snapshots.get(saleId);
-    if (cached?.snapshot == null || Date.now() - cached.fetchedAt >= this.options.refreshMs) {
+    const snap = this.freshSnapshot(saleId);
+    if (snap === null) {
       this.snapshot(saleId).catch(() => undefined);
       return null;
     }
-    const snap = cached.snapshot;
     if (snap.saleState !== 'sold_out' && snap.saleState !== 'ended') return null;
     return statusFromSnapshot(snap, this.tickets.get(keyOf(saleId, userId)) ?? null, this.clock.now());
   }
@@ -173,11 +172,18 @@ export class QueueView {
     );
   }
 
+  /** The cached snapshot if it is at most `refreshMs` old, else null. */
+  private freshSnapshot(saleId: string): QueueSnapshot | null {
+    const cached = this.snapshots.get(saleId);
+    if (!cached?.snapshot || Date.now() - cached.fetchedAt >= this.options.refreshMs) return null;
+    return cached.snapshot;
+  }
+
   /** The sale's snapshot, at most `refreshMs` old; one fetch in flight per sale. */
   async snapshot(saleId: string): Promise<QueueSnapshot> {
-    const now = Date.now();
+    const fresh = this.freshSnapshot(saleId);
+    if (fresh !== null) return fresh;
     let cached = this.snapshots.get(saleId);
-    if (cached?.snapshot && now - cached.fetchedAt < this.options.refreshMs) return cached.snapshot;
     if (!cached) {
       cached = { snapshot: null, fetchedAt: 0, refreshing: null };
       this.snapshots.set(saleId, cached);
