@@ -2,7 +2,7 @@
  * The simulated payment provider's ledger (`payment_charges`, `payment_charge_attempts`), in
  * batches: the order worker charges many holds at once, and each batch is one statement.
  */
-import type { Queryable } from './database.ts';
+import { type Queryable, selectByKeys } from './database.ts';
 import { type ChargeRecord, type ChargeRow, toCharge } from './records.ts';
 
 export interface NewCharge {
@@ -12,16 +12,9 @@ export interface NewCharge {
 }
 
 /** The charges made with these keys, one answer per key (null: none), in the keys' order. */
-export async function chargesByKey(db: Queryable, keys: readonly string[]): Promise<(ChargeRecord | null)[]> {
-  const rows = await db.query<ChargeRow>(
-    'SELECT * FROM payment_charges WHERE idempotency_key = ANY($1::text[])',
-    [keys],
-  );
-  const byKey = new Map(rows.map((row) => [row.idempotency_key, row]));
-  return keys.map((key) => {
-    const row = byKey.get(key);
-    return row === undefined ? null : toCharge(row);
-  });
+export function chargesByKey(db: Queryable, keys: readonly string[]): Promise<(ChargeRecord | null)[]> {
+  const sql = 'SELECT * FROM payment_charges WHERE idempotency_key = ANY($1::text[])';
+  return selectByKeys<ChargeRow, ChargeRecord>(db, sql, keys, (row) => row.idempotency_key, toCharge);
 }
 
 /**

@@ -24,3 +24,22 @@ export interface Database extends Queryable {
 
 /** Schema names reach SQL and connection options unquoted, so only plain identifiers are accepted. */
 export const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * One read for many keys: runs `sql` (which takes the keys as `$1::text[]`) and answers each key, in
+ * order, with its row converted, or null. Batched lookups (coalesce) answer their callers with it.
+ */
+export async function selectByKeys<Row, Out>(
+  db: Queryable,
+  sql: string,
+  keys: readonly string[],
+  keyOf: (row: Row) => string,
+  convert: (row: Row) => Out,
+): Promise<(Out | null)[]> {
+  const rows = await db.query<Row>(sql, [keys]);
+  const byKey = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => {
+    const row = byKey.get(key);
+    return row === undefined ? null : convert(row);
+  });
+}

@@ -3,7 +3,7 @@ import { coalesce } from '../domain/coalesce.ts';
 import { ORDER_STATUSES, type OrderStatus } from '../domain/order.ts';
 import { SALE_DEFAULTS } from '../domain/sale.ts';
 import { chargesByKey, type NewCharge, recordCharges } from './chargeLedger.ts';
-import type { Database } from './database.ts';
+import { type Database, selectByKeys } from './database.ts';
 import * as durable from './durableSaleState.ts';
 import { type ConfirmItem, type ConfirmResult, confirmOrdersIn } from './groupConfirm.ts';
 import {
@@ -74,15 +74,9 @@ export class OrderStore {
   constructor(private readonly db: Database) {
     this.history = new SaleHistoryStore(db);
     this.placeInBatch = coalesce((batch) => durable.placeOrders(db, batch), PLACE_BATCH);
-    this.orderOfHold = coalesce(async (holdIds) => {
-      const rows = await db.query<OrderRow>('SELECT * FROM orders WHERE hold_id = ANY($1::text[])', [
-        holdIds,
-      ]);
-      const byHold = new Map(rows.map((row) => [row.hold_id, row]));
-      return holdIds.map((id) => {
-        const row = byHold.get(id);
-        return row === undefined ? null : toOrder(row);
-      });
+    this.orderOfHold = coalesce((holdIds) => {
+      const sql = 'SELECT * FROM orders WHERE hold_id = ANY($1::text[])';
+      return selectByKeys<OrderRow, OrderRecord>(db, sql, holdIds, (row) => row.hold_id, toOrder);
     }, LOOKUP_BATCH);
     this.chargeOfKey = coalesce((keys) => chargesByKey(db, keys), LOOKUP_BATCH);
     this.chargeInBatch = coalesce((charges) => recordCharges(db, charges), LOOKUP_BATCH);
