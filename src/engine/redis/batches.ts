@@ -66,14 +66,11 @@ export function reserveBatches(
 ): Batched<ReserveCall> {
   return coalesceBy<string, ReserveCall, unknown>(async (saleId, calls) => {
     const k = keysOf(saleId);
-    const shared = [k.meta, k.tickets, k.units, k.leases, k.idem, k.deadlines, k.windows];
+    // Each new hold's key is a KEY: a cluster node must be told every key a script touches.
+    const keys = [k.meta, k.tickets, k.units, k.leases, k.idem, k.deadlines, k.windows, k.spent];
+    keys.push(...calls.map((c) => k.hold(c.holdId)));
     const args = calls.flatMap((c) => [c.now, c.userId, c.quantity, c.idemField, c.holdId]);
-    if (calls.length === 1) {
-      const keys = [...shared, k.hold((calls[0] as ReserveCall).holdId), k.spent];
-      return [await onRedis(() => runScript(redis, 'reserve', keys, args))];
-    }
-    // Each new hold's key is a KEY, as in reserve.lua: a cluster node must be told every key.
-    const keys = [...shared, k.spent, ...calls.map((c) => k.hold(c.holdId))];
+    if (calls.length === 1) return [await onRedis(() => runScript(redis, 'reserve', keys, args))];
     return replies(redis, 'reserveMany', keys, args);
   }, MAX_BATCH);
 }

@@ -10,8 +10,8 @@
     KEYS[5] idempotency key (hash "userId\nkey" -> holdId)
     KEYS[6] deadlines key (sorted set expiresAt -> member)
     KEYS[7] windows key
-    KEYS[8] hold key of the new hold
-    KEYS[9] spent key (set of admitted places whose session ended early)
+    KEYS[8] spent key (set of admitted places whose session ended early)
+    KEYS[9] hold key of the new hold
     ARGV[1] now (epoch ms)
     ARGV[2] userId
     ARGV[3] quantity
@@ -26,8 +26,4 @@
 ]]
 --- @include "reserveOne"
 
-local k = {
-  meta = KEYS[1], tickets = KEYS[2], units = KEYS[3], leases = KEYS[4], idem = KEYS[5],
-  deadlines = KEYS[6], windows = KEYS[7], spent = KEYS[9],
-}
-return reserveOne(k, tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], KEYS[8])
+return reserveOne(saleKeysOfReserve(), tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], KEYS[9])

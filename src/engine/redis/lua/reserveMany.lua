@@ -1,8 +1,8 @@
 --[[
   Several reservations of one sale in one call (the engine's group commit): each request runs
   reserve.lua's body (includes/reserveOne.lua) in order, with its own now, and gets its own reply — a
-  refusal is that request's alone. Each new hold's key is passed in KEYS, as reserve.lua's is, so a
-  cluster node sees every key the script touches (all carry the sale's hash tag: one slot).
+  refusal is that request's alone. KEYS are reserve.lua's with one hold key per request, so a cluster
+  node sees every key the script touches (all carry the sale's hash tag: one slot).
 
   Input:
     KEYS[1] meta key
@@ -26,10 +26,7 @@
 ]]
 --- @include "reserveOne"
 
-local k = {
-  meta = KEYS[1], tickets = KEYS[2], units = KEYS[3], leases = KEYS[4], idem = KEYS[5],
-  deadlines = KEYS[6], windows = KEYS[7], spent = KEYS[8],
-}
+local k = saleKeysOfReserve()
 local out = { OK }
 for i = 1, (#KEYS - 8) do
   local a = 5 * (i - 1)

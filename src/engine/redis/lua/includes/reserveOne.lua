@@ -19,6 +19,14 @@
 --- @include "hold"
 --- @include "slots"
 
+-- The sale's keys of reserve.lua and reserveMany.lua: KEYS[1..8], in the order their headers give.
+local function saleKeysOfReserve()
+  return {
+    meta = KEYS[1], tickets = KEYS[2], units = KEYS[3], leases = KEYS[4], idem = KEYS[5],
+    deadlines = KEYS[6], windows = KEYS[7], spent = KEYS[8],
+  }
+end
+
 local function reserveOne(k, now, userId, quantity, idemField, holdId, holdKey)
   local m = readMeta(k.meta)
   if m == nil then return { ERR_SALE_NOT_FOUND } end
