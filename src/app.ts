@@ -42,6 +42,8 @@ export interface App {
   /** The stores this process runs on; `engine`, `db` and `queues` below are the shape's. */
   shape: Shape;
   engine: SaleEngine;
+  /** The shape's shards (Shape.shards). */
+  shards: number;
   db: Database;
   store: OrderStore;
   catalog: Catalog;
@@ -89,6 +91,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
     log,
     shape,
     engine: shape.engine,
+    shards: shape.shards,
     db: shape.db,
     store,
     catalog: new Catalog(store),

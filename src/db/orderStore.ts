@@ -88,8 +88,8 @@ export class OrderStore {
       const inserted = await tx.query(
         `INSERT INTO sales (id, name, description, price_cents, currency, total_stock, per_user_limit,
            prequeue_at, starts_at, ends_at, queueing, shuffle_seed, admission_per_second,
-           admission_max_active, session_seconds, hold_seconds, image_url, pow_difficulty)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+           admission_max_active, session_seconds, hold_seconds, image_url, pow_difficulty, parts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
          ON CONFLICT (id) DO NOTHING RETURNING id`,
         [
           sale.id,
@@ -110,6 +110,7 @@ export class OrderStore {
           sale.holdSeconds,
           sale.imageUrl ?? null,
           sale.powDifficulty ?? SALE_DEFAULTS.powDifficulty,
+          sale.parts,
         ],
       );
       // Stock comes from the stored sale, never from this call's input, so a conflicting retry

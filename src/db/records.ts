@@ -100,6 +100,7 @@ export interface SaleRow {
   archived_at: Date | null;
   image_url: string | null;
   pow_difficulty: number;
+  parts: number;
 }
 
 export interface OrderRow {
@@ -151,6 +152,7 @@ export const toSale = (r: SaleRow): SaleRecord => ({
     sessionSeconds: r.session_seconds,
   },
   holdSeconds: r.hold_seconds,
+  parts: r.parts,
   powDifficulty: Number(r.pow_difficulty),
   flags: { paused: r.paused, ended: r.ended },
   endedAt: r.ended_at === null ? null : ms(r.ended_at),

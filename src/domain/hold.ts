@@ -18,12 +18,16 @@ export interface ReserveRequest {
   userId: string;
   quantity: number;
   idempotencyKey: string;
+  /** The id a new hold gets (default: a random UUID); a sale split into parts names the part in it. */
+  holdId?: string;
 }
 
 /** Result of confirm/release: the hold after the call, and whether this call was the one that ended it. */
 export interface HoldEnd {
   hold: Hold;
   changed: boolean;
+  /** Units of the sale still available or held after the call: 0 once everything is sold. */
+  stockLeft: number;
 }
 
 /** Any characters but white space and control characters (NUL could never be written to PostgreSQL). */

@@ -1,3 +1,4 @@
+import { partTicket, statusAsSale } from './parts.ts';
 import type { SaleState } from './sale.ts';
 import { placeOf } from './shuffle.ts';
 
@@ -62,6 +63,11 @@ export interface QueueSnapshot {
   shuffleKeys: number[] | null;
   /** Live windows, oldest first. */
   windows: AdmissionWindow[];
+  /**
+   * A sale split into parts (domain/parts.ts): each part's snapshot, in part order. The counters
+   * above are then their sums, and a ticket's status is read from its part's snapshot.
+   */
+  parts?: readonly QueueSnapshot[];
 }
 
 /** Admitted users whose session is running and who have not freed their slot. */
@@ -138,6 +144,14 @@ export function statusFromSnapshot(
   if (snap.saleState === 'ended') return blank('ended', ticket);
   if (snap.saleState === 'sold_out') return blank('sold_out', ticket);
   if (ticket === null) return blank('not_in_queue', null);
+  const parts = snap.parts;
+  if (parts !== undefined) {
+    const inPart = partTicket(ticket, parts.length);
+    const partSnap = parts[inPart.part];
+    if (partSnap === undefined) return blank('not_in_queue', null);
+    const status = statusFromSnapshot(partSnap, inPart.ticket, now, spent);
+    return statusAsSale(status, inPart.part, parts.length);
+  }
   const place = placeOf(ticket, snap.prequeueSize, snap.shuffleKeys);
   if (place !== null && place <= snap.serving) {
     const window = findWindow(snap.windows, place);

@@ -1,4 +1,5 @@
 import { FlashsaleError } from './errors.ts';
+import { MAX_PARTS, PART_SALE_ID_PATTERN } from './parts.ts';
 import { POW_DIFFICULTY } from './pow.ts';
 
 /**
@@ -42,13 +43,23 @@ export interface SaleSettings {
   admission: AdmissionSettings;
   /** How long a reservation holds its units before they go back on sale. */
   holdSeconds: number;
+  /**
+   * The sale's waiting room and stock are split into this many parts, each on its own Redis Cluster
+   * shard (domain/parts.ts); 1 keeps the whole sale on one. Each part gets a share of the stock, the
+   * rate and the active slots, so neither may be below it.
+   */
+  parts: number;
 }
 
-export type SaleInput = Omit<SaleSettings, 'prequeueAt' | 'queueing' | 'shuffleSeed' | 'admission'> & {
+export type SaleInput = Omit<
+  SaleSettings,
+  'prequeueAt' | 'queueing' | 'shuffleSeed' | 'admission' | 'parts'
+> & {
   prequeueAt?: number;
   queueing?: Queueing;
   shuffleSeed?: string;
   admission?: Partial<AdmissionSettings>;
+  parts?: number;
 };
 
 /** Operator switches that override the schedule. */
@@ -84,6 +95,7 @@ export const SALE_LIMITS = {
   /** Every instant of the schedule, epoch milliseconds. */
   instant: { min: 0, max: MAX_INSTANT },
   holdSeconds: { min: 1, max: 86_400 },
+  parts: { min: 1, max: MAX_PARTS },
   admission: {
     perSecond: { min: 1, max: 1_000_000 },
     maxActive: { min: 1, max: 100_000_000 },
@@ -137,7 +149,11 @@ export function normalizeSale(input: SaleInput, randomSeed: () => string, now: n
   };
   const { totalStock, perUserLimit, instant, holdSeconds } = SALE_LIMITS;
   const limits = SALE_LIMITS.admission;
-  if (typeof input.id !== 'string' || !SALE_ID_PATTERN.test(input.id)) {
+  // A part's id (domain/parts.ts) comes from the engine that splits a sale, never from an operator.
+  if (
+    typeof input.id !== 'string' ||
+    !(SALE_ID_PATTERN.test(input.id) || PART_SALE_ID_PATTERN.test(input.id))
+  ) {
     bad('id', 'must be 1-64 letters, digits, "_" or "-"');
   }
   if (!within(input.totalStock, totalStock))
@@ -172,6 +188,11 @@ export function normalizeSale(input: SaleInput, randomSeed: () => string, now: n
   if (!within(input.holdSeconds, holdSeconds)) {
     bad('holdSeconds', `must be ${holdSeconds.min} to ${holdSeconds.max} seconds`);
   }
+  const parts = input.parts ?? 1;
+  if (!within(parts, SALE_LIMITS.parts)) bad('parts', `must be a whole number from 1 to ${MAX_PARTS}`);
+  if (parts > Math.min(input.totalStock, admission.perSecond, admission.maxActive)) {
+    bad('parts', 'must not exceed totalStock, admission.perSecond or admission.maxActive');
+  }
   const shuffleSeed = input.shuffleSeed ?? randomSeed();
   const seedLength = SALE_LIMITS.shuffleSeed;
   if (
@@ -196,7 +217,21 @@ export function normalizeSale(input: SaleInput, randomSeed: () => string, now: n
     shuffleSeed,
     admission,
     holdSeconds: input.holdSeconds,
+    parts,
   };
+}
+
+/**
+ * One part of a sale split into several (domain/parts.ts): its own stock may run out while other
+ * parts still have units to move to it, so it is sold out only once the whole sale is (`drained`).
+ */
+export interface PartOfPool {
+  /** How many parts the sale has. */
+  parts: number;
+  /** The whole sale's stock. */
+  total: number;
+  /** Every unit of the whole sale is sold. */
+  drained: boolean;
 }
 
 /**
@@ -208,11 +243,13 @@ export function saleState(
   flags: SaleFlags,
   stock: Pick<StockCounts, 'available' | 'held'>,
   now: number,
+  pool: PartOfPool | null = null,
 ): SaleState {
   if (flags.ended || now >= schedule.endsAt) return 'ended';
   if (now < schedule.prequeueAt) return 'scheduled';
   if (now < schedule.startsAt) return 'prequeue';
   if (flags.paused) return 'paused';
+  if (pool !== null) return pool.drained ? 'sold_out' : 'live';
   if (stock.available === 0 && stock.held === 0) return 'sold_out';
   return 'live';
 }

@@ -1,6 +1,13 @@
 import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../domain/hold.ts';
 import type { QueueSnapshot, QueueStatus } from '../domain/queue.ts';
-import type { SaleFlags, SaleInput, SaleSettings, SaleState, StockCounts } from '../domain/sale.ts';
+import type {
+  PartOfPool,
+  SaleFlags,
+  SaleInput,
+  SaleSettings,
+  SaleState,
+  StockCounts,
+} from '../domain/sale.ts';
 
 /** Time as epoch milliseconds. Injected so tests move time without sleeping. */
 export interface Clock {
@@ -13,6 +20,8 @@ export interface SaleView extends SaleSettings {
   state: SaleState;
   flags: SaleFlags;
   stock: StockCounts;
+  /** Set on a part of a sale split into several (domain/parts.ts), null otherwise. */
+  pool: PartOfPool | null;
 }
 
 export interface SaleStats extends StockCounts {
@@ -28,6 +37,11 @@ export interface CreateSaleOptions {
   sold?: number;
   /** The operator's switches as PostgreSQL records them (a reload restores them); default both off. */
   flags?: SaleFlags;
+  /**
+   * Creates one part of a sale split into several (engine/parted): how many parts, and the whole
+   * sale's stock. Such a part is never sold out by its own counts, only once drained (PartStore.drain).
+   */
+  pool?: { parts: number; total: number };
 }
 
 /**
@@ -53,6 +67,32 @@ export interface EngineIncarnation {
 
 /** restored: this call put it back. exists: the engine has this hold already. no_stock: not enough available. */
 export type RestoreOutcome = 'restored' | 'exists' | 'no_stock';
+
+/** Units on their way from one part of a sale to another (PartStore.moveOut), not yet settled. */
+export interface PendingMove {
+  moveId: string;
+  toSaleId: string;
+  units: number;
+}
+
+/**
+ * What an engine offers so that engine/parted can split a sale into parts: moving available units
+ * between parts without ever losing or doubling one, and marking the parts sold out. A move is
+ * three steps, each atomic on one part: `moveOut` takes the units off the giving part and records
+ * the move there; `moveIn` adds them to the receiving part once per move id; `settleMove` forgets
+ * the record. A move interrupted between the steps stays recorded on the giving part
+ * (`pendingMoves`), and finishing it again is harmless, so whoever finds it completes it.
+ */
+export interface PartStore extends SaleEngine {
+  /** Takes up to `units` available units off a part; answers how many it took (0: none). Idempotent by move id. */
+  moveOut(saleId: string, moveId: string, toSaleId: string, units: number): Promise<number>;
+  /** Adds a move's units to a part, once per move id; true when this call added them. */
+  moveIn(saleId: string, moveId: string, units: number): Promise<boolean>;
+  settleMove(saleId: string, moveId: string): Promise<void>;
+  pendingMoves(saleId: string): Promise<PendingMove[]>;
+  /** Marks a part sold out: every unit of the whole sale is sold. */
+  drain(saleId: string): Promise<void>;
+}
 
 /** How an engine treats admitted shoppers' slots. */
 export interface EngineOptions {

@@ -1,11 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { SaleCatalog } from '../db/records.ts';
 import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
-import { normalizePowDifficulty, normalizeSale, type SaleInput, type SaleSettings } from '../domain/sale.ts';
+import { defaultParts } from '../domain/parts.ts';
+import {
+  normalizePowDifficulty,
+  normalizeSale,
+  SALE_DEFAULTS,
+  type SaleInput,
+  type SaleSettings,
+} from '../domain/sale.ts';
 import type { SaleView } from '../engine/types.ts';
 import type { SaleDeps } from './deps.ts';
 
-export type PublishInput = SaleCatalog | (SaleInput & Omit<SaleCatalog, keyof SaleSettings>);
+/** `expectedBuyers`: the crowd the operator expects, which sets the default number of parts. */
+export type PublishInput = (SaleCatalog | (SaleInput & Omit<SaleCatalog, keyof SaleSettings>)) & {
+  expectedBuyers?: number;
+};
 
 /**
  * Publishes a sale: the catalog row first (the record), then the engine's counters. If the second
@@ -14,9 +24,19 @@ export type PublishInput = SaleCatalog | (SaleInput & Omit<SaleCatalog, keyof Sa
  * Refused with SALE_EXISTS when the id is taken, INVALID_SALE when a setting is out of range.
  */
 export async function publishSale(deps: SaleDeps, input: PublishInput): Promise<SaleView> {
-  const settings = normalizeSale(input, () => randomBytes(16).toString('hex'), deps.clock.now());
+  const { expectedBuyers, ...sale } = input;
+  const parts =
+    sale.parts ??
+    defaultParts({
+      expectedBuyers,
+      shards: deps.shards,
+      totalStock: sale.totalStock,
+      perSecond: sale.admission?.perSecond ?? SALE_DEFAULTS.admission.perSecond,
+      maxActive: sale.admission?.maxActive ?? SALE_DEFAULTS.admission.maxActive,
+    });
+  const settings = normalizeSale({ ...sale, parts }, () => randomBytes(16).toString('hex'), deps.clock.now());
   const powDifficulty = normalizePowDifficulty(input.powDifficulty);
-  const { created } = await deps.store.upsertSale({ ...input, ...settings, powDifficulty });
+  const { created } = await deps.store.upsertSale({ ...sale, ...settings, powDifficulty });
   if (!created) throw new FlashsaleError('SALE_EXISTS');
   // A lookup before publishing may have cached "no such sale" in this process.
   deps.catalog.forget(settings.id);

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config.ts';
 import { MemoryEngine } from '../engine/memory/memoryEngine.ts';
+import { PartedEngine } from '../engine/parted/partedEngine.ts';
 import type { Clock } from '../engine/types.ts';
 import { createMemoryQueue } from '../orders/jobs/memoryQueue.ts';
 import { type AnalyticsJob, type NotificationJob, type OrderJob, QUEUE_NAMES } from '../orders/orderJobs.ts';
@@ -17,7 +18,7 @@ export async function openEmbeddedShape(
   options: ShapeOptions,
 ): Promise<Shape> {
   const db = await openDatabase(config, options);
-  const engine = new MemoryEngine(clock, { heartbeatMs: config.heartbeatMs });
+  const engine = new PartedEngine(new MemoryEngine(clock, { heartbeatMs: config.heartbeatMs }), clock);
   const defaults = options.jobDefaults;
   const queues = {
     orders: createMemoryQueue<OrderJob>(QUEUE_NAMES.orders, { defaults }),
@@ -36,6 +37,7 @@ export async function openEmbeddedShape(
     inProcess: true,
     clock,
     engine,
+    shards: 1,
     db,
     queues,
     rateLimitStore: async () => ({}),

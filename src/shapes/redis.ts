@@ -4,9 +4,11 @@
  * of API and worker processes share it. Every connection comes from `openRedis` (redisConnection.ts).
  */
 
+import { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { sharedSecret } from '../db/durableSaleState.ts';
+import { PartedEngine } from '../engine/parted/partedEngine.ts';
 import { RedisClock } from '../engine/redis/redisClock.ts';
 import { RedisEngine } from '../engine/redis/redisEngine.ts';
 import { type Clock, systemClock } from '../engine/types.ts';
@@ -47,10 +49,12 @@ export async function openRedisShape(
     throw error;
   }
   const clock: Clock = injectedClock ?? (redisClock as RedisClock);
-  const engine = new RedisEngine(redis, clock, {
-    prefix: config.redisPrefix,
-    heartbeatMs: config.heartbeatMs,
-  });
+  const engine = new PartedEngine(
+    new RedisEngine(redis, clock, { prefix: config.redisPrefix, heartbeatMs: config.heartbeatMs }),
+    clock,
+  );
+  // The masters the cluster client found on connecting: a split sale's parts are spread over them.
+  const shards = redis instanceof Cluster ? Math.max(1, redis.nodes('master').length) : 1;
 
   // Rate-limit checks get a connection of their own, opened on first use (API processes only): a
   // check must fail fast (the plugin then lets the request through) rather than queue behind the
@@ -91,6 +95,7 @@ export async function openRedisShape(
     inProcess: false,
     clock,
     engine,
+    shards,
     db,
     queues,
     rateLimitStore: async (nameSpace) => ({

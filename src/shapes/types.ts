@@ -50,6 +50,11 @@ export interface Shape {
    */
   readonly clock: Clock;
   readonly engine: SaleEngine;
+  /**
+   * The shards a sale may be split over (domain/parts.ts): the masters of a Redis Cluster, else 1.
+   * Sales published without `parts` take their default from it.
+   */
+  readonly shards: number;
   readonly db: Database;
   readonly queues: Queues;
   /**

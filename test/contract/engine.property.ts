@@ -9,9 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PartedEngine } from '../../src/engine/parted/partedEngine.ts';
 import type { SaleEngine } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
 import type { EngineFactory } from './engineFactory.ts';
+import { PartedModel, type SaleModel } from './engineModel.parts.ts';
 import {
   ADMISSION,
   HEARTBEAT_MS,
@@ -19,6 +21,7 @@ import {
   LIMIT,
   Model,
   type ModelHold,
+  Stock,
   TOTAL,
   USERS,
 } from './engineModel.ts';
@@ -86,7 +89,13 @@ async function codeOf(promise: Promise<unknown>): Promise<string | null> {
   }
 }
 
-async function step(engine: SaleEngine, clock: TestClock, saleId: string, m: Model, op: Op): Promise<void> {
+async function step(
+  engine: SaleEngine,
+  clock: TestClock,
+  saleId: string,
+  m: SaleModel,
+  op: Op,
+): Promise<void> {
   const now = () => clock.now();
   switch (op.kind) {
     case 'reserve': {
@@ -98,7 +107,7 @@ async function step(engine: SaleEngine, clock: TestClock, saleId: string, m: Mod
       }
       const hold = await engine.reserve(request);
       const key = `${op.user}/${op.key}`;
-      const earlier = m.byKey.get(key);
+      const earlier = m.stock.byKey.get(key);
       if (earlier) {
         expect(hold.id).toBe(earlier.id);
         return;
@@ -116,33 +125,35 @@ async function step(engine: SaleEngine, clock: TestClock, saleId: string, m: Mod
       return;
     }
     case 'confirm': {
-      const h = m.holds[op.hold % Math.max(1, m.holds.length)];
+      const h = m.stock.holds[op.hold % Math.max(1, m.stock.holds.length)];
       if (!h) return;
       let expected: string | null = null;
       if (h.status === 'released')
         expected = h.releaseReason === 'expired' ? 'HOLD_EXPIRED' : 'HOLD_RELEASED';
       else if (h.status === 'held' && now() >= h.expiresAt) {
-        m.end(h, 'expired');
+        m.stock.end(h, 'expired');
         expected = 'HOLD_EXPIRED';
       } else if (h.status === 'held') {
         h.status = 'confirmed';
-        m.held -= h.quantity;
-        m.sold += h.quantity;
+        m.stock.held -= h.quantity;
+        m.stock.sold += h.quantity;
       }
       expect(await codeOf(engine.confirm(saleId, h.id))).toBe(expected);
       return;
     }
     case 'release': {
-      const h = m.holds[op.hold % Math.max(1, m.holds.length)];
+      const h = m.stock.holds[op.hold % Math.max(1, m.stock.holds.length)];
       if (!h) return;
       const expected = h.status === 'confirmed' ? 'HOLD_CONFIRMED' : null;
-      if (h.status === 'held') m.end(h, 'cancelled');
+      if (h.status === 'held') m.stock.end(h, 'cancelled');
       expect(await codeOf(engine.release(saleId, h.id, 'cancelled'))).toBe(expected);
       return;
     }
     case 'sweep': {
-      const due = m.holds.filter((h) => h.status === 'held' && h.expiresAt <= now()).slice(0, op.limit);
-      for (const h of due) m.end(h, 'expired');
+      const due = m
+        .sweepOrder(m.stock.holds.filter((h) => h.status === 'held' && h.expiresAt <= now()))
+        .slice(0, op.limit);
+      for (const h of due) m.stock.end(h, 'expired');
       expect(await engine.sweepExpired(saleId, op.limit)).toBe(due.length);
       return;
     }
@@ -151,7 +162,7 @@ async function step(engine: SaleEngine, clock: TestClock, saleId: string, m: Mod
       return;
     case 'pause':
     case 'resume':
-      m.paused = op.kind === 'pause';
+      m.stock.paused = op.kind === 'pause';
       await engine[op.kind](saleId);
       return;
     case 'admit':
@@ -183,13 +194,27 @@ async function step(engine: SaleEngine, clock: TestClock, saleId: string, m: Mod
   }
 }
 
-export function describeEngineProperties(name: string, factory: EngineFactory, numRuns = 1000): void {
-  describe(`sale engine properties: ${name}`, () => {
+/**
+ * `parts`: run on a PartedEngine over the adapter, every sale split into that many parts, against
+ * PartedModel (each part admits the model's rate and slots; the stock is at least one unit a part).
+ */
+export function describeEngineProperties(
+  name: string,
+  factory: EngineFactory,
+  numRuns = 1000,
+  parts?: number,
+): void {
+  const k = parts ?? 1;
+  const total = Math.max(TOTAL, k);
+  const title = parts === undefined ? name : `${name}, sales of ${k} part${k === 1 ? '' : 's'}`;
+  describe(`sale engine properties: ${title}`, () => {
     const clock = new TestClock();
     let engine: SaleEngine;
     let cleanup: () => Promise<void>;
     beforeAll(async () => {
-      ({ engine, cleanup } = await factory(clock, { heartbeatMs: HEARTBEAT_MS }));
+      const made = await factory(clock, { heartbeatMs: HEARTBEAT_MS });
+      engine = parts === undefined ? made.engine : new PartedEngine(made.engine, clock);
+      cleanup = made.cleanup;
     });
     afterAll(async () => {
       await engine.close();
@@ -202,34 +227,44 @@ export function describeEngineProperties(name: string, factory: EngineFactory, n
           const saleId = `p-${randomUUID().slice(0, 12)}`;
           await engine.createSale({
             id: saleId,
-            totalStock: TOTAL,
+            totalStock: total,
             perUserLimit: LIMIT,
             startsAt: clock.now(),
             endsAt: clock.now() + 1e9,
             holdSeconds: HOLD_MS / 1000,
-            admission: ADMISSION,
+            admission: {
+              ...ADMISSION,
+              perSecond: ADMISSION.perSecond * k,
+              maxActive: ADMISSION.maxActive * k,
+            },
+            ...(parts === undefined ? {} : { parts }),
           });
-          const m = new Model();
+          const stock = new Stock(total);
+          const m: SaleModel = k === 1 ? new Model(stock) : new PartedModel(stock, ADMISSION, k);
           for (const op of ops) {
             await step(engine, clock, saleId, m, op);
             const s = await engine.stats(saleId);
             expect(s.available + s.held + s.sold).toBe(s.total);
             expect(s).toEqual({
-              total: TOTAL,
-              available: m.available,
-              held: m.held,
-              sold: m.sold,
+              total,
+              available: m.stock.available,
+              held: m.stock.held,
+              sold: m.stock.sold,
               waiting: m.waiting(),
-              admitted: m.serving - m.passed,
+              admitted: m.admitted(),
               active: m.active(clock.now()),
             });
           }
           // Every hold ended (or not) as the model says, with the reason it says.
-          const holds = await Promise.all(m.holds.map((h) => engine.getHold(saleId, h.id)));
+          const holds = await Promise.all(m.stock.holds.map((h) => engine.getHold(saleId, h.id)));
           expect(
             holds.map((h) => h && { status: h.status, releaseReason: h.releaseReason, quantity: h.quantity }),
           ).toEqual(
-            m.holds.map((h) => ({ status: h.status, releaseReason: h.releaseReason, quantity: h.quantity })),
+            m.stock.holds.map((h) => ({
+              status: h.status,
+              releaseReason: h.releaseReason,
+              quantity: h.quantity,
+            })),
           );
         }),
         { numRuns },

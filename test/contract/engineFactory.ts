@@ -1,7 +1,10 @@
-import type { Clock, EngineOptions, SaleEngine } from '../../src/engine/types.ts';
+import type { Clock, EngineOptions, PartStore } from '../../src/engine/types.ts';
 
-/** What each adapter's test file hands to the contract suites: an engine built with `options`. */
+/**
+ * What each adapter's test file hands to the contract suites: an engine built with `options` (a
+ * PartStore, so that the suites of split sales can put a PartedEngine over it).
+ */
 export type EngineFactory = (
   clock: Clock,
   options?: EngineOptions,
-) => Promise<{ engine: SaleEngine; cleanup: () => Promise<void> }>;
+) => Promise<{ engine: PartStore; cleanup: () => Promise<void> }>;

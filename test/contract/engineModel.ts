@@ -39,14 +39,37 @@ interface Shopper {
   ticket: number;
 }
 
-export class Model {
-  available = TOTAL;
+/** The stock, holds and switches: one per sale, shared by its parts' waiting rooms (engineModel.parts.ts). */
+export class Stock {
+  available: number;
   held = 0;
   sold = 0;
   paused = false;
   holds: ModelHold[] = [];
   units = new Array<number>(USERS).fill(0);
   byKey = new Map<string, ModelHold>();
+
+  constructor(readonly total = TOTAL) {
+    this.available = total;
+  }
+
+  end(h: ModelHold, reason: 'expired' | 'cancelled'): void {
+    h.status = 'released';
+    h.releaseReason = reason;
+    this.held -= h.quantity;
+    this.available += h.quantity;
+    this.units[h.user] = (this.units[h.user] as number) - h.quantity;
+  }
+}
+
+export type Admission = typeof ADMISSION;
+
+export class Model {
+  constructor(
+    readonly stock = new Stock(),
+    private readonly admission: Admission = ADMISSION,
+  ) {}
+
   shoppers = new Map<number, Shopper>();
   issued = 0;
   serving = 0;
@@ -63,8 +86,8 @@ export class Model {
   passed = 0;
 
   state(): 'paused' | 'sold_out' | 'live' {
-    if (this.paused) return 'paused';
-    return this.available === 0 && this.held === 0 ? 'sold_out' : 'live';
+    if (this.stock.paused) return 'paused';
+    return this.stock.available === 0 && this.stock.held === 0 ? 'sold_out' : 'live';
   }
 
   private liveWindows(now: number): Window[] {
@@ -75,26 +98,18 @@ export class Model {
     return this.liveWindows(now).reduce((n, w) => n + w.count - w.freed, 0);
   }
 
-  end(h: ModelHold, reason: 'expired' | 'cancelled'): void {
-    h.status = 'released';
-    h.releaseReason = reason;
-    this.held -= h.quantity;
-    this.available += h.quantity;
-    this.units[h.user] = (this.units[h.user] as number) - h.quantity;
-  }
-
   /** The expected refusal code of a reservation, or null when it should succeed. */
   refusal(op: { user: number; quantity: number; key: number }): string | null {
     if (op.quantity < 1) return 'INVALID_QUANTITY';
-    const earlier = this.byKey.get(`${op.user}/${op.key}`);
+    const earlier = this.stock.byKey.get(`${op.user}/${op.key}`);
     if (earlier) return earlier.quantity === op.quantity ? null : 'IDEMPOTENCY_CONFLICT';
-    if (this.paused) return 'NOT_LIVE';
-    if (this.available === 0 && this.held === 0) return 'SOLD_OUT';
+    if (this.stock.paused) return 'NOT_LIVE';
+    if (this.stock.available === 0 && this.stock.held === 0) return 'SOLD_OUT';
     const ticket = this.shoppers.get(op.user)?.ticket ?? 0;
     if (ticket > 0 && ticket <= this.serving && this.spent.has(ticket)) return 'NOT_ADMITTED';
-    if ((this.units[op.user] as number) + op.quantity > LIMIT) return 'LIMIT_EXCEEDED';
-    if (this.available === 0) return 'SOLD_OUT';
-    if (this.available < op.quantity) return 'INSUFFICIENT_STOCK';
+    if ((this.stock.units[op.user] as number) + op.quantity > LIMIT) return 'LIMIT_EXCEEDED';
+    if (this.stock.available === 0) return 'SOLD_OUT';
+    if (this.stock.available < op.quantity) return 'INSUFFICIENT_STOCK';
     return null;
   }
 
@@ -118,11 +133,11 @@ export class Model {
 
   /** A new hold: stock moves, and the shopper's checkout frees their admission slot once. */
   reserved(h: ModelHold, key: string, now: number): void {
-    this.holds.push(h);
-    this.byKey.set(key, h);
-    this.available -= h.quantity;
-    this.held += h.quantity;
-    this.units[h.user] = (this.units[h.user] as number) + h.quantity;
+    this.stock.holds.push(h);
+    this.stock.byKey.set(key, h);
+    this.stock.available -= h.quantity;
+    this.stock.held += h.quantity;
+    this.stock.units[h.user] = (this.stock.units[h.user] as number) + h.quantity;
     const shopper = this.shoppers.get(h.user);
     if (shopper === undefined) {
       this.shoppers.set(h.user, { ticket: 0 });
@@ -173,6 +188,15 @@ export class Model {
     return this.issued - this.serving - this.departed.size;
   }
 
+  admitted(): number {
+    return this.serving - this.passed;
+  }
+
+  /** The order a sweep takes due holds in: reservation order (deadline order). */
+  sweepOrder(due: ModelHold[]): ModelHold[] {
+    return due;
+  }
+
   /** What a status poll should say: the state and the ticket. */
   status(user: number, now: number): { state: string; ticket: number | null } {
     const ticket = this.shoppers.get(user)?.ticket || null;
@@ -192,18 +216,18 @@ export class Model {
       .filter(([, until]) => until <= now)
       .sort(([a, x], [b, y]) => x - y || (String(a) < String(b) ? -1 : 1));
     for (const [place] of lapsed) if (this.freePlace(place, now)) this.spent.add(place);
-    const perSecondMilli = ADMISSION.perSecond * 1000;
+    const perSecondMilli = this.admission.perSecond * 1000;
     this.allowanceMilli =
       this.lastStepAt === null
         ? perSecondMilli
-        : Math.min(perSecondMilli, this.allowanceMilli + (now - this.lastStepAt) * ADMISSION.perSecond);
+        : Math.min(perSecondMilli, this.allowanceMilli + (now - this.lastStepAt) * this.admission.perSecond);
     this.lastStepAt = now;
     this.windows = this.liveWindows(now);
     const active = this.active(now);
     let target = 0;
     if (this.state() === 'live') {
       const byRate = Math.floor(this.allowanceMilli / 1000);
-      target = Math.max(0, Math.min(byRate, ADMISSION.maxActive - active, this.waiting()));
+      target = Math.max(0, Math.min(byRate, this.admission.maxActive - active, this.waiting()));
     }
     const from = this.serving;
     let admitted = 0;

@@ -11,6 +11,7 @@ import { deleteKeys } from '../support/redisKeys.ts';
 import { hasRedis, REDIS_URL } from '../support/services.ts';
 import { describeEngineContract } from './engine.contract.ts';
 import { describeEngineDeparturesContract } from './engine.departures.contract.ts';
+import { describeEnginePartsContract } from './engine.parts.contract.ts';
 import { describeEngineProperties } from './engine.property.ts';
 import { describeEngineRestoreContract } from './engine.restore.contract.ts';
 import type { EngineFactory } from './engineFactory.ts';
@@ -33,6 +34,9 @@ describe.skipIf(!(await hasRedis()))('redis engine', () => {
   describeEngineDeparturesContract('redis', factory);
   describeEngineProperties('redis', factory);
   describeEngineRestoreContract('redis', factory);
+  describeEnginePartsContract('redis', factory);
+  // Fewer sequences than the sale of one part above: what differs is the routing over the parts.
+  for (const parts of [1, 3, 8]) describeEngineProperties('redis', factory, 300, parts);
 
   describe('redis specifics', () => {
     let redis: Redis;

@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partSaleId, slotOfSale } from '../../src/domain/parts.ts';
+import { PartedEngine } from '../../src/engine/parted/partedEngine.ts';
 import { RedisEngine } from '../../src/engine/redis/redisEngine.ts';
 import type { Clock } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
@@ -14,6 +16,7 @@ import { hasClusterBinaries, type OwnCluster, startOwnCluster } from '../support
 import { deleteKeys } from '../support/redisKeys.ts';
 import { describeEngineContract } from './engine.contract.ts';
 import { describeEngineDeparturesContract } from './engine.departures.contract.ts';
+import { describeEnginePartsContract } from './engine.parts.contract.ts';
 import { describeEngineProperties } from './engine.property.ts';
 import { describeEngineRestoreContract } from './engine.restore.contract.ts';
 import type { EngineFactory } from './engineFactory.ts';
@@ -44,6 +47,8 @@ describe.skipIf(!hasClusterBinaries())('redis cluster engine', () => {
   // Fewer sequences than on one Redis: the model comparison is the same; this run is for slots.
   describeEngineProperties('redis cluster', factory, 100);
   describeEngineRestoreContract('redis cluster', factory);
+  describeEnginePartsContract('redis cluster', factory);
+  for (const parts of [1, 3, 8]) describeEngineProperties('redis cluster', factory, 100, parts);
 
   describe('cluster specifics', () => {
     it("keeps every key of a sale on the master of its hash tag's slot, and spreads sales over masters", async () => {
@@ -90,6 +95,33 @@ describe.skipIf(!hasClusterBinaries())('redis cluster engine', () => {
       expect(slotOwners.size).toBeGreaterThan(1);
       await engine.incarnation(null);
       expect(await engine.peekIncarnation()).not.toBeNull();
+      await deleteKeys(client, `${prefix}*`);
+    });
+
+    it('puts the three parts of a split sale on the three masters, each part with its own hash tag', async () => {
+      const clock = new TestClock(Date.now());
+      const prefix = `fst:${randomUUID().slice(0, 8)}:`;
+      const engine = new PartedEngine(new RedisEngine(client, clock, { prefix }), clock);
+      for (const id of ['hot-a', 'hot-b', 'hot-c', 'hot-d']) {
+        await engine.createSale({
+          id,
+          totalStock: 30,
+          perUserLimit: 1,
+          startsAt: clock.now(),
+          endsAt: clock.now() + 3_600_000,
+          holdSeconds: 60,
+          parts: 3,
+        });
+        const owners = new Set<number>();
+        for (let part = 0; part < 3; part++) {
+          const partId = partSaleId(id, part, 3);
+          const slot = Number(await client.cluster('KEYSLOT', `${prefix}{sale:${partId}}:meta`));
+          // The slot domain/parts.ts computes is the one Redis hashes the key to.
+          expect(slot).toBe(slotOfSale(partId));
+          owners.add(await cluster.masterOf(slot));
+        }
+        expect(owners.size).toBe(3);
+      }
       await deleteKeys(client, `${prefix}*`);
     });
   });

@@ -92,6 +92,7 @@ describe('database schema vs the domain rules', () => {
       },
       holdSeconds: L.holdSeconds[end],
       powDifficulty: L.powDifficulty[end],
+      parts: 1,
     };
     const store = new OrderStore(db);
     const { sale: stored, created } = await store.upsertSale(sale);

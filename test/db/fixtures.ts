@@ -97,6 +97,7 @@ export function sale(id: string, totalStock: number): SaleCatalog {
     shuffleSeed: 'seed-1',
     admission: { perSecond: 50, maxActive: 500, sessionSeconds: 600 },
     holdSeconds: 120,
+    parts: 1,
   };
 }
 

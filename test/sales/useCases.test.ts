@@ -38,7 +38,7 @@ beforeEach(async () => {
   await migrate(db);
   clock = new TestClock();
   const store = new OrderStore(db);
-  deps = { engine: new MemoryEngine(clock), store, catalog: new Catalog(store), clock };
+  deps = { engine: new MemoryEngine(clock), shards: 1, store, catalog: new Catalog(store), clock };
 });
 
 afterEach(async () => {

@@ -16,9 +16,10 @@ import type {
   CreateSaleOptions,
   EngineIncarnation,
   EngineOptions,
+  PartStore,
+  PendingMove,
   RestoredHold,
   RestoreOutcome,
-  SaleEngine,
   SaleStats,
   SaleView,
 } from '../types.ts';
@@ -29,6 +30,8 @@ import {
   heartbeatRoom,
   leaveRoom,
   type MemorySale,
+  moveIn,
+  moveOut,
   sessionOver,
 } from './memorySale.ts';
 
@@ -36,7 +39,7 @@ import {
  * The embedded engine: one process, plain objects. Each method runs to completion without awaiting
  * anything, so — like a Lua script on Redis — it is one atomic step.
  */
-export class MemoryEngine implements SaleEngine {
+export class MemoryEngine implements PartStore {
   private readonly sales = new Map<string, MemorySale>();
   /** Sale id → when its state goes (expireSale); checked on every lookup. */
   private readonly expiries = new Map<string, number>();
@@ -56,7 +59,8 @@ export class MemoryEngine implements SaleEngine {
   }
 
   async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
-    const settings = normalizeSale(input, () => randomBytes(16).toString('hex'), this.clock.now());
+    const normalized = normalizeSale(input, () => randomBytes(16).toString('hex'), this.clock.now());
+    const settings = options.pool ? { ...normalized, parts: options.pool.parts } : normalized;
     const sold = checkSold(options.sold, settings.totalStock);
     if (this.lookup(settings.id) !== undefined) throw new FlashsaleError('SALE_EXISTS');
     this.expiries.delete(settings.id);
@@ -81,6 +85,9 @@ export class MemoryEngine implements SaleEngine {
       holds: new Map(),
       live: new Set(),
       idempotency: new Map(),
+      pool: options.pool === undefined ? null : { ...options.pool, drained: false },
+      moves: new Map(),
+      movedIn: new Set(),
     });
     return this.view(this.mustGet(settings.id));
   }
@@ -196,7 +203,7 @@ export class MemoryEngine implements SaleEngine {
     sale.available -= quantity;
     sale.held += quantity;
     const hold: Hold = {
-      id: randomUUID(),
+      id: request.holdId ?? randomUUID(),
       saleId: sale.settings.id,
       userId,
       quantity,
@@ -222,7 +229,7 @@ export class MemoryEngine implements SaleEngine {
     const sale = this.mustGet(saleId);
     const hold = this.mustGetHold(sale, holdId);
     const now = this.clock.now();
-    if (hold.status === 'confirmed') return { hold: { ...hold }, changed: false };
+    if (hold.status === 'confirmed') return { hold: { ...hold }, changed: false, stockLeft: stockLeft(sale) };
     if (hold.status === 'released') {
       throw new FlashsaleError(hold.releaseReason === 'expired' ? 'HOLD_EXPIRED' : 'HOLD_RELEASED');
     }
@@ -234,16 +241,16 @@ export class MemoryEngine implements SaleEngine {
     sale.live.delete(hold.id);
     sale.held -= hold.quantity;
     sale.sold += hold.quantity;
-    return { hold: { ...hold }, changed: true };
+    return { hold: { ...hold }, changed: true, stockLeft: stockLeft(sale) };
   }
 
   async release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd> {
     const sale = this.mustGet(saleId);
     const hold = this.mustGetHold(sale, holdId);
     if (hold.status === 'confirmed') throw new FlashsaleError('HOLD_CONFIRMED');
-    if (hold.status === 'released') return { hold: { ...hold }, changed: false };
+    if (hold.status === 'released') return { hold: { ...hold }, changed: false, stockLeft: stockLeft(sale) };
     this.endHold(sale, hold, reason);
-    return { hold: { ...hold }, changed: true };
+    return { hold: { ...hold }, changed: true, stockLeft: stockLeft(sale) };
   }
 
   async getHold(saleId: string, holdId: string): Promise<Hold | null> {
@@ -317,6 +324,27 @@ export class MemoryEngine implements SaleEngine {
     return this.sales.delete(saleId) ? 1 : 0;
   }
 
+  async moveOut(saleId: string, moveId: string, toSaleId: string, units: number): Promise<number> {
+    return moveOut(this.mustGet(saleId), moveId, toSaleId, units);
+  }
+
+  async moveIn(saleId: string, moveId: string, units: number): Promise<boolean> {
+    return moveIn(this.mustGet(saleId), moveId, units);
+  }
+
+  async settleMove(saleId: string, moveId: string): Promise<void> {
+    this.lookup(saleId)?.moves.delete(moveId);
+  }
+
+  async pendingMoves(saleId: string): Promise<PendingMove[]> {
+    return [...(this.lookup(saleId)?.moves.values() ?? [])].map((move) => ({ ...move }));
+  }
+
+  async drain(saleId: string): Promise<void> {
+    const sale = this.mustGet(saleId);
+    if (sale.pool !== null) sale.pool.drained = true;
+  }
+
   async peekIncarnation(): Promise<string | null> {
     return this.incarnationParent === undefined ? null : this.incarnationId;
   }
@@ -363,7 +391,7 @@ export class MemoryEngine implements SaleEngine {
   }
 
   private state(sale: MemorySale, now: number) {
-    return saleState(sale.settings, sale.flags, sale, now);
+    return saleState(sale.settings, sale.flags, sale, now, sale.pool);
   }
 
   private snapshotAt(sale: MemorySale, now: number): QueueSnapshot {
@@ -386,6 +414,7 @@ export class MemoryEngine implements SaleEngine {
       state: this.state(sale, now),
       flags: { ...sale.flags },
       stock: { total: sale.settings.totalStock, available: sale.available, held: sale.held, sold: sale.sold },
+      pool: sale.pool && { ...sale.pool },
     };
   }
 
@@ -410,3 +439,5 @@ export class MemoryEngine implements SaleEngine {
     return hold;
   }
 }
+
+const stockLeft = (sale: MemorySale): number => sale.available + sale.held;

@@ -1,9 +1,9 @@
 import type { Hold } from '../../domain/hold.ts';
 import { type AdmissionWindow, findWindow, MAX_POLL_AFTER_MS } from '../../domain/queue.ts';
-import type { SaleFlags, SaleSettings, SaleState } from '../../domain/sale.ts';
+import type { PartOfPool, SaleFlags, SaleSettings, SaleState } from '../../domain/sale.ts';
 import { placeOf, ticketAt } from '../../domain/shuffle.ts';
 import { admissionStep } from '../../domain/waitingRoom.ts';
-import { type AdmitResult, LAPSED_LIMIT } from '../types.ts';
+import { type AdmitResult, LAPSED_LIMIT, type PendingMove } from '../types.ts';
 
 /**
  * The memory engine's sale record and its waiting room's slots: who holds a slot (leases), who left
@@ -44,6 +44,33 @@ export interface MemorySale {
   live: Set<string>;
   /** `${userId}\n${idempotencyKey}` → hold id. */
   idempotency: Map<string, string>;
+  /** Set on a part of a split sale (engine/parted). */
+  pool: PartOfPool | null;
+  /** Moves of units out of this part not yet settled, by move id (lua/moveOut.lua). */
+  moves: Map<string, PendingMove>;
+  /** Move ids whose units this part received (lua/moveIn.lua). */
+  movedIn: Set<string>;
+}
+
+/** lua/moveOut.lua: takes up to `units` available units off a part and records the move. */
+export function moveOut(sale: MemorySale, moveId: string, toSaleId: string, units: number): number {
+  const recorded = sale.moves.get(moveId);
+  if (recorded !== undefined) return recorded.units;
+  const taken = Math.min(units, sale.available);
+  if (taken <= 0) return 0;
+  sale.available -= taken;
+  sale.settings = { ...sale.settings, totalStock: sale.settings.totalStock - taken };
+  sale.moves.set(moveId, { moveId, toSaleId, units: taken });
+  return taken;
+}
+
+/** lua/moveIn.lua: adds a move's units to a part, once per move id. */
+export function moveIn(sale: MemorySale, moveId: string, units: number): boolean {
+  if (sale.movedIn.has(moveId)) return false;
+  sale.movedIn.add(moveId);
+  sale.available += units;
+  sale.settings = { ...sale.settings, totalStock: sale.settings.totalStock + units };
+  return true;
 }
 
 /** The live window holding an admitted place, or null once its session is over. */

@@ -1,6 +1,12 @@
 import type { Hold, HoldStatus, ReleaseReason } from '../../domain/hold.ts';
 import type { AdmissionWindow, QueueSnapshot } from '../../domain/queue.ts';
-import { type SaleFlags, type SaleSettings, type StockCounts, saleState } from '../../domain/sale.ts';
+import {
+  type PartOfPool,
+  type SaleFlags,
+  type SaleSettings,
+  type StockCounts,
+  saleState,
+} from '../../domain/sale.ts';
 import { queueSnapshot } from '../../domain/waitingRoom.ts';
 import type { SaleView } from '../types.ts';
 
@@ -42,6 +48,7 @@ export interface StoredSale {
   /** Places admission passed over because their buyer had left. */
   passed: number;
   shuffleKeys: number[] | null;
+  pool: PartOfPool | null;
 }
 
 /** The meta hash of a new sale (`sold` units already sold), as HSET field/value arguments. */
@@ -50,6 +57,7 @@ export function encodeNewSale(
   keys: readonly number[] | null,
   sold: number,
   flags: SaleFlags = { paused: false, ended: false },
+  pool?: { parts: number; total: number },
 ): string[] {
   const record: Record<string, string | number> = {
     id: s.id,
@@ -76,6 +84,8 @@ export function encodeNewSale(
     holdSeq: 0,
     departed: 0,
     passed: 0,
+    parts: pool?.parts ?? s.parts,
+    ...(pool === undefined ? {} : { poolTotal: pool.total, drained: 0 }),
   };
   return Object.entries(record).flatMap(([field, value]) => [field, String(value)]);
 }
@@ -84,6 +94,7 @@ export function decodeSale(list: unknown): StoredSale {
   const f = fields(list);
   const keys = text(f, 'shuffleKeys');
   const totalStock = int(f, 'totalStock');
+  const poolTotal = intOrNull(f, 'poolTotal');
   return {
     settings: {
       id: text(f, 'id'),
@@ -100,6 +111,7 @@ export function decodeSale(list: unknown): StoredSale {
         sessionSeconds: int(f, 'sessionSeconds'),
       },
       holdSeconds: int(f, 'holdSeconds'),
+      parts: intOrNull(f, 'parts') ?? 1,
     },
     flags: { paused: text(f, 'paused') === '1', ended: text(f, 'ended') === '1' },
     stock: { total: totalStock, available: int(f, 'available'), held: int(f, 'held'), sold: int(f, 'sold') },
@@ -109,6 +121,10 @@ export function decodeSale(list: unknown): StoredSale {
     departed: intOrNull(f, 'departed') ?? 0,
     passed: intOrNull(f, 'passed') ?? 0,
     shuffleKeys: keys === '' ? null : keys.split(',').map(Number),
+    pool:
+      poolTotal === null
+        ? null
+        : { parts: intOrNull(f, 'parts') ?? 1, total: poolTotal, drained: text(f, 'drained') === '1' },
   };
 }
 
@@ -133,7 +149,8 @@ export function decodeHold(saleId: string, list: unknown): Hold {
   };
 }
 
-const stateAt = (sale: StoredSale, now: number) => saleState(sale.settings, sale.flags, sale.stock, now);
+const stateAt = (sale: StoredSale, now: number) =>
+  saleState(sale.settings, sale.flags, sale.stock, now, sale.pool);
 
 export function saleView(sale: StoredSale, now: number): SaleView {
   return {
@@ -142,6 +159,7 @@ export function saleView(sale: StoredSale, now: number): SaleView {
     state: stateAt(sale, now),
     flags: { ...sale.flags },
     stock: { ...sale.stock },
+    pool: sale.pool && { ...sale.pool },
   };
 }
 

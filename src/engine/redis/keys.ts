@@ -11,6 +11,8 @@
  *   fs:{sale:ID}:idem        hash   "userId\nidempotencyKey" → holdId
  *   fs:{sale:ID}:deadlines   zset   "<seq>:<holdId>" scored by expiresAt, holds still held (the sweeper's)
  *   fs:{sale:ID}:windows     hash   admission windows, an array in a hash (see lua/includes/windows.lua)
+ *   fs:{sale:ID}:moves       hash   moveId → "<to sale id> <units>": units moving out of this part (lua/moveOut.lua)
+ *   fs:{sale:ID}:movedIn     set    move ids whose units this part received (lua/moveIn.lua)
  *   fs:{sale:ID}:hold:HOLD   hash   one hold: id, userId, quantity, expiresAt, status, reason, member
  */
 export interface SaleKeys {
@@ -23,6 +25,8 @@ export interface SaleKeys {
   idem: string;
   deadlines: string;
   windows: string;
+  moves: string;
+  movedIn: string;
   hold(holdId: string): string;
 }
 
@@ -40,6 +44,8 @@ export function saleKeys(prefix: string, saleId: string): SaleKeys {
     idem: `${base}:idem`,
     deadlines: `${base}:deadlines`,
     windows: `${base}:windows`,
+    moves: `${base}:moves`,
+    movedIn: `${base}:movedIn`,
     hold: (holdId) => `${base}:hold:${holdId}`,
   };
 }

@@ -18,9 +18,10 @@ import type {
   CreateSaleOptions,
   EngineIncarnation,
   EngineOptions,
+  PartStore,
+  PendingMove,
   RestoredHold,
   RestoreOutcome,
-  SaleEngine,
   SaleStats,
   SaleView,
 } from '../types.ts';
@@ -62,7 +63,7 @@ const RESTORE_BATCH = 500;
  * `onRedis`: a lost connection surfaces as UNAVAILABLE (the ioredis error as its cause). Joins and
  * reservations are group commits per sale (batches.ts): those made together go as one script.
  */
-export class RedisEngine implements SaleEngine {
+export class RedisEngine implements PartStore {
   private readonly prefix: string;
   private readonly ownsConnection: boolean;
   readonly location: string;
@@ -98,7 +99,7 @@ export class RedisEngine implements SaleEngine {
     const sold = checkSold(options.sold, settings.totalStock);
     const keys = settings.queueing === 'shuffle' ? shuffleKeys(settings.shuffleSeed) : null;
     const k = this.keys(settings.id);
-    const args = encodeNewSale(settings, keys, sold, options.flags);
+    const args = encodeNewSale(settings, keys, sold, options.flags, options.pool);
     const { payload } = await this.run('createSale', [k.meta], args);
     return saleView(decodeSale(payload[0]), this.clock.now());
   }
@@ -196,7 +197,8 @@ export class RedisEngine implements SaleEngine {
     checkReserve(request);
     const { saleId, userId, quantity } = request;
     const idemField = `${userId}\n${request.idempotencyKey}`;
-    const call = { now: this.clock.now(), userId, quantity, idemField, holdId: randomUUID() };
+    const holdId = request.holdId ?? randomUUID();
+    const call = { now: this.clock.now(), userId, quantity, idemField, holdId };
     const { status, payload } = checkReply(await this.reserveInBatch(saleId, call), 'reserve');
     if (status !== IDEM_REPEAT) return decodeHold(saleId, payload[0]);
     // A repeat: answer with the earlier hold as it is now. Idempotency entries never change, so
@@ -319,7 +321,35 @@ export class RedisEngine implements SaleEngine {
     };
     await holdKeys(k.idem, 'hscan', (_field, holdId) => holdId);
     await holdKeys(k.deadlines, 'zscan', (member) => holdIdOfMember(member));
-    await fn([k.tickets, k.units, k.leases, k.departed, k.spent, k.idem, k.deadlines, k.windows, k.meta]);
+    const fixed = [k.tickets, k.units, k.leases, k.departed, k.spent, k.idem, k.deadlines, k.windows];
+    await fn([...fixed, k.moves, k.movedIn, k.meta]);
+  }
+
+  async moveOut(saleId: string, moveId: string, toSaleId: string, units: number): Promise<number> {
+    const k = this.keys(saleId);
+    const { payload } = await this.run('moveOut', [k.meta, k.moves], [moveId, toSaleId, units]);
+    return Number(payload[0]);
+  }
+
+  async moveIn(saleId: string, moveId: string, units: number): Promise<boolean> {
+    const k = this.keys(saleId);
+    return (await this.run('moveIn', [k.meta, k.movedIn], [moveId, units])).payload[0] === 1;
+  }
+
+  async settleMove(saleId: string, moveId: string): Promise<void> {
+    await onRedis(() => this.redis.hdel(this.keys(saleId).moves, moveId));
+  }
+
+  async pendingMoves(saleId: string): Promise<PendingMove[]> {
+    const moves = await onRedis(() => this.redis.hgetall(this.keys(saleId).moves));
+    return Object.entries(moves).map(([moveId, value]) => {
+      const [toSaleId = '', units = '0'] = value.split(' ');
+      return { moveId, toSaleId, units: Number(units) };
+    });
+  }
+
+  async drain(saleId: string): Promise<void> {
+    await this.saleCommand('setFlag', saleId, ['drained', '1']);
   }
 
   async peekIncarnation(): Promise<string | null> {
@@ -388,7 +418,7 @@ export class RedisEngine implements SaleEngine {
   ) {
     const k = this.keys(saleId);
     const { payload } = await this.run(name, [k.meta, k.hold(holdId), k.deadlines, k.units], args);
-    return { hold: decodeHold(saleId, payload[0]), changed: payload[1] === 1 };
+    return { hold: decodeHold(saleId, payload[0]), changed: payload[1] === 1, stockLeft: Number(payload[2]) };
   }
 }
 

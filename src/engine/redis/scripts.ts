@@ -24,6 +24,8 @@ export const SCRIPT_NAMES = [
   'readHold',
   'restoreHold',
   'restoreUnits',
+  'moveOut',
+  'moveIn',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

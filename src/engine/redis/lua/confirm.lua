@@ -10,10 +10,11 @@
     ARGV[1] now (epoch ms)
 
   Output:
-    { OK, hold pairs, changed (1 | 0) }
+    { OK, hold pairs, changed (1 | 0), units still available or held }
     { ERR_SALE_NOT_FOUND | ERR_HOLD_NOT_FOUND | ERR_HOLD_EXPIRED | ERR_HOLD_RELEASED }
 ]]
 --- @include "codes"
+--- @include "meta"
 --- @include "hold"
 
 local metaKey, holdKey, deadlinesKey, unitsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -22,7 +23,7 @@ if redis.call('EXISTS', metaKey) == 0 then return { ERR_SALE_NOT_FOUND } end
 local h = redis.call('HMGET', holdKey, 'status', 'reason', 'expiresAt', 'quantity', 'member')
 local status = h[1]
 if not status then return { ERR_HOLD_NOT_FOUND } end
-if status == 'confirmed' then return { OK, holdPairs(holdKey), 0 } end
+if status == 'confirmed' then return { OK, holdPairs(holdKey), 0, stockLeft(metaKey) } end
 if status == 'released' then
   if h[2] == 'expired' then return { ERR_HOLD_EXPIRED } end
   return { ERR_HOLD_RELEASED }
@@ -35,4 +36,4 @@ redis.call('HSET', holdKey, 'status', 'confirmed')
 redis.call('ZREM', deadlinesKey, h[5])
 redis.call('HINCRBY', metaKey, 'held', fmt(-tonumber(h[4])))
 redis.call('HINCRBY', metaKey, 'sold', h[4])
-return { OK, holdPairs(holdKey), 1 }
+return { OK, holdPairs(holdKey), 1, stockLeft(metaKey) }

@@ -1,9 +1,9 @@
 --[[
-  Sets an operator switch: pause, resume, end.
+  Sets an operator switch: pause, resume, end; or marks a part of a split sale drained (sold out).
 
   Input:
     KEYS[1] meta key
-    ARGV[1] flag: 'paused' | 'ended'
+    ARGV[1] flag: 'paused' | 'ended' | 'drained'
     ARGV[2] value: '1' | '0'
 
   Output:

@@ -2,14 +2,16 @@
   The sale hash `{sale:<id>}:meta`: settings, switches and counters, all numbers stored as integers.
   Absent fields: `prequeueSize` (not frozen yet) and `lastStepAt` (no admission step yet) mean null;
   `departed` (tickets that left the line and that admission has not passed yet) and `passed` (places
-  admission passed over because their buyer had left) absent mean 0.
+  admission passed over because their buyer had left) absent mean 0. `parts` absent means 1;
+  `poolTotal` (the whole sale's stock) and `drained` are set on the parts of a sale split into several
+  (src/domain/parts.ts) and absent otherwise.
 ]]
 --- @include "codes"
 local META_FIELDS = {
   'id', 'totalStock', 'perUserLimit', 'prequeueAt', 'startsAt', 'endsAt', 'queueing', 'shuffleSeed',
   'shuffleKeys', 'perSecond', 'maxActive', 'sessionSeconds', 'holdSeconds', 'paused', 'ended',
   'available', 'held', 'sold', 'issued', 'prequeueSize', 'serving', 'allowanceMilli', 'lastStepAt',
-  'holdSeq', 'departed', 'passed',
+  'holdSeq', 'departed', 'passed', 'parts', 'poolTotal', 'drained',
 }
 local META_TEXT = { id = true, queueing = true, shuffleSeed = true, shuffleKeys = true }
 
@@ -46,4 +48,10 @@ local function freeze(metaKey, m, now)
     m.prequeueSize = size
     redis.call('HSET', metaKey, 'prequeueSize', fmt(size))
   end
+end
+
+-- Units of the sale still available or held (0: everything is sold), as confirm and release return it.
+local function stockLeft(metaKey)
+  local v = redis.call('HMGET', metaKey, 'available', 'held')
+  return tonumber(v[1]) + tonumber(v[2])
 end

@@ -1,0 +1,386 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
+import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
+import {
+  holdIdForPart,
+  partOfHold,
+  partOfUser,
+  partSaleId,
+  shares,
+  statusAsSale,
+} from '../../domain/parts.ts';
+import type { QueueSnapshot, QueueStatus } from '../../domain/queue.ts';
+import { normalizeSale, type SaleInput } from '../../domain/sale.ts';
+import type {
+  AdmitResult,
+  Clock,
+  CreateSaleOptions,
+  EngineIncarnation,
+  PartStore,
+  RestoredHold,
+  RestoreOutcome,
+  SaleEngine,
+  SaleStats,
+  SaleView,
+} from '../types.ts';
+import { combineSnapshots, combineStats, combineViews } from './combine.ts';
+
+/** Reserving in a part that ran short: move units to it, then try again, at most this often. */
+const RESERVE_ATTEMPTS = 4;
+
+/**
+ * The sale engine for sales split into parts (domain/parts.ts), over an engine that stores each part
+ * as a sale of its own. A sale of one part — every sale published without `parts` outside a Redis
+ * Cluster — goes straight to the engine below, as before; the number of parts is read from the
+ * sale's part 0 (which is the sale itself) once per process and kept.
+ *
+ * For a sale of K parts: a buyer's calls go to their part; hold ids and tickets name their part;
+ * operator switches, admission steps, sweeps and reads go to every part. A reservation that finds
+ * its part short moves available units from the parts that have the most (PartStore: a move is
+ * recorded on the giving part until it is finished, so one interrupted by a crash is finished by
+ * the next `admit` or `stats`), then tries again. The sale is sold out when the parts' sold units
+ * add up to its stock — sold units never come back, so the sum cannot overstate — and then every
+ * part is marked drained, so each one tells its waiters and refuses further tickets.
+ */
+export class PartedEngine implements SaleEngine {
+  /** Sale id → its parts' sale ids (one entry: a sale of one part). Fixed when a sale is published. */
+  private readonly partIds = new Map<string, readonly string[]>();
+
+  constructor(
+    private readonly inner: PartStore,
+    private readonly clock: Clock,
+  ) {}
+
+  get location(): string {
+    return this.inner.location;
+  }
+
+  async createSale(input: SaleInput, options: CreateSaleOptions = {}): Promise<SaleView> {
+    const parts = input.parts ?? 1;
+    if (parts === 1) return this.inner.createSale(input, options);
+    const now = this.clock.now();
+    // Validated once for the whole sale; every part shares its seed, so each shuffles alike.
+    const sale = normalizeSale(input, () => randomBytes(16).toString('hex'), now);
+    const ids = this.idsOf(sale.id, parts);
+    const stock = shares(sale.totalStock, parts);
+    const perSecond = shares(sale.admission.perSecond, parts);
+    const maxActive = shares(sale.admission.maxActive, parts);
+    let soldLeft = options.sold ?? 0;
+    const pool = { parts, total: sale.totalStock };
+    const created = ids.map((id, i) => {
+      const sold = Math.min(soldLeft, stock[i] as number);
+      soldLeft -= sold;
+      const partInput: SaleInput = {
+        ...sale,
+        id,
+        parts: 1,
+        totalStock: stock[i] as number,
+        admission: { ...sale.admission, perSecond: perSecond[i], maxActive: maxActive[i] },
+      };
+      return { partInput, partOptions: { ...options, sold, pool } };
+    });
+    // Part 0 last: it is how the sale is found, so a sale half created by a crash is created again.
+    for (const { partInput, partOptions } of created.slice(1)) {
+      try {
+        await this.inner.createSale(partInput, partOptions);
+      } catch (error) {
+        if (!isFlashsaleError(error, 'SALE_EXISTS')) throw error;
+      }
+    }
+    const first = created[0] as (typeof created)[0];
+    await this.inner.createSale(first.partInput, first.partOptions);
+    return this.mustGetSale(sale.id);
+  }
+
+  async getSale(saleId: string): Promise<SaleView | null> {
+    const first = await this.inner.getSale(saleId);
+    if (first === null) return null;
+    const ids = this.idsOf(saleId, first.parts);
+    if (ids.length === 1) return first;
+    const rest = await Promise.all(ids.slice(1).map((id) => this.inner.getSale(id)));
+    return combineViews(saleId, [first, ...rest.map((view) => mustExist(view))], this.clock.now());
+  }
+
+  start(saleId: string): Promise<SaleView> {
+    return this.everyPart(saleId, (id) => this.inner.start(id));
+  }
+
+  pause(saleId: string): Promise<SaleView> {
+    return this.everyPart(saleId, (id) => this.inner.pause(id));
+  }
+
+  resume(saleId: string): Promise<SaleView> {
+    return this.everyPart(saleId, (id) => this.inner.resume(id));
+  }
+
+  end(saleId: string): Promise<SaleView> {
+    return this.everyPart(saleId, (id) => this.inner.end(id));
+  }
+
+  async join(saleId: string, userId: string): Promise<QueueStatus> {
+    const { id, part, parts } = await this.partOfUser(saleId, userId);
+    return statusAsSale(await this.inner.join(id, userId), part, parts);
+  }
+
+  async leave(saleId: string, userId: string): Promise<boolean> {
+    const { id } = await this.partOfUser(saleId, userId);
+    return this.inner.leave(id, userId);
+  }
+
+  async heartbeat(saleId: string, userIds: readonly string[]): Promise<string[]> {
+    const ids = await this.ids(saleId);
+    if (ids.length === 1) return this.inner.heartbeat(saleId, userIds);
+    const byPart = ids.map((): string[] => []);
+    for (const userId of userIds) byPart[partOfUser(String(userId), ids.length)]?.push(userId);
+    const ended = await Promise.all(
+      ids.map((id, i) =>
+        (byPart[i] as string[]).length > 0 ? this.inner.heartbeat(id, byPart[i] as string[]) : [],
+      ),
+    );
+    return ended.flat();
+  }
+
+  async status(saleId: string, userId: string): Promise<QueueStatus> {
+    const { id, part, parts } = await this.partOfUser(saleId, userId);
+    return statusAsSale(await this.inner.status(id, userId), part, parts);
+  }
+
+  async snapshot(saleId: string): Promise<QueueSnapshot> {
+    const ids = await this.ids(saleId);
+    if (ids.length === 1) return this.inner.snapshot(saleId);
+    const parts = await Promise.all(ids.map((id) => this.inner.snapshot(id)));
+    return combineSnapshots(saleId, parts);
+  }
+
+  async admit(saleId: string): Promise<AdmitResult> {
+    const ids = await this.ids(saleId);
+    if (ids.length === 1) return this.inner.admit(saleId);
+    // The admission loop calls this a few times a second: it also finishes what a crash interrupted.
+    await this.finishMoves(ids);
+    await this.drainIfSoldOut(saleId);
+    const steps = await Promise.all(ids.map((id) => this.inner.admit(id)));
+    return {
+      admitted: sum(steps.map((s) => s.admitted)),
+      serving: sum(steps.map((s) => s.serving)),
+      active: sum(steps.map((s) => s.active)),
+    };
+  }
+
+  async reserve(request: ReserveRequest): Promise<Hold> {
+    const { id, part, parts } = await this.partOfUser(request.saleId, request.userId);
+    if (parts === 1) return this.inner.reserve(request);
+    const partRequest = { ...request, saleId: id, holdId: holdIdForPart(randomUUID(), part) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { ...(await this.inner.reserve(partRequest)), saleId: request.saleId };
+      } catch (error) {
+        const short = isFlashsaleError(error, 'SOLD_OUT') || isFlashsaleError(error, 'INSUFFICIENT_STOCK');
+        if (!short) throw error;
+        const moved =
+          attempt < RESERVE_ATTEMPTS && (await this.refill(request.saleId, part, request.quantity));
+        if (!moved) throw await this.shortage(request.saleId, error);
+      }
+    }
+  }
+
+  async confirm(saleId: string, holdId: string): Promise<HoldEnd> {
+    const { id, parts } = await this.partOfHold(saleId, holdId);
+    const end = await this.inner.confirm(id, holdId);
+    if (parts === 1) return end;
+    // The last units of a part sold: when they were the sale's last, every part must say so.
+    const stockLeft = end.stockLeft === 0 ? await this.drainIfSoldOut(saleId) : end.stockLeft;
+    return { ...end, hold: { ...end.hold, saleId }, stockLeft };
+  }
+
+  async release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd> {
+    const { id } = await this.partOfHold(saleId, holdId);
+    const end = await this.inner.release(id, holdId, reason);
+    return { ...end, hold: { ...end.hold, saleId } };
+  }
+
+  async getHold(saleId: string, holdId: string): Promise<Hold | null> {
+    const ids = await this.ids(saleId);
+    const part = ids.length === 1 ? 0 : partOfHold(holdId, ids.length);
+    if (part === null) return null;
+    const hold = await this.inner.getHold(ids[part] as string, holdId);
+    return hold && { ...hold, saleId };
+  }
+
+  async sweepExpired(saleId: string, limit = 100): Promise<number> {
+    const ids = await this.ids(saleId);
+    let released = 0;
+    // Part by part, up to the limit: the next sweep goes on where this one stopped.
+    for (const id of ids) {
+      if (released >= limit && ids.length > 1) break;
+      released += await this.inner.sweepExpired(id, ids.length === 1 ? limit : limit - released);
+    }
+    return released;
+  }
+
+  async stats(saleId: string): Promise<SaleStats> {
+    const ids = await this.ids(saleId);
+    if (ids.length === 1) return this.inner.stats(saleId);
+    await this.finishMoves(ids);
+    return combineStats(await Promise.all(ids.map((id) => this.inner.stats(id))));
+  }
+
+  async restoreHold(saleId: string, hold: RestoredHold): Promise<RestoreOutcome> {
+    const { id, part, parts } = await this.partOfHold(saleId, hold.id);
+    const outcome = await this.inner.restoreHold(id, hold);
+    if (outcome !== 'no_stock' || parts === 1) return outcome;
+    return (await this.refill(saleId, part, hold.quantity)) ? this.inner.restoreHold(id, hold) : outcome;
+  }
+
+  async restoreUnits(saleId: string, units: ReadonlyArray<readonly [string, number]>): Promise<void> {
+    const ids = await this.ids(saleId);
+    if (ids.length === 1) return this.inner.restoreUnits(saleId, units);
+    const byPart = ids.map((): (readonly [string, number])[] => []);
+    for (const entry of units) byPart[partOfUser(entry[0], ids.length)]?.push(entry);
+    await Promise.all(
+      ids.map((id, i) => this.inner.restoreUnits(id, byPart[i] as (readonly [string, number])[])),
+    );
+  }
+
+  incarnation(parent: string | null): Promise<EngineIncarnation> {
+    return this.inner.incarnation(parent);
+  }
+
+  peekIncarnation(): Promise<string | null> {
+    return this.inner.peekIncarnation();
+  }
+
+  async expireSale(saleId: string, at: number): Promise<void> {
+    // Part 0 last, so that an interrupted call still finds the other parts through it.
+    for (const id of [...(await this.ids(saleId))].reverse()) await this.inner.expireSale(id, at);
+  }
+
+  async purgeSale(saleId: string): Promise<number> {
+    let removed = 0;
+    for (const id of [...(await this.ids(saleId))].reverse()) removed += await this.inner.purgeSale(id);
+    this.partIds.delete(saleId);
+    return removed;
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** The sale ids of a sale's parts; one (the sale's own) when it is one part or is not found. */
+  private async ids(saleId: string): Promise<readonly string[]> {
+    const known = this.partIds.get(saleId);
+    if (known !== undefined) return known;
+    const first = await this.inner.getSale(saleId);
+    return first === null ? [saleId] : this.idsOf(saleId, first.parts);
+  }
+
+  private idsOf(saleId: string, parts: number): readonly string[] {
+    let ids = this.partIds.get(saleId);
+    if (ids === undefined || ids.length !== parts) {
+      ids = Array.from({ length: parts }, (_, i) => partSaleId(saleId, i, parts));
+      this.partIds.set(saleId, ids);
+    }
+    return ids;
+  }
+
+  private async partOfUser(saleId: string, userId: string) {
+    const ids = await this.ids(saleId);
+    const part = partOfUser(String(userId), ids.length);
+    return { id: ids[part] as string, part, parts: ids.length };
+  }
+
+  private async partOfHold(saleId: string, holdId: string) {
+    const ids = await this.ids(saleId);
+    const part = ids.length === 1 ? 0 : partOfHold(String(holdId), ids.length);
+    if (part === null) throw new FlashsaleError('HOLD_NOT_FOUND');
+    return { id: ids[part] as string, part, parts: ids.length };
+  }
+
+  private async everyPart(saleId: string, change: (id: string) => Promise<SaleView>): Promise<SaleView> {
+    const ids = await this.ids(saleId);
+    if (ids.length === 1) return change(saleId);
+    await Promise.all(ids.map(change));
+    return this.mustGetSale(saleId);
+  }
+
+  private async mustGetSale(saleId: string): Promise<SaleView> {
+    const view = await this.getSale(saleId);
+    if (view === null) throw new FlashsaleError('SALE_NOT_FOUND');
+    return view;
+  }
+
+  /**
+   * Moves units to part `part` until it has `quantity` available, from the parts with the most: at
+   * least what is missing, and up to half of what the giver has, so a part that runs dry in a crowd
+   * does not come back for every buyer. True when the part may now have enough.
+   */
+  private async refill(saleId: string, part: number, quantity: number): Promise<boolean> {
+    const ids = await this.ids(saleId);
+    const views = await Promise.all(ids.map((id) => this.inner.getSale(id)));
+    const available = views.map((view) => mustExist(view).stock.available);
+    let missing = quantity - (available[part] as number);
+    if (missing <= 0) return true;
+    const givers = ids
+      .map((id, i) => ({ id, available: available[i] as number }))
+      .filter((giver, i) => i !== part && giver.available > 0)
+      .sort((a, b) => b.available - a.available);
+    for (const giver of givers) {
+      if (missing <= 0) break;
+      const wanted = Math.min(giver.available, Math.max(missing, Math.floor(giver.available / 2)));
+      missing -= await this.move(giver.id, ids[part] as string, wanted);
+    }
+    return missing <= 0;
+  }
+
+  /** One move (PartStore): off the giver, onto the receiver, then forgotten. Answers the units moved. */
+  private async move(from: string, to: string, units: number): Promise<number> {
+    const moveId = randomUUID();
+    const taken = await this.inner.moveOut(from, moveId, to, units);
+    if (taken === 0) return 0;
+    await this.inner.moveIn(to, moveId, taken);
+    await this.inner.settleMove(from, moveId);
+    return taken;
+  }
+
+  /** Finishes every move a crash (or a lost connection) left between its steps. */
+  private async finishMoves(ids: readonly string[]): Promise<void> {
+    const pending = await Promise.all(ids.map((id) => this.inner.pendingMoves(id)));
+    for (const [i, moves] of pending.entries()) {
+      for (const move of moves) {
+        await this.inner.moveIn(move.toSaleId, move.moveId, move.units);
+        await this.inner.settleMove(ids[i] as string, move.moveId);
+      }
+    }
+  }
+
+  /**
+   * Marks every part sold out once the parts' sold units add up to the sale's stock. Answers the
+   * units of the sale still available or held.
+   */
+  private async drainIfSoldOut(saleId: string): Promise<number> {
+    const ids = await this.ids(saleId);
+    const views = (await Promise.all(ids.map((id) => this.inner.getSale(id)))).map(mustExist);
+    const total = views[0]?.pool?.total ?? 0;
+    const left = total - sum(views.map((view) => view.stock.sold));
+    if (left === 0 && views.some((view) => view.pool?.drained === false)) {
+      await Promise.all(ids.map((id) => this.inner.drain(id)));
+    }
+    return left;
+  }
+
+  /** The refusal of a reservation no move could serve: the whole sale's, as one part would answer. */
+  private async shortage(saleId: string, partRefusal: unknown): Promise<unknown> {
+    const left = await this.drainIfSoldOut(saleId);
+    const view = await this.getSale(saleId);
+    if (view === null) return partRefusal;
+    if (left === 0 || view.stock.available === 0) return new FlashsaleError('SOLD_OUT');
+    return new FlashsaleError('INSUFFICIENT_STOCK');
+  }
+}
+
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
+
+function mustExist(view: SaleView | null): SaleView {
+  // A part missing while part 0 exists: the sale is being purged or expired under this call.
+  if (view === null) throw new FlashsaleError('SALE_NOT_FOUND');
+  return view;
+}
