@@ -1,4 +1,5 @@
 /** `flashsale sale`: create a sale, or move one through its states (start, pause, resume, end). */
+import { SPREAD_FROM_BUYERS } from '../domain/parts.ts';
 import { type Queueing, SALE_DEFAULTS } from '../domain/sale.ts';
 import { controlSale, purgeSale, SALE_ACTIONS, type SaleAction } from '../sales/control.ts';
 import { publishSale } from '../sales/publish.ts';
@@ -21,6 +22,10 @@ create                   publishes a sale (catalog row, then the engine) and pri
   --per-second N         admissions per second (default ${SALE_DEFAULTS.admission.perSecond})
   --max-active N         admitted shoppers at once (default ${SALE_DEFAULTS.admission.maxActive})
   --pow-difficulty N     proof-of-work bits a join needs, 0-32; 0: none (default ${SALE_DEFAULTS.powDifficulty})
+  --parts N              split the waiting room and stock into N parts, each on its own Redis
+                         Cluster shard (docs/parts.md); default: one per master when
+                         --expected-buyers is ${SPREAD_FROM_BUYERS} or more, else 1
+  --expected-buyers N    the crowd expected at the start (sets the default of --parts)
 start|pause|resume|end ID  moves sale ID to that state and prints the new one
 purge ID                 removes an ended sale's Redis keys now (they expire
                          FLASHSALE_SALE_RETENTION_SECONDS after the end anyway);
@@ -46,6 +51,8 @@ async function createSale(args: string[]): Promise<number> {
     'per-second': { type: 'string', default: String(SALE_DEFAULTS.admission.perSecond) },
     'max-active': { type: 'string', default: String(SALE_DEFAULTS.admission.maxActive) },
     'pow-difficulty': { type: 'string', default: String(SALE_DEFAULTS.powDifficulty) },
+    parts: { type: 'string' },
+    'expected-buyers': { type: 'string' },
   });
   const startsAt = Date.now() + Number(values['starts-in']) * 1000;
   const sale = await withApp((app) =>
@@ -62,6 +69,10 @@ async function createSale(args: string[]): Promise<number> {
       holdSeconds: Number(values.hold),
       admission: { perSecond: Number(values['per-second']), maxActive: Number(values['max-active']) },
       powDifficulty: Number(values['pow-difficulty']),
+      ...(values.parts === undefined ? {} : { parts: Number(values.parts) }),
+      ...(values['expected-buyers'] === undefined
+        ? {}
+        : { expectedBuyers: Number(values['expected-buyers']) }),
     }),
   );
   console.log(JSON.stringify(sale, null, 2));

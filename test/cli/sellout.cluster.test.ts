@@ -5,6 +5,7 @@
  * once, within every buyer's limit, with `flashsale audit` exiting 0.
  */
 import { afterAll, describe, expect } from 'vitest';
+import { partSaleId, slotOfSale } from '../../src/domain/parts.ts';
 import { clusterShape } from '../pipeline/shapes.ts';
 import { hasClusterBinaries, type OwnCluster, startOwnCluster } from '../support/ownCluster.ts';
 import { hasPostgres } from '../support/services.ts';
@@ -23,8 +24,13 @@ const saleSlot = async (saleId: string) => {
   }
 };
 const slot = ready ? await saleSlot('sellout') : 0;
+/** The split sale's part 1 (another master than part 0's): its master is the one killed. */
+const partSlot = slotOfSale(partSaleId('sellout-parts', 1, 3));
+/** The split sale gets a cluster of its own: after the first kill, one master has no replica left. */
+const splitCluster = ready ? await startOwnCluster() : null;
 afterAll(async () => {
   await cluster?.stop();
+  await splitCluster?.stop();
 });
 
 describe.skipIf(!ready)('production shape on a Redis Cluster', () => {
@@ -41,6 +47,20 @@ describe.skipIf(!ready)('production shape on a Redis Cluster', () => {
         console.log(
           `killed the master of slot ${slot} (port ${killed}); port ${promoted} took over in ${ms} ms`,
         );
+        expect(promoted).not.toBe(killed);
+      },
+    },
+  );
+  describeSellout(
+    'a sale split over the three masters sells out while the master of one of its parts is killed',
+    () => clusterShape(splitCluster?.nodes ?? ''),
+    {
+      saleId: 'sellout-parts',
+      parts: 3,
+      midSale: async () => {
+        if (splitCluster === null) return;
+        const { killed, promoted } = await splitCluster.killMasterOf(partSlot);
+        console.log(`split sale: killed the master of part 1 (port ${killed}); port ${promoted} took over`);
         expect(promoted).not.toBe(killed);
       },
     },

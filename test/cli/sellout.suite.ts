@@ -20,6 +20,9 @@ export interface SelloutOptions {
    * ones fails the test.
    */
   midSale?: (saleId: string) => Promise<void>;
+  /** The sale's id (default "sellout") and the parts it is split into (default: not given, 1). */
+  saleId?: string;
+  parts?: number;
 }
 
 export function describeSellout(title: string, makeShape: () => Shape, options: SelloutOptions = {}) {
@@ -54,7 +57,7 @@ export function describeSellout(title: string, makeShape: () => Shape, options: 
       };
 
       const now = Date.now();
-      const saleId = 'sellout';
+      const saleId = options.saleId ?? 'sellout';
       const created = await fetch(`${urls[0]}/api/v1/admin/sales`, {
         method: 'POST',
         headers: admin,
@@ -68,6 +71,7 @@ export function describeSellout(title: string, makeShape: () => Shape, options: 
           endsAt: now + 600_000,
           holdSeconds: 120,
           admission: { perSecond: 100, maxActive: 60, sessionSeconds: 60 },
+          ...(options.parts === undefined ? {} : { parts: options.parts }),
         }),
       });
       expect(created.status).toBe(201);
@@ -195,6 +199,12 @@ export function describeSellout(title: string, makeShape: () => Shape, options: 
         await fetch(`${urls[1]}/api/v1/admin/sales/${saleId}/stats`, { headers: admin })
       ).json();
       expect(stats.stock).toEqual({ total: STOCK, available: 0, held: 0, sold: STOCK });
+      if (options.parts !== undefined) {
+        const sale = await (
+          await fetch(`${urls[1]}/api/v1/admin/sales/${saleId}`, { headers: admin })
+        ).json();
+        expect(sale).toMatchObject({ parts: options.parts, state: 'sold_out' });
+      }
       expect(stats.orders.confirmed).toBe(bought.size);
       expect([...bought.values()].reduce((a, b) => a + b, 0)).toBe(STOCK);
       expect(Math.max(...bought.values())).toBeLessThanOrEqual(2);

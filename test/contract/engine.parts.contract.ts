@@ -7,7 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLUSTER_SLOTS, partOfUser, partSaleId, partTicket, slotOfSale } from '../../src/domain/parts.ts';
+import {
+  CLUSTER_SLOTS,
+  holdIdForPart,
+  partOfUser,
+  partSaleId,
+  partTicket,
+  slotOfSale,
+} from '../../src/domain/parts.ts';
 import { statusFromSnapshot } from '../../src/domain/queue.ts';
 import type { SaleInput } from '../../src/domain/sale.ts';
 import { PartedEngine } from '../../src/engine/parted/partedEngine.ts';
@@ -185,6 +192,51 @@ export function describeEnginePartsContract(name: string, factory: EngineFactory
       await engine.admit(id);
       expect((await partStocks(id, 3)).map((stock) => stock?.available)).toEqual([5, 1, 3]);
       expect(await engine.stats(id)).toMatchObject({ total: 9, available: 9 });
+    });
+
+    it('is loaded again after a loss: sold units spread over the parts, holds back in their part, units against limits', async () => {
+      const id = await liveSale({ totalStock: 9, perUserLimit: 2 });
+      await engine.purgeSale(id);
+      const view = await engine.createSale(
+        {
+          id,
+          totalStock: 9,
+          perUserLimit: 2,
+          startsAt: clock.now(),
+          endsAt: clock.now() + 3600 * SEC,
+          holdSeconds: 120,
+          admission: { perSecond: 30, maxActive: 1000, sessionSeconds: 600 },
+          parts: 3,
+        },
+        { sold: 4 },
+      );
+      expect(view.stock).toEqual({ total: 9, available: 5, held: 0, sold: 4 });
+      expect((await partStocks(id, 3)).map((stock) => stock?.available)).toEqual([0, 2, 3]);
+      const [inPart0] = usersOfPart(0, 3, 1) as [string];
+      const [inPart2] = usersOfPart(2, 3, 1) as [string];
+      const restored = (user: string, part: number, quantity: number) =>
+        engine.restoreHold(id, {
+          id: holdIdForPart(randomUUID(), part),
+          userId: user,
+          quantity,
+          expiresAt: clock.now() + 60 * SEC,
+          idempotencyKey: `restored-${user}`,
+        });
+      expect(await restored(inPart2, 2, 2)).toBe('restored');
+      // Part 0 sold all its units before the loss: the hold's units move to it from the others.
+      expect(await restored(inPart0, 0, 1)).toBe('restored');
+      expect(await engine.stats(id)).toMatchObject({ total: 9, available: 2, held: 3, sold: 4 });
+      await engine.restoreUnits(id, [[inPart0, 1]]);
+      await expectCode(reserve(id, inPart0), 'LIMIT_EXCEEDED');
+      // The restored hold answers its idempotency key in its part.
+      const again = await engine.reserve({
+        saleId: id,
+        userId: inPart2,
+        quantity: 2,
+        idempotencyKey: `restored-${inPart2}`,
+      });
+      expect(again).toMatchObject({ saleId: id, quantity: 2, status: 'held' });
+      expect(await restored(inPart0, 0, 5)).toBe('no_stock');
     });
 
     it('admits in join order within the tolerance: 900 buyers over three parts', async () => {

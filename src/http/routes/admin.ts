@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { PUBLIC_ORDER_STATUSES } from '../../domain/order.ts';
+import { SPREAD_FROM_BUYERS } from '../../domain/parts.ts';
 import {
   type AdmissionSettings,
   CURRENCY_PATTERN,
@@ -109,6 +110,16 @@ const createBody = {
         default: SALE_DEFAULTS.holdSeconds,
       },
     ),
+    parts: int(
+      SALE_LIMITS.parts,
+      'Parts the waiting room and stock are split into, each on its own Redis Cluster shard ' +
+        '(docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: ' +
+        `one per cluster master when expectedBuyers is ${SPREAD_FROM_BUYERS} or more, else 1`,
+    ),
+    expectedBuyers: int(
+      { min: 0, max: 1_000_000_000 },
+      'The crowd expected at the start; it sets the default of parts (not stored)',
+    ),
   },
 } as const;
 
@@ -199,6 +210,8 @@ interface CreateSaleBody {
   holdSeconds?: number;
   imageUrl?: string;
   powDifficulty?: number;
+  parts?: number;
+  expectedBuyers?: number;
 }
 
 type SaleParams = { Params: { saleId: string } };
