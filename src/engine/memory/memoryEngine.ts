@@ -24,6 +24,7 @@ import type {
   SaleView,
 } from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
+import { addUnits, restoreHold } from './memoryRestore.ts';
 import {
   admitRoom,
   freePlace,
@@ -287,31 +288,12 @@ export class MemoryEngine implements PartStore {
   }
 
   async restoreHold(saleId: string, restored: RestoredHold): Promise<RestoreOutcome> {
-    const sale = this.mustGet(saleId);
-    if (sale.holds.has(restored.id)) return 'exists';
-    if (sale.available < restored.quantity) return 'no_stock';
-    sale.available -= restored.quantity;
-    sale.held += restored.quantity;
-    const hold: Hold = {
-      id: restored.id,
-      saleId,
-      userId: restored.userId,
-      quantity: restored.quantity,
-      expiresAt: restored.expiresAt,
-      status: 'held',
-      releaseReason: null,
-    };
-    sale.holds.set(hold.id, hold);
-    this.addLive(sale, hold);
-    if (restored.idempotencyKey !== null)
-      sale.idempotency.set(`${hold.userId}\n${restored.idempotencyKey}`, hold.id);
-    this.addUnits(sale, hold.userId, hold.quantity);
-    return 'restored';
+    return restoreHold(this.mustGet(saleId), restored);
   }
 
   async restoreUnits(saleId: string, units: ReadonlyArray<readonly [string, number]>): Promise<void> {
     const sale = this.mustGet(saleId);
-    for (const [userId, n] of units) this.addUnits(sale, userId, n);
+    for (const [userId, n] of units) addUnits(sale, userId, n);
   }
 
   async expireSale(saleId: string, at: number): Promise<void> {
@@ -356,24 +338,6 @@ export class MemoryEngine implements PartStore {
   }
 
   async close(): Promise<void> {}
-
-  private addUnits(sale: MemorySale, userId: string, units: number): void {
-    const shopper = sale.shoppers.get(userId);
-    if (shopper) shopper.units += units;
-    else sale.shoppers.set(userId, { ticket: 0, units });
-  }
-
-  /** Keeps `live` in deadline order (the sweeper stops at the first hold not yet due). */
-  private addLive(sale: MemorySale, hold: Hold): void {
-    const last = [...sale.live].at(-1);
-    sale.live.add(hold.id);
-    if (last === undefined || (sale.holds.get(last) as Hold).expiresAt <= hold.expiresAt) return;
-    const ordered = [...sale.live].sort(
-      (a, b) => (sale.holds.get(a) as Hold).expiresAt - (sale.holds.get(b) as Hold).expiresAt,
-    );
-    sale.live.clear();
-    for (const id of ordered) sale.live.add(id);
-  }
 
   private endHold(sale: MemorySale, hold: Hold, reason: ReleaseReason): void {
     hold.status = 'released';

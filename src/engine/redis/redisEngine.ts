@@ -38,6 +38,7 @@ import {
   saleView,
 } from './decode.ts';
 import { DEFAULT_PREFIX, holdIdOfMember, type SaleKeys, saleKeys } from './keys.ts';
+import { forEachSaleKeyBatch } from './saleKeyBatches.ts';
 import { defineScripts, runScript, type ScriptName } from './scripts.ts';
 
 export interface RedisEngineOptions extends EngineOptions {
@@ -280,7 +281,7 @@ export class RedisEngine implements PartStore {
   }
 
   async expireSale(saleId: string, at: number): Promise<void> {
-    await this.forEachSaleKeyBatch(saleId, (keys) =>
+    await forEachSaleKeyBatch(this.redis, this.keys(saleId), (keys) =>
       onRedis(() => {
         const pipeline = this.redis.pipeline();
         for (const key of keys) pipeline.pexpireat(key, at);
@@ -291,38 +292,10 @@ export class RedisEngine implements PartStore {
 
   async purgeSale(saleId: string): Promise<number> {
     let removed = 0;
-    await this.forEachSaleKeyBatch(saleId, async (keys) => {
+    await forEachSaleKeyBatch(this.redis, this.keys(saleId), async (keys) => {
       removed += await onRedis(() => this.redis.del(...keys));
     });
     return removed;
-  }
-
-  /**
-   * Every key of a sale, in batches: the fixed ones, then each hold's (hold ids are read from the
-   * idempotency hash and the deadlines set with HSCAN/ZSCAN, never in one blocking call). Hold keys
-   * come before the hashes that name them, so an interrupted purge can run again.
-   */
-  private async forEachSaleKeyBatch(saleId: string, fn: (keys: string[]) => Promise<unknown>): Promise<void> {
-    const k = this.keys(saleId);
-    const holdKeys = async (
-      key: string,
-      scan: 'hscan' | 'zscan',
-      holdIdOf: (field: string, value: string) => string,
-    ) => {
-      let cursor = '0';
-      do {
-        const [next, flat] = await onRedis(() => this.redis[scan](key, cursor, 'COUNT', 500));
-        cursor = next;
-        const batch: string[] = [];
-        for (let i = 0; i + 1 < flat.length; i += 2)
-          batch.push(k.hold(holdIdOf(flat[i] as string, flat[i + 1] as string)));
-        if (batch.length > 0) await fn(batch);
-      } while (cursor !== '0');
-    };
-    await holdKeys(k.idem, 'hscan', (_field, holdId) => holdId);
-    await holdKeys(k.deadlines, 'zscan', (member) => holdIdOfMember(member));
-    const fixed = [k.tickets, k.units, k.leases, k.departed, k.spent, k.idem, k.deadlines, k.windows];
-    await fn([...fixed, k.moves, k.movedIn, k.meta]);
   }
 
   async moveOut(saleId: string, moveId: string, toSaleId: string, units: number): Promise<number> {
