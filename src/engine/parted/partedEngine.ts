@@ -45,6 +45,8 @@ const RESERVE_ATTEMPTS = 4;
 export class PartedEngine implements SaleEngine {
   /** Sale id → its parts' sale ids (one entry: a sale of one part). Fixed when a sale is published. */
   private readonly partIds = new Map<string, readonly string[]>();
+  /** Reads of part 0 under way, so that a burst of first calls for a sale makes one. */
+  private readonly lookups = new Map<string, Promise<readonly string[]>>();
 
   constructor(
     private readonly inner: PartStore,
@@ -265,12 +267,22 @@ export class PartedEngine implements SaleEngine {
     return this.inner.close();
   }
 
-  /** The sale ids of a sale's parts; one (the sale's own) when it is one part or is not found. */
+  /**
+   * The sale ids of a sale's parts; one (the sale's own) when it is one part or is not found. The
+   * first calls for a sale share one read of its part 0.
+   */
   private async ids(saleId: string): Promise<readonly string[]> {
     const known = this.partIds.get(saleId);
     if (known !== undefined) return known;
-    const first = await this.inner.getSale(saleId);
-    return first === null ? [saleId] : this.idsOf(saleId, first.parts);
+    let lookup = this.lookups.get(saleId);
+    if (lookup === undefined) {
+      lookup = this.inner
+        .getSale(saleId)
+        .then((first) => (first === null ? [saleId] : this.idsOf(saleId, first.parts)))
+        .finally(() => this.lookups.delete(saleId));
+      this.lookups.set(saleId, lookup);
+    }
+    return lookup;
   }
 
   private idsOf(saleId: string, parts: number): readonly string[] {
