@@ -78,10 +78,12 @@ export function renderPlan(plan: Plan, figures: MeasuredFigures): string {
         ],
         [
           'Redis masters',
-          `${dec(redis.saleShardLoad, 2)} core (the sale's shard)`,
+          `${dec(redis.saleShardLoad, 2)} core (the sale)`,
           int(redis.masters),
-          `one sale = one shard = one core (${int(redis.joinsPerCore)} joins/s, ${int(redis.reservesPerCore)} reserves/s): ` +
-            `joins ≤ ${int(Math.floor(redis.maxJoinsPerSecond))}/s with the headroom${redis.saleShardFits ? '' : `: EXCEEDED, needs ${redis.partsIfSplit} shards`}`,
+          `one part of a sale = one shard = one core (${int(redis.joinsPerCore)} joins/s, ${int(redis.reservesPerCore)} reserves/s): ` +
+            (redis.saleShardFits
+              ? `one part; joins ≤ ${int(Math.floor(redis.maxJoinsPerSecond))}/s with the headroom`
+              : `${redis.parts} parts (parts: ${redis.parts}), ${dec(redis.partLoad, 2)} core each`),
         ],
         [
           'order workers',
@@ -105,7 +107,7 @@ export function renderPlan(plan: Plan, figures: MeasuredFigures): string {
     `- admitted: ${int(input.maxActive)} shoppers polling every ${dec(input.heartbeatSeconds / 3)} s (heartbeat / 3): ${int(plan.polls.admitted)} polls/s`,
     `- checkout: ${Math.round(input.conversion * 100)} % of admitted buyers, ${input.unitsPerOrder} unit(s) per order, then ${input.orderReadsPerOrder} order reads; sold out after ~${int(plan.selloutSeconds)} s`,
     `- the sale page comes from a CDN (max-age=1); the load balancer is ${input.sticky ? '' : 'not '}sticky by user` +
-      `${input.sticky ? ' (a poll costs no Redis call)' : ' (each poll counted as a Redis read)'}; each API process adds ${API_BACKGROUND_REDIS_PER_SECOND} Redis calls/s per sale`,
+      `${input.sticky ? ' (a poll costs no Redis call)' : ' (each poll counted as a Redis read)'}; each API process adds ${API_BACKGROUND_REDIS_PER_SECOND} Redis calls/s per part of a sale`,
   );
   if (plan.warnings.length > 0) out.push('', ...plan.warnings.map((w) => `warning: ${w}`));
   return out.join('\n');

@@ -117,8 +117,14 @@ export interface Plan {
     /** Share of one core the hot sale's shard is busy at the peak (before headroom). */
     saleShardLoad: number;
     saleShardFits: boolean;
-    /** The parts one sale would need if it could be split across shards (not possible yet). */
-    partsIfSplit: number;
+    /**
+     * The parts the sale should be published with (`parts`, docs/parts.md): the fewest whose shards
+     * each stay within the headroom. Each part carries its share of the buyers' load, and all of the
+     * API processes' background reads (each process refreshes every part's snapshot).
+     */
+    parts: number;
+    /** Share of one core each part's shard is busy at the peak with `parts` parts (before headroom). */
+    partLoad: number;
     /** The join rate one shard takes with the headroom kept. */
     maxJoinsPerSecond: number;
     /** The shortest arrival (seconds) for all buyers that keeps joins within maxJoinsPerSecond. */
@@ -229,21 +235,30 @@ export function planCapacity(input: PlanInput, figures: MeasuredFigures): Plan {
   const maxJoinsPerSecond = Math.max(0, (1 / input.headroom - otherLoad) * joinsPerCore);
   const minArrivalSeconds =
     maxJoinsPerSecond > 0 ? input.buyers / maxJoinsPerSecond : Number.POSITIVE_INFINITY;
-  // More masters carry more sales at once, not a bigger one: the sale's shard and the BullMQ queues'
-  // (one hash tag) fit in the cluster's minimum. What a bigger sale needs is to be split across shards.
-  const masters = MINIMUM.redisMasters;
-  const partsIfSplit = Math.ceil(saleShardLoad * input.headroom);
-  if (!saleShardFits && maxJoinsPerSecond === 0) {
+  // A sale of one part lives on one shard. Split into K parts (one per master), each shard carries a
+  // K-th of the buyers' load plus every API process's background reads of its part.
+  const background = (apiProcesses * API_BACKGROUND_REDIS_PER_SECOND) / joinsPerCore;
+  const loadOfPart = (k: number) => (saleShardLoad - background) / k + background;
+  let parts = 1;
+  while (parts < SALE_LIMITS.parts.max && loadOfPart(parts) * input.headroom > 1) parts += 1;
+  const partLoad = loadOfPart(parts);
+  // The sale's parts on their masters; the BullMQ queues' shard (one hash tag) and other sales share them.
+  const masters = Math.max(MINIMUM.redisMasters, parts);
+  const needs = `at the peak it needs ${(saleShardLoad * input.headroom).toFixed(2)} cores with the headroom`;
+  if (partLoad * input.headroom > 1) {
     warnings.push(
-      `one sale lives on one Redis shard (one core): at the peak it needs ${(saleShardLoad * input.headroom).toFixed(2)} ` +
-        `cores with the headroom, and more than the headroom allows even without joins (polls, orders, snapshot reads); ` +
-        `split the sale across ${partsIfSplit} shards`,
+      `even split into ${parts} parts the sale's shards exceed the headroom (${partLoad.toFixed(2)} core each): ` +
+        "the API processes' background reads of each part outweigh one core; fewer, larger API processes or a longer arrival",
     );
   } else if (!saleShardFits) {
+    const orSlower =
+      maxJoinsPerSecond === 0
+        ? 'one shard exceeds the headroom even without joins (polls, orders, snapshot reads)'
+        : `on one shard, keep joins under ${count(maxJoinsPerSecond)}/s (the ${count(input.buyers)} buyers over ` +
+          `at least ${count(Math.ceil(minArrivalSeconds))} s)`;
     warnings.push(
-      `one sale lives on one Redis shard (one core): at the peak it needs ${(saleShardLoad * input.headroom).toFixed(2)} ` +
-        `cores with the headroom; keep joins under ${count(maxJoinsPerSecond)}/s (the ${count(input.buyers)} ` +
-        `buyers over at least ${count(Math.ceil(minArrivalSeconds))} s), or split the sale across ${partsIfSplit} shards`,
+      `one Redis shard (one core) cannot carry this sale: ${needs}. Publish it with parts: ${parts} ` +
+        `(${parts} masters, ${partLoad.toFixed(2)} core each; docs/parts.md); otherwise ${orSlower}`,
     );
   }
 
@@ -264,7 +279,8 @@ export function planCapacity(input: PlanInput, figures: MeasuredFigures): Plan {
       reservesPerCore,
       saleShardLoad,
       saleShardFits,
-      partsIfSplit,
+      parts,
+      partLoad,
       maxJoinsPerSecond,
       minArrivalSeconds,
       masters,

@@ -81,7 +81,9 @@ describe('capacity plan', () => {
     expect(plan.redis.saleShardFits).toBe(true);
     expect(plan.redis.maxJoinsPerSecond).toBeCloseTo((0.5 - 0.405) * 200, 9);
     expect(plan.redis.masters).toBe(3);
-    expect(plan.redis.partsIfSplit).toBe(1); // ceil(0.43 × 2)
+    // 0.43 × 2 fits one shard: one part.
+    expect(plan.redis.parts).toBe(1);
+    expect(plan.redis.partLoad).toBeCloseTo(0.43, 9);
     expect(plan.workers).toEqual({ needed: 4, processes: 4 }); // 1 order/s × 2 / 0.5
     // ceil(7 units / 2 per order) = 4 orders, 4 writes each; 1 order/s.
     expect(plan.postgres).toEqual({ ordersPerSecond: 1, writesPerSecond: 4, totalWrites: 16 });
@@ -97,9 +99,12 @@ describe('capacity plan', () => {
     const polls = (LINE_POLLS + 0.1) * scale;
     const expected = (5 * scale + plan.api.processes * 6 + scale + polls) / 200 + (2 * scale) / 50;
     expect(plan.redis.saleShardLoad).toBeCloseTo(expected, 9);
-    // Polls alone put this shard past half a core: no join rate fits, and the warning says why.
+    // Polls alone put this shard past half a core: no join rate fits on one shard. Parts do not help
+    // either: each of the many API processes reads every part's snapshot, more than a core per part.
     expect(plan.redis.maxJoinsPerSecond).toBe(0);
-    expect(plan.warnings.join()).toContain('even without joins');
+    expect((plan.api.processes * 6) / 200).toBeGreaterThan(0.5);
+    expect(plan.redis.parts).toBe(64);
+    expect(plan.warnings.join()).toContain('background reads of each part outweigh one core');
   });
 
   it('a sale whose joins outgrow one Redis core is flagged, with the join rate that would fit', () => {
@@ -107,9 +112,17 @@ describe('capacity plan', () => {
     const cheap = { ...figures, api: cheapApi, pow: { issueUs: 20, verifyUs: 10 } };
     const plan = planCapacity({ ...input, buyers: 10_000 }, cheap);
     expect(plan.redis.saleShardFits).toBe(false);
-    expect(plan.warnings.join()).toContain('one sale lives on one Redis shard');
-    expect(plan.redis.partsIfSplit).toBe(Math.ceil(plan.redis.saleShardLoad * 2));
-    expect(plan.redis.masters).toBe(3); // more masters would not carry this sale
+    // Split into parts, each shard carries a K-th of the buyers' load plus every API process's
+    // background reads of its part (12 processes × 6 calls/s / 200): the fewest parts that fit.
+    const background = (plan.api.processes * 6) / 200;
+    const loadOf = (k: number) => (plan.redis.saleShardLoad - background) / k + background;
+    expect(plan.redis.parts).toBeGreaterThan(1);
+    expect(loadOf(plan.redis.parts) * 2).toBeLessThanOrEqual(1);
+    expect(loadOf(plan.redis.parts - 1) * 2).toBeGreaterThan(1);
+    expect(plan.redis.partLoad).toBeCloseTo(loadOf(plan.redis.parts), 9);
+    expect(plan.redis.masters).toBe(Math.max(3, plan.redis.parts));
+    expect(plan.warnings.join()).toContain(`cannot carry this sale`);
+    expect(plan.warnings.join()).toContain(`parts: ${plan.redis.parts}`);
     // 5,000 joins/s on a core that takes 200: the rest of the shard's load leaves room for this many.
     expect(plan.redis.maxJoinsPerSecond).toBeGreaterThan(0);
     expect(plan.redis.maxJoinsPerSecond).toBeLessThan(100);
