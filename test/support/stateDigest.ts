@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { MemoryEngine } from '../../src/engine/memory/memoryEngine.ts';
+import { PartedEngine } from '../../src/engine/parted/partedEngine.ts';
 import type { SaleEngine } from '../../src/engine/types.ts';
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -69,8 +70,10 @@ export async function redisDigests(
  * digest. It reads a private field: a test of "nothing changed" needs all of it, not the public reads.
  */
 export function memoryEngineDigest(engine: SaleEngine): string {
-  if (!(engine instanceof MemoryEngine)) throw new Error('not a MemoryEngine');
-  const { sales } = engine as unknown as { sales: Map<string, unknown> };
+  // The shapes put a PartedEngine over the memory engine: the state is the memory engine's.
+  const memory = engine instanceof PartedEngine ? engine.inner : engine;
+  if (!(memory instanceof MemoryEngine)) throw new Error('not a MemoryEngine');
+  const { sales } = memory as unknown as { sales: Map<string, unknown> };
   if (!(sales instanceof Map)) throw new Error('MemoryEngine no longer keeps its sales in `sales`');
   return digest(canonical(sales));
 }

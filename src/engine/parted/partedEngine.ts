@@ -49,7 +49,8 @@ export class PartedEngine implements SaleEngine {
   private readonly lookups = new Map<string, Promise<readonly string[]>>();
 
   constructor(
-    private readonly inner: PartStore,
+    /** The engine that stores each part as a sale. */
+    readonly inner: PartStore,
     private readonly clock: Clock,
   ) {}
 

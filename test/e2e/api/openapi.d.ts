@@ -1675,6 +1675,10 @@ export interface operations {
                              * @default 300
                              */
                             holdSeconds: number;
+                            /** @description Parts the waiting room and stock are split into, each on its own Redis Cluster shard (docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: one per cluster master when expectedBuyers is 10000 or more, else 1 */
+                            parts?: number;
+                            /** @description The crowd expected at the start; it sets the default of parts (not stored) */
+                            expectedBuyers?: number;
                             /** @description Published (epoch ms) */
                             createdAt: number;
                             /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
@@ -1808,6 +1812,10 @@ export interface operations {
                      * @default 300
                      */
                     holdSeconds?: number;
+                    /** @description Parts the waiting room and stock are split into, each on its own Redis Cluster shard (docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: one per cluster master when expectedBuyers is 10000 or more, else 1 */
+                    parts?: number;
+                    /** @description The crowd expected at the start; it sets the default of parts (not stored) */
+                    expectedBuyers?: number;
                 };
             };
         };
@@ -1881,6 +1889,10 @@ export interface operations {
                          * @default 300
                          */
                         holdSeconds: number;
+                        /** @description Parts the waiting room and stock are split into, each on its own Redis Cluster shard (docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: one per cluster master when expectedBuyers is 10000 or more, else 1 */
+                        parts?: number;
+                        /** @description The crowd expected at the start; it sets the default of parts (not stored) */
+                        expectedBuyers?: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
                         /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
@@ -2093,6 +2105,10 @@ export interface operations {
                          * @default 300
                          */
                         holdSeconds: number;
+                        /** @description Parts the waiting room and stock are split into, each on its own Redis Cluster shard (docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: one per cluster master when expectedBuyers is 10000 or more, else 1 */
+                        parts?: number;
+                        /** @description The crowd expected at the start; it sets the default of parts (not stored) */
+                        expectedBuyers?: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
                         /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
@@ -2269,6 +2285,10 @@ export interface operations {
                          * @default 300
                          */
                         holdSeconds: number;
+                        /** @description Parts the waiting room and stock are split into, each on its own Redis Cluster shard (docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: one per cluster master when expectedBuyers is 10000 or more, else 1 */
+                        parts?: number;
+                        /** @description The crowd expected at the start; it sets the default of parts (not stored) */
+                        expectedBuyers?: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
                         /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
@@ -2445,6 +2465,10 @@ export interface operations {
                          * @default 300
                          */
                         holdSeconds: number;
+                        /** @description Parts the waiting room and stock are split into, each on its own Redis Cluster shard (docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: one per cluster master when expectedBuyers is 10000 or more, else 1 */
+                        parts?: number;
+                        /** @description The crowd expected at the start; it sets the default of parts (not stored) */
+                        expectedBuyers?: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
                         /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
@@ -2621,6 +2645,10 @@ export interface operations {
                          * @default 300
                          */
                         holdSeconds: number;
+                        /** @description Parts the waiting room and stock are split into, each on its own Redis Cluster shard (docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: one per cluster master when expectedBuyers is 10000 or more, else 1 */
+                        parts?: number;
+                        /** @description The crowd expected at the start; it sets the default of parts (not stored) */
+                        expectedBuyers?: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
                         /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
@@ -2797,6 +2825,10 @@ export interface operations {
                          * @default 300
                          */
                         holdSeconds: number;
+                        /** @description Parts the waiting room and stock are split into, each on its own Redis Cluster shard (docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: one per cluster master when expectedBuyers is 10000 or more, else 1 */
+                        parts?: number;
+                        /** @description The crowd expected at the start; it sets the default of parts (not stored) */
+                        expectedBuyers?: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
                         /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
@@ -2973,6 +3005,10 @@ export interface operations {
                          * @default 300
                          */
                         holdSeconds: number;
+                        /** @description Parts the waiting room and stock are split into, each on its own Redis Cluster shard (docs/parts.md); not above totalStock, admission.perSecond or admission.maxActive. Default: one per cluster master when expectedBuyers is 10000 or more, else 1 */
+                        parts?: number;
+                        /** @description The crowd expected at the start; it sets the default of parts (not stored) */
+                        expectedBuyers?: number;
                         /** @description Published (epoch ms) */
                         createdAt: number;
                         /** @description Archived: off the storefront, kept here (absent while listed) (epoch ms) */
