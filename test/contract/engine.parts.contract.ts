@@ -17,6 +17,7 @@ import {
 } from '../../src/domain/parts.ts';
 import { statusFromSnapshot } from '../../src/domain/queue.ts';
 import type { SaleInput } from '../../src/domain/sale.ts';
+import { placeOf, shuffleKeys } from '../../src/domain/shuffle.ts';
 import { PartedEngine } from '../../src/engine/parted/partedEngine.ts';
 import type { PartStore } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
@@ -237,6 +238,40 @@ export function describeEnginePartsContract(name: string, factory: EngineFactory
       });
       expect(again).toMatchObject({ saleId: id, quantity: 2, status: 'held' });
       expect(await restored(inPart0, 0, 5)).toBe('no_stock');
+    });
+
+    it("admits a shuffled pre-queue in each part's shuffled order, drawn with the sale's seed", async () => {
+      const id = await liveSale({
+        startsAt: clock.now() + 60 * SEC,
+        queueing: 'shuffle',
+        shuffleSeed: 'audit-me',
+        admission: { perSecond: 3, maxActive: 1000, sessionSeconds: 3600 },
+      });
+      const users = Array.from({ length: 60 }, (_, i) => `early-${i}`);
+      const tickets = new Map<string, number>();
+      for (const user of users) tickets.set(user, (await engine.join(id, user)).ticket as number);
+      clock.advance(60 * SEC);
+      const admittedAt = new Map<string, number>();
+      for (let step = 0; admittedAt.size < users.length; step++) {
+        expect(step).toBeLessThan(60);
+        await engine.admit(id);
+        for (const user of users) {
+          if (!admittedAt.has(user) && (await engine.status(id, user)).state === 'admitted')
+            admittedAt.set(user, step);
+        }
+        clock.advance(SEC);
+      }
+      const keys = shuffleKeys('audit-me');
+      for (let part = 0; part < 3; part++) {
+        const mine = users.filter((user) => partOfUser(user, 3) === part);
+        // Each part drew its own pre-queue's order with the sale's seed: anyone can recompute it.
+        const place = (user: string) =>
+          placeOf(partTicket(tickets.get(user) as number, 3).ticket, mine.length, keys);
+        const byPlace = [...mine].sort((a, b) => (place(a) as number) - (place(b) as number));
+        const steps = byPlace.map((user) => admittedAt.get(user) as number);
+        expect(steps).toEqual([...steps].sort((a, b) => a - b));
+        expect(byPlace).not.toEqual(mine);
+      }
     });
 
     it('admits in join order within the tolerance: 900 buyers over three parts', async () => {
