@@ -176,6 +176,53 @@ export function describeEnginePartsContract(name: string, factory: EngineFactory
         expect((await inner.getSale(partSaleId(id, i, 3)))?.pool?.drained).toBe(true);
     });
 
+    it('a storm of 1,500 buyers over 8 parts reserving, releasing and confirming 200 units ends exact; late buyers get what is left', async () => {
+      const id = await liveSale({ totalStock: 200, perUserLimit: 1, parts: 8 });
+      let sold = 0;
+      const buy = async (userId: string, key: string, release: boolean) => {
+        const hold = await reserve(id, userId, 1, key);
+        if (release) await engine.release(id, hold.id, 'cancelled');
+        else await engine.confirm(id, hold.id);
+        if (!release) sold += 1;
+      };
+      const refusals = new Set<string>();
+      await Promise.all(
+        Array.from({ length: 1500 }, async (_, i) => {
+          // Every third buyer lets their hold go, then tries once more: units keep coming back.
+          for (const [key, release] of [
+            ['a', i % 3 === 0],
+            ['b', false],
+          ] as const) {
+            try {
+              await buy(`storm-${i}`, key, release);
+              if (!release) return;
+            } catch (error) {
+              refusals.add((error as { code: string }).code);
+              return;
+            }
+          }
+        }),
+      );
+      expect([...refusals].sort()).toEqual(expect.arrayContaining(['SOLD_OUT']));
+      for (const code of refusals) expect(['SOLD_OUT', 'INSUFFICIENT_STOCK']).toContain(code);
+      const afterStorm = await engine.stats(id);
+      expect(afterStorm.sold).toBe(sold);
+      expect(afterStorm.available + afterStorm.held + afterStorm.sold).toBe(200);
+      expect(afterStorm.held).toBe(0);
+      // A unit a buyer let go after the others were refused sells to the next buyer, from any part.
+      for (let late = 0; afterStorm.available > 0 && late < 50; late++) {
+        try {
+          await buy(`late-${late}`, 'k', false);
+        } catch (error) {
+          expect((error as { code: string }).code).toBe('SOLD_OUT');
+          break;
+        }
+      }
+      expect(sold).toBe(200);
+      expect(await engine.stats(id)).toMatchObject({ total: 200, available: 0, held: 0, sold: 200 });
+      expect((await engine.getSale(id))?.state).toBe('sold_out');
+    });
+
     it('finishes a move a crash left between its steps, once', async () => {
       const id = await liveSale({ totalStock: 9 });
       const [part0, part1] = [partSaleId(id, 0, 3), partSaleId(id, 1, 3)];

@@ -25,8 +25,13 @@ import type {
 } from '../types.ts';
 import { combineSnapshots, combineStats, combineViews } from './combine.ts';
 
-/** Reserving in a part that ran short: move units to it, then try again, at most this often. */
-const RESERVE_ATTEMPTS = 4;
+/**
+ * Reserving in a part that ran short: move units to it (or wait for the move under way), then try
+ * again, at most this often. Near the end of a sale many buyers of a part run short at once, and
+ * units are on their way between parts; a reservation is refused only when the whole sale lacks the
+ * units, or after this many tries.
+ */
+const RESERVE_ATTEMPTS = 8;
 
 /**
  * The sale engine for sales split into parts (domain/parts.ts), over an engine that stores each part
@@ -47,6 +52,8 @@ export class PartedEngine implements SaleEngine {
   private readonly partIds = new Map<string, readonly string[]>();
   /** Reads of part 0 under way, so that a burst of first calls for a sale makes one. */
   private readonly lookups = new Map<string, Promise<readonly string[]>>();
+  /** Refills under way, by part: the buyers of a part that ran short share one. */
+  private readonly refills = new Map<string, Promise<Refill>>();
 
   constructor(
     /** The engine that stores each part as a sale. */
@@ -179,9 +186,14 @@ export class PartedEngine implements SaleEngine {
       } catch (error) {
         const short = isFlashsaleError(error, 'SOLD_OUT') || isFlashsaleError(error, 'INSUFFICIENT_STOCK');
         if (!short) throw error;
-        const moved =
-          attempt < RESERVE_ATTEMPTS && (await this.refill(request.saleId, part, request.quantity));
-        if (!moved) throw await this.shortage(request.saleId, error);
+        const refill = await this.refill(request.saleId, part, request.quantity);
+        // A refill joined midway read the parts before this attempt: look again rather than refuse.
+        if (attempt < RESERVE_ATTEMPTS && (refill.moved || refill.joined)) continue;
+        // No move served it: refused as the whole sale would refuse it, unless the sale has the
+        // units after all (on their way between parts): then try again.
+        if (refill.available === 0) throw new FlashsaleError('SOLD_OUT');
+        if (refill.available < request.quantity) throw new FlashsaleError('INSUFFICIENT_STOCK');
+        if (attempt >= RESERVE_ATTEMPTS) throw error;
       }
     }
   }
@@ -191,7 +203,8 @@ export class PartedEngine implements SaleEngine {
     const end = await this.inner.confirm(id, holdId);
     if (parts === 1) return end;
     // The last units of a part sold: when they were the sale's last, every part must say so.
-    const stockLeft = end.stockLeft === 0 ? await this.drainIfSoldOut(saleId) : end.stockLeft;
+    const whole = end.stockLeft === 0 ? await this.drainIfSoldOut(saleId) : null;
+    const stockLeft = whole === null ? end.stockLeft : whole.available + whole.held;
     return { ...end, hold: { ...end.hold, saleId }, stockLeft };
   }
 
@@ -231,7 +244,9 @@ export class PartedEngine implements SaleEngine {
     const { id, part, parts } = await this.partOfHold(saleId, hold.id);
     const outcome = await this.inner.restoreHold(id, hold);
     if (outcome !== 'no_stock' || parts === 1) return outcome;
-    return (await this.refill(saleId, part, hold.quantity)) ? this.inner.restoreHold(id, hold) : outcome;
+    return (await this.refill(saleId, part, hold.quantity)).moved
+      ? this.inner.restoreHold(id, hold)
+      : outcome;
   }
 
   async restoreUnits(saleId: string, units: ReadonlyArray<readonly [string, number]>): Promise<void> {
@@ -321,17 +336,29 @@ export class PartedEngine implements SaleEngine {
     return view;
   }
 
+  /** Refills part `part`, or joins the refill of that part under way in this process. */
+  private refill(saleId: string, part: number, quantity: number): Promise<Refill> {
+    const key = `${saleId}\n${part}`;
+    const running = this.refills.get(key);
+    if (running !== undefined) return running.then((refill) => ({ ...refill, joined: true }));
+    const started = this.refillNow(saleId, part, quantity).finally(() => this.refills.delete(key));
+    this.refills.set(key, started);
+    return started;
+  }
+
   /**
    * Moves units to part `part` until it has `quantity` available, from the parts with the most: at
    * least what is missing, and up to half of what the giver has, so a part that runs dry in a crowd
-   * does not come back for every buyer. True when the part may now have enough.
+   * does not come back for every buyer. The same read tells what the whole sale has left (and marks
+   * it sold out when everything is sold), for the buyers no move can serve.
    */
-  private async refill(saleId: string, part: number, quantity: number): Promise<boolean> {
+  private async refillNow(saleId: string, part: number, quantity: number): Promise<Refill> {
     const ids = await this.ids(saleId);
-    const views = await Promise.all(ids.map((id) => this.inner.getSale(id)));
-    const available = views.map((view) => mustExist(view).stock.available);
+    const { views, left } = await this.readAndDrain(ids);
+    const available = views.map((view) => view.stock.available);
+    const whole = { available: left.available };
     let missing = quantity - (available[part] as number);
-    if (missing <= 0) return true;
+    if (missing <= 0) return { moved: true, ...whole };
     const givers = ids
       .map((id, i) => ({ id, available: available[i] as number }))
       .filter((giver, i) => i !== part && giver.available > 0)
@@ -341,7 +368,7 @@ export class PartedEngine implements SaleEngine {
       const wanted = Math.min(giver.available, Math.max(missing, Math.floor(giver.available / 2)));
       missing -= await this.move(giver.id, ids[part] as string, wanted);
     }
-    return missing <= 0;
+    return { moved: missing <= 0, ...whole };
   }
 
   /** One move (PartStore): off the giver, onto the receiver, then forgotten. Answers the units moved. */
@@ -365,29 +392,34 @@ export class PartedEngine implements SaleEngine {
     }
   }
 
-  /**
-   * Marks every part sold out once the parts' sold units add up to the sale's stock. Answers the
-   * units of the sale still available or held.
-   */
-  private async drainIfSoldOut(saleId: string): Promise<number> {
-    const ids = await this.ids(saleId);
-    const views = (await Promise.all(ids.map((id) => this.inner.getSale(id)))).map(mustExist);
-    const total = views[0]?.pool?.total ?? 0;
-    const left = total - sum(views.map((view) => view.stock.sold));
-    if (left === 0 && views.some((view) => view.pool?.drained === false)) {
-      await Promise.all(ids.map((id) => this.inner.drain(id)));
-    }
-    return left;
+  /** Marks every part sold out once their sold units add up to the sale's stock; answers what is left. */
+  private async drainIfSoldOut(saleId: string): Promise<{ available: number; held: number }> {
+    return (await this.readAndDrain(await this.ids(saleId))).left;
   }
 
-  /** The refusal of a reservation no move could serve: the whole sale's, as one part would answer. */
-  private async shortage(saleId: string, partRefusal: unknown): Promise<unknown> {
-    const left = await this.drainIfSoldOut(saleId);
-    const view = await this.getSale(saleId);
-    if (view === null) return partRefusal;
-    if (left === 0 || view.stock.available === 0) return new FlashsaleError('SOLD_OUT');
-    return new FlashsaleError('INSUFFICIENT_STOCK');
+  /**
+   * Reads every part once and marks them all sold out when their sold units add up to the sale's
+   * stock. Answers the views and the sale's units available (on their way between parts included)
+   * and held.
+   */
+  private async readAndDrain(ids: readonly string[]) {
+    const views = (await Promise.all(ids.map((id) => this.inner.getSale(id)))).map(mustExist);
+    const total = views[0]?.pool?.total ?? 0;
+    const held = sum(views.map((view) => view.stock.held));
+    const sold = sum(views.map((view) => view.stock.sold));
+    if (sold === total && views.some((view) => view.pool?.drained === false)) {
+      await Promise.all(ids.map((id) => this.inner.drain(id)));
+    }
+    return { views, left: { available: total - held - sold, held } };
   }
+}
+
+/** A refill's outcome: whether the part may now have enough, and what the whole sale had available. */
+interface Refill {
+  moved: boolean;
+  available: number;
+  /** This caller joined a refill another had started. */
+  joined?: boolean;
 }
 
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
