@@ -14,7 +14,6 @@
  * Tickets and hold ids carry their part, so a poll or a confirmation goes to the right part with no
  * lookup: ticket t of part p is (t − 1)·K + p + 1 globally; a hold id ends with its part in hex.
  */
-import type { QueueStatus } from './queue.ts';
 
 /** At most this many parts: a hold id keeps two hex digits for its part. */
 export const MAX_PARTS = 64;
@@ -73,22 +72,6 @@ export const saleTicket = (partTicket: number, part: number, parts: number): num
 
 export function partTicket(ticket: number, parts: number): { part: number; ticket: number } {
   return { part: (ticket - 1) % parts, ticket: Math.floor((ticket - 1) / parts) + 1 };
-}
-
-/**
- * A part's status as the sale's: the ticket as the sale's, and the line ahead scaled by the number
- * of parts (each part admits its share of the rate, so the wait is the part's, and about K times
- * as many buyers of the whole sale stand ahead).
- */
-export function statusAsSale(status: QueueStatus, part: number, parts: number): QueueStatus {
-  if (parts === 1) return status;
-  const ahead = status.ahead === null ? null : status.ahead * parts;
-  return {
-    ...status,
-    ticket: status.ticket === null ? null : saleTicket(status.ticket, part, parts),
-    ahead,
-    position: ahead === null || status.position === null ? status.position : ahead + 1,
-  };
 }
 
 /** A new hold id for a part: a random UUID whose last two hex digits name the part. */

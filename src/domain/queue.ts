@@ -1,4 +1,4 @@
-import { partTicket, statusAsSale } from './parts.ts';
+import { partTicket, saleTicket } from './parts.ts';
 import type { SaleState } from './sale.ts';
 import { placeOf } from './shuffle.ts';
 
@@ -181,4 +181,20 @@ export function statusFromSnapshot(
   const pollRate = snap.saleState === 'paused' ? 0 : rate > 0 ? rate : snap.perSecond;
   status.pollAfterMs = pollAfterMs(ahead, pollRate, untilStart);
   return status;
+}
+
+/**
+ * A part's status as the sale's: the ticket as the sale's, and the line ahead scaled by the number
+ * of parts (each part admits its share of the rate, so the wait is the part's, and about K times
+ * as many buyers of the whole sale stand ahead).
+ */
+export function statusAsSale(status: QueueStatus, part: number, parts: number): QueueStatus {
+  if (parts === 1) return status;
+  const ahead = status.ahead === null ? null : status.ahead * parts;
+  return {
+    ...status,
+    ticket: status.ticket === null ? null : saleTicket(status.ticket, part, parts),
+    ahead,
+    position: ahead === null || status.position === null ? status.position : ahead + 1,
+  };
 }

@@ -1,3 +1,4 @@
+import { FlashsaleError } from '../../domain/errors.ts';
 import type { QueueSnapshot } from '../../domain/queue.ts';
 import { type SaleState, saleState } from '../../domain/sale.ts';
 import type { SaleStats, SaleView } from '../types.ts';
@@ -9,7 +10,13 @@ import type { SaleStats, SaleView } from '../types.ts';
  * the sale's own (a unit moving between two parts is still available).
  */
 
-const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
+export const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
+
+/** A part's view; a part missing while part 0 exists: the sale is being purged or expired under this call. */
+export function mustExist(view: SaleView | null): SaleView {
+  if (view === null) throw new FlashsaleError('SALE_NOT_FOUND');
+  return view;
+}
 
 export function combineViews(saleId: string, views: readonly SaleView[], now: number): SaleView {
   const first = views[0] as SaleView;

@@ -1,15 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
 import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
-import {
-  holdIdForPart,
-  partOfHold,
-  partOfUser,
-  partSaleId,
-  shares,
-  statusAsSale,
-} from '../../domain/parts.ts';
-import type { QueueSnapshot, QueueStatus } from '../../domain/queue.ts';
+import { holdIdForPart, partOfHold, partOfUser, partSaleId, shares } from '../../domain/parts.ts';
+import { type QueueSnapshot, type QueueStatus, statusAsSale } from '../../domain/queue.ts';
 import { normalizeSale, type SaleInput } from '../../domain/sale.ts';
 import type {
   AdmitResult,
@@ -23,7 +16,8 @@ import type {
   SaleStats,
   SaleView,
 } from '../types.ts';
-import { combineSnapshots, combineStats, combineViews } from './combine.ts';
+import { combineSnapshots, combineStats, combineViews, mustExist, sum } from './combine.ts';
+import { PartStock } from './partStock.ts';
 
 /**
  * Reserving in a part that ran short: move units to it (or wait for the move under way), then try
@@ -52,14 +46,17 @@ export class PartedEngine implements SaleEngine {
   private readonly partIds = new Map<string, readonly string[]>();
   /** Reads of part 0 under way, so that a burst of first calls for a sale makes one. */
   private readonly lookups = new Map<string, Promise<readonly string[]>>();
-  /** Refills under way, by part: the buyers of a part that ran short share one. */
-  private readonly refills = new Map<string, Promise<Refill>>();
+
+  /** Units moved between a sale's parts, and the whole sale's stock read across them. */
+  private readonly stock: PartStock;
 
   constructor(
     /** The engine that stores each part as a sale. */
     readonly inner: PartStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.stock = new PartStock(inner);
+  }
 
   get location(): string {
     return this.inner.location;
@@ -166,8 +163,8 @@ export class PartedEngine implements SaleEngine {
     const ids = await this.ids(saleId);
     if (ids.length === 1) return this.inner.admit(saleId);
     // The admission loop calls this a few times a second: it also finishes what a crash interrupted.
-    await this.finishMoves(ids);
-    await this.drainIfSoldOut(saleId);
+    await this.stock.finishMoves(ids);
+    await this.stock.readAndDrain(ids);
     const steps = await Promise.all(ids.map((id) => this.inner.admit(id)));
     return {
       admitted: sum(steps.map((s) => s.admitted)),
@@ -186,7 +183,7 @@ export class PartedEngine implements SaleEngine {
       } catch (error) {
         const short = isFlashsaleError(error, 'SOLD_OUT') || isFlashsaleError(error, 'INSUFFICIENT_STOCK');
         if (!short) throw error;
-        const refill = await this.refill(request.saleId, part, request.quantity);
+        const refill = await this.stock.refill(await this.ids(request.saleId), part, request.quantity);
         // A refill joined midway read the parts before this attempt: look again rather than refuse.
         if (attempt < RESERVE_ATTEMPTS && (refill.moved || refill.joined)) continue;
         // No move served it: refused as the whole sale would refuse it, unless the sale has the
@@ -203,7 +200,7 @@ export class PartedEngine implements SaleEngine {
     const end = await this.inner.confirm(id, holdId);
     if (parts === 1) return end;
     // The last units of a part sold: when they were the sale's last, every part must say so.
-    const whole = end.stockLeft === 0 ? await this.drainIfSoldOut(saleId) : null;
+    const whole = end.stockLeft === 0 ? (await this.stock.readAndDrain(await this.ids(saleId))).left : null;
     const stockLeft = whole === null ? end.stockLeft : whole.available + whole.held;
     return { ...end, hold: { ...end.hold, saleId }, stockLeft };
   }
@@ -236,7 +233,7 @@ export class PartedEngine implements SaleEngine {
   async stats(saleId: string): Promise<SaleStats> {
     const ids = await this.ids(saleId);
     if (ids.length === 1) return this.inner.stats(saleId);
-    await this.finishMoves(ids);
+    await this.stock.finishMoves(ids);
     return combineStats(await Promise.all(ids.map((id) => this.inner.stats(id))));
   }
 
@@ -244,9 +241,8 @@ export class PartedEngine implements SaleEngine {
     const { id, part, parts } = await this.partOfHold(saleId, hold.id);
     const outcome = await this.inner.restoreHold(id, hold);
     if (outcome !== 'no_stock' || parts === 1) return outcome;
-    return (await this.refill(saleId, part, hold.quantity)).moved
-      ? this.inner.restoreHold(id, hold)
-      : outcome;
+    const refill = await this.stock.refill(await this.ids(saleId), part, hold.quantity);
+    return refill.moved ? this.inner.restoreHold(id, hold) : outcome;
   }
 
   async restoreUnits(saleId: string, units: ReadonlyArray<readonly [string, number]>): Promise<void> {
@@ -335,97 +331,4 @@ export class PartedEngine implements SaleEngine {
     if (view === null) throw new FlashsaleError('SALE_NOT_FOUND');
     return view;
   }
-
-  /** Refills part `part`, or joins the refill of that part under way in this process. */
-  private refill(saleId: string, part: number, quantity: number): Promise<Refill> {
-    const key = `${saleId}\n${part}`;
-    const running = this.refills.get(key);
-    if (running !== undefined) return running.then((refill) => ({ ...refill, joined: true }));
-    const started = this.refillNow(saleId, part, quantity).finally(() => this.refills.delete(key));
-    this.refills.set(key, started);
-    return started;
-  }
-
-  /**
-   * Moves units to part `part` until it has `quantity` available, from the parts with the most: at
-   * least what is missing, and up to half of what the giver has, so a part that runs dry in a crowd
-   * does not come back for every buyer. The same read tells what the whole sale has left (and marks
-   * it sold out when everything is sold), for the buyers no move can serve.
-   */
-  private async refillNow(saleId: string, part: number, quantity: number): Promise<Refill> {
-    const ids = await this.ids(saleId);
-    const { views, left } = await this.readAndDrain(ids);
-    const available = views.map((view) => view.stock.available);
-    const whole = { available: left.available };
-    let missing = quantity - (available[part] as number);
-    if (missing <= 0) return { moved: true, ...whole };
-    const givers = ids
-      .map((id, i) => ({ id, available: available[i] as number }))
-      .filter((giver, i) => i !== part && giver.available > 0)
-      .sort((a, b) => b.available - a.available);
-    for (const giver of givers) {
-      if (missing <= 0) break;
-      const wanted = Math.min(giver.available, Math.max(missing, Math.floor(giver.available / 2)));
-      missing -= await this.move(giver.id, ids[part] as string, wanted);
-    }
-    return { moved: missing <= 0, ...whole };
-  }
-
-  /** One move (PartStore): off the giver, onto the receiver, then forgotten. Answers the units moved. */
-  private async move(from: string, to: string, units: number): Promise<number> {
-    const moveId = randomUUID();
-    const taken = await this.inner.moveOut(from, moveId, to, units);
-    if (taken === 0) return 0;
-    await this.inner.moveIn(to, moveId, taken);
-    await this.inner.settleMove(from, moveId);
-    return taken;
-  }
-
-  /** Finishes every move a crash (or a lost connection) left between its steps. */
-  private async finishMoves(ids: readonly string[]): Promise<void> {
-    const pending = await Promise.all(ids.map((id) => this.inner.pendingMoves(id)));
-    for (const [i, moves] of pending.entries()) {
-      for (const move of moves) {
-        await this.inner.moveIn(move.toSaleId, move.moveId, move.units);
-        await this.inner.settleMove(ids[i] as string, move.moveId);
-      }
-    }
-  }
-
-  /** Marks every part sold out once their sold units add up to the sale's stock; answers what is left. */
-  private async drainIfSoldOut(saleId: string): Promise<{ available: number; held: number }> {
-    return (await this.readAndDrain(await this.ids(saleId))).left;
-  }
-
-  /**
-   * Reads every part once and marks them all sold out when their sold units add up to the sale's
-   * stock. Answers the views and the sale's units available (on their way between parts included)
-   * and held.
-   */
-  private async readAndDrain(ids: readonly string[]) {
-    const views = (await Promise.all(ids.map((id) => this.inner.getSale(id)))).map(mustExist);
-    const total = views[0]?.pool?.total ?? 0;
-    const held = sum(views.map((view) => view.stock.held));
-    const sold = sum(views.map((view) => view.stock.sold));
-    if (sold === total && views.some((view) => view.pool?.drained === false)) {
-      await Promise.all(ids.map((id) => this.inner.drain(id)));
-    }
-    return { views, left: { available: total - held - sold, held } };
-  }
-}
-
-/** A refill's outcome: whether the part may now have enough, and what the whole sale had available. */
-interface Refill {
-  moved: boolean;
-  available: number;
-  /** This caller joined a refill another had started. */
-  joined?: boolean;
-}
-
-const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
-
-function mustExist(view: SaleView | null): SaleView {
-  // A part missing while part 0 exists: the sale is being purged or expired under this call.
-  if (view === null) throw new FlashsaleError('SALE_NOT_FOUND');
-  return view;
 }
