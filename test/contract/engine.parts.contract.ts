@@ -249,6 +249,7 @@ export function describeEnginePartsContract(name: string, factory: EngineFactory
       const view = await engine.createSale(input, { sold: 4 });
       const id = input.id;
       expect(view.stock).toEqual({ total: 9, available: 5, held: 0, sold: 4 });
+      await expectCode(engine.createSale({ ...input, id: `${input.id}-x` }, { sold: 10 }), 'INVALID_SALE');
       expect((await partStocks(id, 3)).map((stock) => stock?.available)).toEqual([0, 2, 3]);
       const [inPart0] = usersOfPart(0, 3, 1) as [string];
       const [inPart2] = usersOfPart(2, 3, 1) as [string];

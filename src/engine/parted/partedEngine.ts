@@ -16,6 +16,7 @@ import type {
   SaleStats,
   SaleView,
 } from '../types.ts';
+import { checkSold } from '../validate.ts';
 import { combineSnapshots, combineStats, combineViews, mustExist, sum } from './combine.ts';
 import { PartStock } from './partStock.ts';
 
@@ -29,9 +30,9 @@ const RESERVE_ATTEMPTS = 8;
 
 /**
  * The sale engine for sales split into parts (domain/parts.ts), over an engine that stores each part
- * as a sale of its own. A sale of one part — every sale published without `parts` outside a Redis
- * Cluster — goes straight to the engine below, as before; the number of parts is read from the
- * sale's part 0 (which is the sale itself) once per process and kept.
+ * as a sale of its own. A sale of one part (the default) goes straight to the engine below, as
+ * before; the number of parts is read from the sale's part 0 (which is the sale itself) once per
+ * process and kept.
  *
  * For a sale of K parts: a buyer's calls go to their part; hold ids and tickets name their part;
  * operator switches, admission steps, sweeps and reads go to every part. A reservation that finds
@@ -68,11 +69,11 @@ export class PartedEngine implements SaleEngine {
     const now = this.clock.now();
     // Validated once for the whole sale; every part shares its seed, so each shuffles alike.
     const sale = normalizeSale(input, () => randomBytes(16).toString('hex'), now);
+    let soldLeft = checkSold(options.sold, sale.totalStock);
     const ids = this.idsOf(sale.id, parts);
     const stock = shares(sale.totalStock, parts);
     const perSecond = shares(sale.admission.perSecond, parts);
     const maxActive = shares(sale.admission.maxActive, parts);
-    let soldLeft = options.sold ?? 0;
     const pool = { parts, total: sale.totalStock };
     const created = ids.map((id, i) => {
       const sold = Math.min(soldLeft, stock[i] as number);
