@@ -223,7 +223,8 @@ export class PartedEngine implements SaleEngine {
   async sweepExpired(saleId: string, limit = 100): Promise<number> {
     const ids = await this.ids(saleId);
     let released = 0;
-    // Part by part, up to the limit: the next sweep goes on where this one stopped.
+    // Part by part, up to the limit: what the first parts released now they will not find again, so
+    // the next sweeps (the sweeper runs every few seconds) reach the later parts.
     for (const id of ids) {
       if (released >= limit && ids.length > 1) break;
       released += await this.inner.sweepExpired(id, ids.length === 1 ? limit : limit - released);
