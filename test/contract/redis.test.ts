@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeOf, shuffleKeys, ticketAt } from '../../src/domain/shuffle.ts';
 import { holdIdOfMember, saleKeys } from '../../src/engine/redis/keys.ts';
 import { RedisEngine } from '../../src/engine/redis/redisEngine.ts';
+import { ReplicaWait } from '../../src/engine/redis/replicated.ts';
 import { inlineIncludes, runScript } from '../../src/engine/redis/scripts.ts';
 import type { Clock } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
@@ -47,6 +48,13 @@ describe.skipIf(!(await hasRedis()))('redis engine', () => {
     afterAll(async () => {
       await deleteKeys(redis, `${prefix}*`);
       await redis.quit();
+    });
+
+    it('a move between parts waits for no replica on a Redis that has none', async () => {
+      // null: no WAIT was sent (a WAIT answers a number, after up to 200 ms without replicas).
+      const wait = new ReplicaWait(redis);
+      expect(await wait.forSale('any-part')).toBeNull();
+      expect(await wait.forSale('another-part')).toBeNull();
     });
 
     it('shuffle.lua places every ticket where domain/shuffle.ts does', async () => {

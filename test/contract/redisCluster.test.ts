@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partSaleId, slotOfSale } from '../../src/domain/parts.ts';
 import { PartedEngine } from '../../src/engine/parted/partedEngine.ts';
 import { RedisEngine } from '../../src/engine/redis/redisEngine.ts';
+import { ReplicaWait } from '../../src/engine/redis/replicated.ts';
 import type { Clock } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
 import { hasClusterBinaries, type OwnCluster, startOwnCluster } from '../support/ownCluster.ts';
@@ -121,6 +122,9 @@ describe.skipIf(!hasClusterBinaries())('redis cluster engine', () => {
           owners.add(await cluster.masterOf(slot));
         }
         expect(owners.size).toBe(3);
+        // A move's steps wait until the part's replica has them (its master has one replica).
+        for (let part = 0; part < 3; part++)
+          expect(await new ReplicaWait(client).forSale(partSaleId(id, part, 3))).toBe(1);
       }
       await deleteKeys(client, `${prefix}*`);
     });

@@ -191,7 +191,14 @@ export class PartedEngine implements SaleEngine {
         // units after all (on their way between parts): then try again.
         if (refill.available === 0) throw new FlashsaleError('SOLD_OUT');
         if (refill.available < request.quantity) throw new FlashsaleError('INSUFFICIENT_STOCK');
-        if (attempt >= RESERVE_ATTEMPTS) throw error;
+        // The sale has the units but this part could not get them in time: a 503, asked again, rather
+        // than a refusal the sale as a whole would not give.
+        if (attempt >= RESERVE_ATTEMPTS) {
+          throw new FlashsaleError(
+            'UNAVAILABLE',
+            "The sale's units are moving between its parts; try again shortly.",
+          );
+        }
       }
     }
   }

@@ -38,6 +38,7 @@ import {
   saleView,
 } from './decode.ts';
 import { DEFAULT_PREFIX, holdIdOfMember, type SaleKeys, saleKeys } from './keys.ts';
+import { ReplicaWait } from './replicated.ts';
 import { forEachSaleKeyBatch } from './saleKeyBatches.ts';
 import { defineScripts, runScript, type ScriptName } from './scripts.ts';
 
@@ -73,6 +74,8 @@ export class RedisEngine implements PartStore {
   private readonly admissionLeaseArg: string;
   private readonly joinInBatch: ReturnType<typeof joinBatches>;
   private readonly reserveInBatch: ReturnType<typeof reserveBatches>;
+  /** A move's steps wait for a replica (replicated.ts). */
+  private readonly replicas: ReplicaWait;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -88,6 +91,7 @@ export class RedisEngine implements PartStore {
     defineScripts(redis);
     this.joinInBatch = joinBatches(redis, (saleId) => this.keys(saleId));
     this.reserveInBatch = reserveBatches(redis, (saleId) => this.keys(saleId));
+    this.replicas = new ReplicaWait(redis);
   }
 
   /** An engine on a connection of its own, quit by `close()`. */
@@ -301,12 +305,15 @@ export class RedisEngine implements PartStore {
   async moveOut(saleId: string, moveId: string, toSaleId: string, units: number): Promise<number> {
     const k = this.keys(saleId);
     const { payload } = await this.run('moveOut', [k.meta, k.moves], [moveId, toSaleId, units]);
+    await this.replicas.forSale(saleId);
     return Number(payload[0]);
   }
 
   async moveIn(saleId: string, moveId: string, units: number): Promise<boolean> {
     const k = this.keys(saleId);
-    return (await this.run('moveIn', [k.meta, k.movedIn], [moveId, units])).payload[0] === 1;
+    const added = (await this.run('moveIn', [k.meta, k.movedIn], [moveId, units])).payload[0] === 1;
+    await this.replicas.forSale(saleId);
+    return added;
   }
 
   async settleMove(saleId: string, moveId: string): Promise<void> {
