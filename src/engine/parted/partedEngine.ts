@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
 import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
-import { holdIdForPart, partOfHold, partOfUser, partSaleId, shares } from '../../domain/parts.ts';
+import { holdIdForPart, partOfHold, partSaleId, shares } from '../../domain/parts.ts';
 import { type QueueSnapshot, type QueueStatus, statusAsSale } from '../../domain/queue.ts';
 import { normalizeSale, type SaleInput } from '../../domain/sale.ts';
 import type {
@@ -18,6 +18,7 @@ import type {
 } from '../types.ts';
 import { checkSold } from '../validate.ts';
 import { combineSnapshots, combineStats, combineViews, mustExist, sum } from './combine.ts';
+import { byPart, inPartOf, inPartOfHold } from './partOf.ts';
 import { PartStock } from './partStock.ts';
 
 /**
@@ -125,142 +126,169 @@ export class PartedEngine implements SaleEngine {
     return this.everyPart(saleId, (id) => this.inner.end(id));
   }
 
-  async join(saleId: string, userId: string): Promise<QueueStatus> {
-    const { id, part, parts } = await this.partOfUser(saleId, userId);
-    return statusAsSale(await this.inner.join(id, userId), part, parts);
-  }
-
-  async leave(saleId: string, userId: string): Promise<boolean> {
-    const { id } = await this.partOfUser(saleId, userId);
-    return this.inner.leave(id, userId);
-  }
-
-  async heartbeat(saleId: string, userIds: readonly string[]): Promise<string[]> {
-    const ids = await this.ids(saleId);
-    if (ids.length === 1) return this.inner.heartbeat(saleId, userIds);
-    const byPart = ids.map((): string[] => []);
-    for (const userId of userIds) byPart[partOfUser(String(userId), ids.length)]?.push(userId);
-    const ended = await Promise.all(
-      ids.map((id, i) =>
-        (byPart[i] as string[]).length > 0 ? this.inner.heartbeat(id, byPart[i] as string[]) : [],
-      ),
+  join(saleId: string, userId: string): Promise<QueueStatus> {
+    return this.route(
+      saleId,
+      () => this.inner.join(saleId, userId),
+      async (ids) => {
+        const { id, part } = inPartOf(ids, userId);
+        return statusAsSale(await this.inner.join(id, userId), part, ids.length);
+      },
     );
-    return ended.flat();
   }
 
-  async status(saleId: string, userId: string): Promise<QueueStatus> {
-    const { id, part, parts } = await this.partOfUser(saleId, userId);
-    return statusAsSale(await this.inner.status(id, userId), part, parts);
+  leave(saleId: string, userId: string): Promise<boolean> {
+    return this.route(
+      saleId,
+      () => this.inner.leave(saleId, userId),
+      (ids) => this.inner.leave(inPartOf(ids, userId).id, userId),
+    );
   }
 
-  async snapshot(saleId: string): Promise<QueueSnapshot> {
-    const ids = await this.ids(saleId);
-    if (ids.length === 1) return this.inner.snapshot(saleId);
-    const parts = await Promise.all(ids.map((id) => this.inner.snapshot(id)));
-    return combineSnapshots(saleId, parts);
+  heartbeat(saleId: string, userIds: readonly string[]): Promise<string[]> {
+    return this.route(
+      saleId,
+      () => this.inner.heartbeat(saleId, userIds),
+      async (ids) => {
+        const groups = byPart(ids, userIds, (userId) => userId);
+        return (await Promise.all(groups.map(([id, users]) => this.inner.heartbeat(id, users)))).flat();
+      },
+    );
   }
 
-  async admit(saleId: string): Promise<AdmitResult> {
-    const ids = await this.ids(saleId);
-    if (ids.length === 1) return this.inner.admit(saleId);
-    // The admission loop calls this a few times a second: it also finishes what a crash interrupted.
-    await this.stock.finishMoves(ids);
-    await this.stock.readAndDrain(ids);
-    const steps = await Promise.all(ids.map((id) => this.inner.admit(id)));
-    return {
-      admitted: sum(steps.map((s) => s.admitted)),
-      serving: sum(steps.map((s) => s.serving)),
-      active: sum(steps.map((s) => s.active)),
-    };
+  status(saleId: string, userId: string): Promise<QueueStatus> {
+    return this.route(
+      saleId,
+      () => this.inner.status(saleId, userId),
+      async (ids) => {
+        const { id, part } = inPartOf(ids, userId);
+        return statusAsSale(await this.inner.status(id, userId), part, ids.length);
+      },
+    );
   }
 
-  async reserve(request: ReserveRequest): Promise<Hold> {
-    const { id, part, parts } = await this.partOfUser(request.saleId, request.userId);
-    if (parts === 1) return this.inner.reserve(request);
-    const partRequest = { ...request, saleId: id, holdId: holdIdForPart(randomUUID(), part) };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return { ...(await this.inner.reserve(partRequest)), saleId: request.saleId };
-      } catch (error) {
-        const short = isFlashsaleError(error, 'SOLD_OUT') || isFlashsaleError(error, 'INSUFFICIENT_STOCK');
-        if (!short) throw error;
-        const refill = await this.stock.refill(await this.ids(request.saleId), part, request.quantity);
-        // A refill joined midway read the parts before this attempt: look again rather than refuse.
-        if (attempt < RESERVE_ATTEMPTS && (refill.moved || refill.joined)) continue;
-        // No move served it: refused as the whole sale would refuse it, unless the sale has the
-        // units after all (on their way between parts): then try again.
-        if (refill.available === 0) throw new FlashsaleError('SOLD_OUT');
-        if (refill.available < request.quantity) throw new FlashsaleError('INSUFFICIENT_STOCK');
-        // The sale has the units but this part could not get them in time: a 503, asked again, rather
-        // than a refusal the sale as a whole would not give.
-        if (attempt >= RESERVE_ATTEMPTS) {
-          throw new FlashsaleError(
-            'UNAVAILABLE',
-            "The sale's units are moving between its parts; try again shortly.",
-          );
+  snapshot(saleId: string): Promise<QueueSnapshot> {
+    return this.route(
+      saleId,
+      () => this.inner.snapshot(saleId),
+      async (ids) => combineSnapshots(saleId, await Promise.all(ids.map((id) => this.inner.snapshot(id)))),
+    );
+  }
+
+  admit(saleId: string): Promise<AdmitResult> {
+    return this.route(
+      saleId,
+      () => this.inner.admit(saleId),
+      async (ids) => {
+        // The admission loop calls this a few times a second: it also finishes what a crash interrupted.
+        await this.stock.finishMoves(ids);
+        await this.stock.readAndDrain(ids);
+        const steps = await Promise.all(ids.map((id) => this.inner.admit(id)));
+        return {
+          admitted: sum(steps.map((s) => s.admitted)),
+          serving: sum(steps.map((s) => s.serving)),
+          active: sum(steps.map((s) => s.active)),
+        };
+      },
+    );
+  }
+
+  reserve(request: ReserveRequest): Promise<Hold> {
+    return this.route(
+      request.saleId,
+      () => this.inner.reserve(request),
+      (ids) => this.reserveInPart(ids, request),
+    );
+  }
+
+  confirm(saleId: string, holdId: string): Promise<HoldEnd> {
+    return this.route(
+      saleId,
+      () => this.inner.confirm(saleId, holdId),
+      async (ids) => {
+        const end = await this.inner.confirm(inPartOfHold(ids, holdId).id, holdId);
+        // The last units of a part sold: when they were the sale's last, every part must say so.
+        const whole = end.stockLeft === 0 ? (await this.stock.readAndDrain(ids)).left : null;
+        const stockLeft = whole === null ? end.stockLeft : whole.available + whole.held;
+        return { ...end, hold: { ...end.hold, saleId }, stockLeft };
+      },
+    );
+  }
+
+  release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd> {
+    return this.route(
+      saleId,
+      () => this.inner.release(saleId, holdId, reason),
+      async (ids) => {
+        const end = await this.inner.release(inPartOfHold(ids, holdId).id, holdId, reason);
+        return { ...end, hold: { ...end.hold, saleId } };
+      },
+    );
+  }
+
+  getHold(saleId: string, holdId: string): Promise<Hold | null> {
+    return this.route(
+      saleId,
+      () => this.inner.getHold(saleId, holdId),
+      async (ids) => {
+        const part = partOfHold(String(holdId), ids.length);
+        if (part === null) return null;
+        const hold = await this.inner.getHold(ids[part] as string, holdId);
+        return hold && { ...hold, saleId };
+      },
+    );
+  }
+
+  sweepExpired(saleId: string, limit = 100): Promise<number> {
+    return this.route(
+      saleId,
+      () => this.inner.sweepExpired(saleId, limit),
+      async (ids) => {
+        let released = 0;
+        // Part by part, up to the limit: what the first parts released now they will not find
+        // again, so the next sweeps (the sweeper runs every few seconds) reach the later parts.
+        for (const id of ids) {
+          if (released >= limit) break;
+          released += await this.inner.sweepExpired(id, limit - released);
         }
-      }
-    }
+        return released;
+      },
+    );
   }
 
-  async confirm(saleId: string, holdId: string): Promise<HoldEnd> {
-    const { id, parts } = await this.partOfHold(saleId, holdId);
-    const end = await this.inner.confirm(id, holdId);
-    if (parts === 1) return end;
-    // The last units of a part sold: when they were the sale's last, every part must say so.
-    const whole = end.stockLeft === 0 ? (await this.stock.readAndDrain(await this.ids(saleId))).left : null;
-    const stockLeft = whole === null ? end.stockLeft : whole.available + whole.held;
-    return { ...end, hold: { ...end.hold, saleId }, stockLeft };
+  stats(saleId: string): Promise<SaleStats> {
+    return this.route(
+      saleId,
+      () => this.inner.stats(saleId),
+      async (ids) => {
+        await this.stock.finishMoves(ids);
+        return combineStats(await Promise.all(ids.map((id) => this.inner.stats(id))));
+      },
+    );
   }
 
-  async release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd> {
-    const { id } = await this.partOfHold(saleId, holdId);
-    const end = await this.inner.release(id, holdId, reason);
-    return { ...end, hold: { ...end.hold, saleId } };
+  restoreHold(saleId: string, hold: RestoredHold): Promise<RestoreOutcome> {
+    return this.route(
+      saleId,
+      () => this.inner.restoreHold(saleId, hold),
+      async (ids) => {
+        const { id, part } = inPartOfHold(ids, hold.id);
+        const outcome = await this.inner.restoreHold(id, hold);
+        if (outcome !== 'no_stock') return outcome;
+        const refill = await this.stock.refill(ids, part, hold.quantity);
+        return refill.moved ? this.inner.restoreHold(id, hold) : outcome;
+      },
+    );
   }
 
-  async getHold(saleId: string, holdId: string): Promise<Hold | null> {
-    const ids = await this.ids(saleId);
-    const part = ids.length === 1 ? 0 : partOfHold(holdId, ids.length);
-    if (part === null) return null;
-    const hold = await this.inner.getHold(ids[part] as string, holdId);
-    return hold && { ...hold, saleId };
-  }
-
-  async sweepExpired(saleId: string, limit = 100): Promise<number> {
-    const ids = await this.ids(saleId);
-    let released = 0;
-    // Part by part, up to the limit: what the first parts released now they will not find again, so
-    // the next sweeps (the sweeper runs every few seconds) reach the later parts.
-    for (const id of ids) {
-      if (released >= limit && ids.length > 1) break;
-      released += await this.inner.sweepExpired(id, ids.length === 1 ? limit : limit - released);
-    }
-    return released;
-  }
-
-  async stats(saleId: string): Promise<SaleStats> {
-    const ids = await this.ids(saleId);
-    if (ids.length === 1) return this.inner.stats(saleId);
-    await this.stock.finishMoves(ids);
-    return combineStats(await Promise.all(ids.map((id) => this.inner.stats(id))));
-  }
-
-  async restoreHold(saleId: string, hold: RestoredHold): Promise<RestoreOutcome> {
-    const { id, part, parts } = await this.partOfHold(saleId, hold.id);
-    const outcome = await this.inner.restoreHold(id, hold);
-    if (outcome !== 'no_stock' || parts === 1) return outcome;
-    const refill = await this.stock.refill(await this.ids(saleId), part, hold.quantity);
-    return refill.moved ? this.inner.restoreHold(id, hold) : outcome;
-  }
-
-  async restoreUnits(saleId: string, units: ReadonlyArray<readonly [string, number]>): Promise<void> {
-    const ids = await this.ids(saleId);
-    if (ids.length === 1) return this.inner.restoreUnits(saleId, units);
-    const byPart = ids.map((): (readonly [string, number])[] => []);
-    for (const entry of units) byPart[partOfUser(entry[0], ids.length)]?.push(entry);
-    await Promise.all(
-      ids.map((id, i) => this.inner.restoreUnits(id, byPart[i] as (readonly [string, number])[])),
+  restoreUnits(saleId: string, units: ReadonlyArray<readonly [string, number]>): Promise<void> {
+    return this.route(
+      saleId,
+      () => this.inner.restoreUnits(saleId, units),
+      async (ids) => {
+        const groups = byPart(ids, units, ([userId]) => userId);
+        await Promise.all(groups.map(([id, some]) => this.inner.restoreUnits(id, some)));
+      },
     );
   }
 
@@ -289,12 +317,27 @@ export class PartedEngine implements SaleEngine {
   }
 
   /**
-   * The sale ids of a sale's parts; one (the sale's own) when it is one part or is not found. The
-   * first calls for a sale share one read of its part 0.
+   * Runs `one` for a sale of one part and `parted` with the parts' sale ids for a split sale. A sale
+   * this process has seen is routed from memory, so an unsplit sale's calls go straight to the
+   * engine below, with nothing added on the hot paths.
    */
+  private route<T>(
+    saleId: string,
+    one: () => Promise<T>,
+    parted: (ids: readonly string[]) => Promise<T>,
+  ): Promise<T> {
+    const ids = this.partIds.get(saleId);
+    if (ids !== undefined) return ids.length === 1 ? one() : parted(ids);
+    return this.lookup(saleId).then((found) => (found.length === 1 ? one() : parted(found)));
+  }
+
+  /** The sale ids of a sale's parts; one (the sale's own) when it is one part or is not found. */
   private async ids(saleId: string): Promise<readonly string[]> {
-    const known = this.partIds.get(saleId);
-    if (known !== undefined) return known;
+    return this.partIds.get(saleId) ?? this.lookup(saleId);
+  }
+
+  /** Reads part 0 for the number of parts; the first calls for a sale share one read. */
+  private lookup(saleId: string): Promise<readonly string[]> {
     let lookup = this.lookups.get(saleId);
     if (lookup === undefined) {
       lookup = this.inner
@@ -306,6 +349,38 @@ export class PartedEngine implements SaleEngine {
     return lookup;
   }
 
+  /**
+   * A reservation in the buyer's part of a split sale. A part that ran short gets units moved to it
+   * (or waits for the move under way) and is asked again.
+   */
+  private async reserveInPart(ids: readonly string[], request: ReserveRequest): Promise<Hold> {
+    const { id, part } = inPartOf(ids, request.userId);
+    const partRequest = { ...request, saleId: id, holdId: holdIdForPart(randomUUID(), part) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { ...(await this.inner.reserve(partRequest)), saleId: request.saleId };
+      } catch (error) {
+        const short = isFlashsaleError(error, 'SOLD_OUT') || isFlashsaleError(error, 'INSUFFICIENT_STOCK');
+        if (!short) throw error;
+        const refill = await this.stock.refill(ids, part, request.quantity);
+        // A refill joined midway read the parts before this attempt: look again rather than refuse.
+        if (attempt < RESERVE_ATTEMPTS && (refill.moved || refill.joined)) continue;
+        // No move served it: refused as the whole sale would refuse it, unless the sale has the
+        // units after all (on their way between parts): then try again.
+        if (refill.available === 0) throw new FlashsaleError('SOLD_OUT');
+        if (refill.available < request.quantity) throw new FlashsaleError('INSUFFICIENT_STOCK');
+        // The sale has the units but this part could not get them in time: a 503, asked again, rather
+        // than a refusal the sale as a whole would not give.
+        if (attempt >= RESERVE_ATTEMPTS) {
+          throw new FlashsaleError(
+            'UNAVAILABLE',
+            "The sale's units are moving between its parts; try again shortly.",
+          );
+        }
+      }
+    }
+  }
+
   private idsOf(saleId: string, parts: number): readonly string[] {
     let ids = this.partIds.get(saleId);
     if (ids === undefined || ids.length !== parts) {
@@ -313,19 +388,6 @@ export class PartedEngine implements SaleEngine {
       this.partIds.set(saleId, ids);
     }
     return ids;
-  }
-
-  private async partOfUser(saleId: string, userId: string) {
-    const ids = await this.ids(saleId);
-    const part = partOfUser(String(userId), ids.length);
-    return { id: ids[part] as string, part, parts: ids.length };
-  }
-
-  private async partOfHold(saleId: string, holdId: string) {
-    const ids = await this.ids(saleId);
-    const part = ids.length === 1 ? 0 : partOfHold(String(holdId), ids.length);
-    if (part === null) throw new FlashsaleError('HOLD_NOT_FOUND');
-    return { id: ids[part] as string, part, parts: ids.length };
   }
 
   private async everyPart(saleId: string, change: (id: string) => Promise<SaleView>): Promise<SaleView> {
