@@ -26,7 +26,10 @@ export interface ReserveRequest {
 export interface HoldEnd {
   hold: Hold;
   changed: boolean;
-  /** Units of the sale still available or held after the call: 0 once everything is sold. */
+}
+
+/** Result of confirm: also the units of the sale still available or held, 0 once everything is sold. */
+export interface ConfirmEnd extends HoldEnd {
   stockLeft: number;
 }
 

@@ -1,4 +1,4 @@
-import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../domain/hold.ts';
+import type { ConfirmEnd, Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../domain/hold.ts';
 import type { QueueSnapshot, QueueStatus } from '../domain/queue.ts';
 import type {
   PartOfPool,
@@ -165,7 +165,7 @@ export interface SaleEngine {
   /** Reserves units: a hold with a deadline. The same (user, idempotency key) returns the same hold. */
   reserve(request: ReserveRequest): Promise<Hold>;
   /** Sells a hold's units. Idempotent; refused once the hold is released or past its deadline. */
-  confirm(saleId: string, holdId: string): Promise<HoldEnd>;
+  confirm(saleId: string, holdId: string): Promise<ConfirmEnd>;
   /** Puts a hold's units back. Idempotent; refused (HOLD_CONFIRMED) once the hold is confirmed. */
   release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd>;
   getHold(saleId: string, holdId: string): Promise<Hold | null>;

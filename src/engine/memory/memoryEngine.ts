@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FlashsaleError } from '../../domain/errors.ts';
-import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
+import type { ConfirmEnd, Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
 import {
   activeShoppers,
   type QueueSnapshot,
@@ -226,7 +226,7 @@ export class MemoryEngine implements PartStore {
     return { ...hold };
   }
 
-  async confirm(saleId: string, holdId: string): Promise<HoldEnd> {
+  async confirm(saleId: string, holdId: string): Promise<ConfirmEnd> {
     const sale = this.mustGet(saleId);
     const hold = this.mustGetHold(sale, holdId);
     const now = this.clock.now();
@@ -249,9 +249,9 @@ export class MemoryEngine implements PartStore {
     const sale = this.mustGet(saleId);
     const hold = this.mustGetHold(sale, holdId);
     if (hold.status === 'confirmed') throw new FlashsaleError('HOLD_CONFIRMED');
-    if (hold.status === 'released') return { hold: { ...hold }, changed: false, stockLeft: stockLeft(sale) };
+    if (hold.status === 'released') return { hold: { ...hold }, changed: false };
     this.endHold(sale, hold, reason);
-    return { hold: { ...hold }, changed: true, stockLeft: stockLeft(sale) };
+    return { hold: { ...hold }, changed: true };
   }
 
   async getHold(saleId: string, holdId: string): Promise<Hold | null> {

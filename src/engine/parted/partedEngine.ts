@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
-import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
+import type { ConfirmEnd, Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
 import { holdIdForPart, partOfHold, partSaleId, shares } from '../../domain/parts.ts';
 import { type QueueSnapshot, type QueueStatus, statusAsSale } from '../../domain/queue.ts';
 import { normalizeSale, type SaleInput } from '../../domain/sale.ts';
@@ -201,7 +201,7 @@ export class PartedEngine implements SaleEngine {
     );
   }
 
-  confirm(saleId: string, holdId: string): Promise<HoldEnd> {
+  confirm(saleId: string, holdId: string): Promise<ConfirmEnd> {
     return this.route(
       saleId,
       () => this.inner.confirm(saleId, holdId),

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Cluster, Redis } from 'ioredis';
 import { FlashsaleError, isFlashsaleError } from '../../domain/errors.ts';
-import type { Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
+import type { ConfirmEnd, Hold, HoldEnd, ReleaseReason, ReserveRequest } from '../../domain/hold.ts';
 import {
   activeShoppers,
   MAX_POLL_AFTER_MS,
@@ -214,12 +214,13 @@ export class RedisEngine implements PartStore {
     return earlier;
   }
 
-  async confirm(saleId: string, holdId: string): Promise<HoldEnd> {
-    return this.endHold('confirm', saleId, holdId, [this.clock.now()]);
+  async confirm(saleId: string, holdId: string): Promise<ConfirmEnd> {
+    const { end, payload } = await this.endHold('confirm', saleId, holdId, [this.clock.now()]);
+    return { ...end, stockLeft: Number(payload[2]) };
   }
 
   async release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd> {
-    return this.endHold('release', saleId, holdId, [reason]);
+    return (await this.endHold('release', saleId, holdId, [reason])).end;
   }
 
   async getHold(saleId: string, holdId: string): Promise<Hold | null> {
@@ -398,7 +399,7 @@ export class RedisEngine implements PartStore {
   ) {
     const k = this.keys(saleId);
     const { payload } = await this.run(name, [k.meta, k.hold(holdId), k.deadlines, k.units], args);
-    return { hold: decodeHold(saleId, payload[0]), changed: payload[1] === 1, stockLeft: Number(payload[2]) };
+    return { end: { hold: decodeHold(saleId, payload[0]), changed: payload[1] === 1 }, payload };
   }
 }
 

@@ -9,11 +9,10 @@
     ARGV[1] reason: 'expired' | 'cancelled' | 'payment_failed' | 'rejected'
 
   Output:
-    { OK, hold pairs, changed (1 | 0), units still available or held }
+    { OK, hold pairs, changed (1 | 0) }
     { ERR_SALE_NOT_FOUND | ERR_HOLD_NOT_FOUND | ERR_HOLD_CONFIRMED }
 ]]
 --- @include "codes"
---- @include "meta"
 --- @include "hold"
 
 local metaKey, holdKey, deadlinesKey, unitsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -21,6 +20,6 @@ if redis.call('EXISTS', metaKey) == 0 then return { ERR_SALE_NOT_FOUND } end
 local status = redis.call('HGET', holdKey, 'status')
 if not status then return { ERR_HOLD_NOT_FOUND } end
 if status == 'confirmed' then return { ERR_HOLD_CONFIRMED } end
-if status == 'released' then return { OK, holdPairs(holdKey), 0, stockLeft(metaKey) } end
+if status == 'released' then return { OK, holdPairs(holdKey), 0 } end
 releaseHold(holdKey, metaKey, deadlinesKey, unitsKey, ARGV[1])
-return { OK, holdPairs(holdKey), 1, stockLeft(metaKey) }
+return { OK, holdPairs(holdKey), 1 }

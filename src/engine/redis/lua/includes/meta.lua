@@ -50,7 +50,7 @@ local function freeze(metaKey, m, now)
   end
 end
 
--- Units of the sale still available or held (0: everything is sold), as confirm and release return it.
+-- Units of the sale still available or held (0: everything is sold), as confirm returns it.
 local function stockLeft(metaKey)
   local v = redis.call('HMGET', metaKey, 'available', 'held')
   return tonumber(v[1]) + tonumber(v[2])
