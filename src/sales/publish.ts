@@ -2,13 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SaleCatalog } from '../db/records.ts';
 import { FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 import { defaultParts } from '../domain/parts.ts';
-import {
-  normalizePowDifficulty,
-  normalizeSale,
-  SALE_DEFAULTS,
-  type SaleInput,
-  type SaleSettings,
-} from '../domain/sale.ts';
+import { normalizePowDifficulty, normalizeSale, type SaleInput, type SaleSettings } from '../domain/sale.ts';
 import type { SaleView } from '../engine/types.ts';
 import type { SaleDeps } from './deps.ts';
 
@@ -25,16 +19,19 @@ export type PublishInput = (SaleCatalog | (SaleInput & Omit<SaleCatalog, keyof S
  */
 export async function publishSale(deps: SaleDeps, input: PublishInput): Promise<SaleView> {
   const { expectedBuyers, ...sale } = input;
+  const normalized = normalizeSale(sale, () => randomBytes(16).toString('hex'), deps.clock.now());
+  // Without `parts`, the default comes from the crowd and the shards; it never exceeds what the
+  // normalized stock, rate and slots allow, so it needs no check of its own.
   const parts =
     sale.parts ??
     defaultParts({
       expectedBuyers,
       shards: deps.shards,
-      totalStock: sale.totalStock,
-      perSecond: sale.admission?.perSecond ?? SALE_DEFAULTS.admission.perSecond,
-      maxActive: sale.admission?.maxActive ?? SALE_DEFAULTS.admission.maxActive,
+      totalStock: normalized.totalStock,
+      perSecond: normalized.admission.perSecond,
+      maxActive: normalized.admission.maxActive,
     });
-  const settings = normalizeSale({ ...sale, parts }, () => randomBytes(16).toString('hex'), deps.clock.now());
+  const settings = { ...normalized, parts };
   const powDifficulty = normalizePowDifficulty(input.powDifficulty);
   const { created } = await deps.store.upsertSale({ ...sale, ...settings, powDifficulty });
   if (!created) throw new FlashsaleError('SALE_EXISTS');
