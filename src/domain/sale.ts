@@ -226,9 +226,7 @@ export function normalizeSale(input: SaleInput, randomSeed: () => string, now: n
  * parts still have units to move to it, so it is sold out only once the whole sale is (`drained`).
  */
 export interface PartOfPool {
-  /** How many parts the sale has. */
-  parts: number;
-  /** The whole sale's stock. */
+  /** The whole sale's stock (the number of parts is the part's `parts` setting). */
   total: number;
   /** Every unit of the whole sale is sold. */
   drained: boolean;

@@ -86,7 +86,7 @@ export class MemoryEngine implements PartStore {
       holds: new Map(),
       live: new Set(),
       idempotency: new Map(),
-      pool: options.pool === undefined ? null : { ...options.pool, drained: false },
+      pool: options.pool === undefined ? null : { total: options.pool.total, drained: false },
       moves: new Map(),
       movedIn: new Set(),
     });

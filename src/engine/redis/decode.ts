@@ -121,10 +121,7 @@ export function decodeSale(list: unknown): StoredSale {
     departed: intOrNull(f, 'departed') ?? 0,
     passed: intOrNull(f, 'passed') ?? 0,
     shuffleKeys: keys === '' ? null : keys.split(',').map(Number),
-    pool:
-      poolTotal === null
-        ? null
-        : { parts: intOrNull(f, 'parts') ?? 1, total: poolTotal, drained: text(f, 'drained') === '1' },
+    pool: poolTotal === null ? null : { total: poolTotal, drained: text(f, 'drained') === '1' },
   };
 }
 
