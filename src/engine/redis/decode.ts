@@ -84,8 +84,7 @@ export function encodeNewSale(
     holdSeq: 0,
     departed: 0,
     passed: 0,
-    parts: pool?.parts ?? s.parts,
-    ...(pool === undefined ? {} : { poolTotal: pool.total, drained: 0 }),
+    ...(pool === undefined ? {} : { pool: `${pool.parts}:${pool.total}:0` }),
   };
   return Object.entries(record).flatMap(([field, value]) => [field, String(value)]);
 }
@@ -94,7 +93,9 @@ export function decodeSale(list: unknown): StoredSale {
   const f = fields(list);
   const keys = text(f, 'shuffleKeys');
   const totalStock = int(f, 'totalStock');
-  const poolTotal = intOrNull(f, 'poolTotal');
+  // A part of a split sale: "<parts>:<the whole sale's stock>:<drained 0|1>" (lua/includes/meta.lua).
+  const pool = f.get('pool');
+  const [parts = 1, poolTotal, drained] = pool == null ? [] : pool.split(':').map(Number);
   return {
     settings: {
       id: text(f, 'id'),
@@ -111,7 +112,7 @@ export function decodeSale(list: unknown): StoredSale {
         sessionSeconds: int(f, 'sessionSeconds'),
       },
       holdSeconds: int(f, 'holdSeconds'),
-      parts: intOrNull(f, 'parts') ?? 1,
+      parts,
     },
     flags: { paused: text(f, 'paused') === '1', ended: text(f, 'ended') === '1' },
     stock: { total: totalStock, available: int(f, 'available'), held: int(f, 'held'), sold: int(f, 'sold') },
@@ -121,7 +122,7 @@ export function decodeSale(list: unknown): StoredSale {
     departed: intOrNull(f, 'departed') ?? 0,
     passed: intOrNull(f, 'passed') ?? 0,
     shuffleKeys: keys === '' ? null : keys.split(',').map(Number),
-    pool: poolTotal === null ? null : { total: poolTotal, drained: text(f, 'drained') === '1' },
+    pool: poolTotal === undefined ? null : { total: poolTotal, drained: drained === 1 },
   };
 }
 

@@ -2,18 +2,18 @@
   The sale hash `{sale:<id>}:meta`: settings, switches and counters, all numbers stored as integers.
   Absent fields: `prequeueSize` (not frozen yet) and `lastStepAt` (no admission step yet) mean null;
   `departed` (tickets that left the line and that admission has not passed yet) and `passed` (places
-  admission passed over because their buyer had left) absent mean 0. `parts` absent means 1;
-  `poolTotal` (the whole sale's stock) and `drained` are set on the parts of a sale split into several
-  (src/domain/parts.ts) and absent otherwise.
+  admission passed over because their buyer had left) absent mean 0. `pool` is set on the parts of
+  a sale split into several (src/domain/parts.ts) and absent otherwise: "<parts>:<the whole sale's
+  stock>:<drained 0|1>", one field so that an unsplit sale's reads carry one absent field, not three.
 ]]
 --- @include "codes"
 local META_FIELDS = {
   'id', 'totalStock', 'perUserLimit', 'prequeueAt', 'startsAt', 'endsAt', 'queueing', 'shuffleSeed',
   'shuffleKeys', 'perSecond', 'maxActive', 'sessionSeconds', 'holdSeconds', 'paused', 'ended',
   'available', 'held', 'sold', 'issued', 'prequeueSize', 'serving', 'allowanceMilli', 'lastStepAt',
-  'holdSeq', 'departed', 'passed', 'parts', 'poolTotal', 'drained',
+  'holdSeq', 'departed', 'passed', 'pool',
 }
-local META_TEXT = { id = true, queueing = true, shuffleSeed = true, shuffleKeys = true }
+local META_TEXT = { id = true, queueing = true, shuffleSeed = true, shuffleKeys = true, pool = true }
 
 -- The sale as a table (numbers as numbers), or nil when no sale has this key.
 local function readMeta(metaKey)

@@ -7,8 +7,8 @@ local function saleState(m, now)
   if now < m.prequeueAt then return 'scheduled' end
   if now < m.startsAt then return 'prequeue' end
   if m.paused == 1 then return 'paused' end
-  if m.poolTotal ~= nil then
-    if m.drained == 1 then return 'sold_out' end
+  if m.pool ~= nil then
+    if string.sub(m.pool, -1) == '1' then return 'sold_out' end
     return 'live'
   end
   if m.available == 0 and m.held == 0 then return 'sold_out' end
