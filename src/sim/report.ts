@@ -104,6 +104,18 @@ function fairnessOf(sim: Simulation): SimReport['fairness'] {
   };
 }
 
+/**
+ * Buyers refused with 503 (a shedding or failing service) come back after a jittered backoff, so they
+ * learn of their turn, and purchase, in their retries' order as much as in their join order: a low
+ * Spearman figure then says so rather than that the line was unfair.
+ */
+export function shedNote(statuses: Record<string, number>): string {
+  const refused = Object.entries(statuses)
+    .filter(([k]) => k.endsWith(' 503'))
+    .reduce((n, [, v]) => n + v, 0);
+  return refused === 0 ? '' : `; ${int(refused)} answers were 503, and retries reorder purchases`;
+}
+
 export function limitedBy(eventLoopUtilization: number, lagP99Ms: number, connections: number): string {
   if (eventLoopUtilization > 0.85) {
     return `the simulator: its event loop was ${Math.round(eventLoopUtilization * 100)} % busy`;
@@ -277,7 +289,7 @@ export function summaryText(r: SimReport): string {
     `  limited by ${r.limitedBy}`,
     ...botLines(r),
     `  fairness: Spearman ${rho === null ? 'n/a' : rho.toFixed(3)} between join and purchase order ` +
-      `(${int(r.fairness.purchasers)} purchasers)`,
+      `(${int(r.fairness.purchasers)} purchasers)${shedNote(r.requests.statuses)}`,
     ...stopLines(r.stop).map((l) => `  ${l}`),
     'invariants:',
     formatChecks(r.invariants),

@@ -7,7 +7,7 @@ import { TimeHeap } from '../../src/sim/heap.ts';
 import { Histogram, percentileOfSorted } from '../../src/sim/histogram.ts';
 import { rates } from '../../src/sim/html.ts';
 import { defaultBotAddress, defaultPerSecond, parseSimArgs, UsageError } from '../../src/sim/options.ts';
-import { limitedBy, stockShares } from '../../src/sim/report.ts';
+import { limitedBy, shedNote, stockShares } from '../../src/sim/report.ts';
 import { isRetryable, parseRetryAfter, retryDelayMs } from '../../src/sim/retry.ts';
 import { seededRng } from '../../src/sim/rng.ts';
 import { hintFor } from '../../src/sim/stopReason.ts';
@@ -224,6 +224,13 @@ describe('options', () => {
 });
 
 describe('report figures', () => {
+  it('says when 503 answers (and so retries) may have reordered purchases', () => {
+    expect(shedNote({ 'join 200': 10, 'poll 200': 40, 'checkout 202': 5 })).toBe('');
+    expect(shedNote({ 'join 503': 1200, 'poll 200': 40, 'poll 503': 34 })).toBe(
+      '; 1,234 answers were 503, and retries reorder purchases',
+    );
+  });
+
   it('turns sampled counters into per-second rates', () => {
     expect(rates([0, 1, 3, 3, 4], [0, 100, 300, 300, 250])).toEqual([
       [1, 100],
