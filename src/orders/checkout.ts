@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { OrderStore } from '../db/orderStore.ts';
-import type { OrderRecord } from '../db/records.ts';
+import type { OrderRecord, SaleRecord } from '../db/records.ts';
 import { type ErrorCode, FlashsaleError, isFlashsaleError } from '../domain/errors.ts';
 import type { Hold } from '../domain/hold.ts';
 import { PAYMENT_METHOD_PATTERN } from '../domain/order.ts';
@@ -30,6 +31,24 @@ export interface CheckoutAccepted {
 /** Engine refusals a repeated idempotency key may meet after a loss, while PostgreSQL has its order. */
 const ENGINE_REFUSALS: ErrorCode[] = ['LIMIT_EXCEEDED', 'SOLD_OUT', 'INSUFFICIENT_STOCK', 'NOT_LIVE'];
 
+/** The failure reason of an order whose checkout answered 503 (nothing reserved, nobody told 202). */
+const NEVER_ACCEPTED = 'queue_unavailable';
+
+/** Most fresh attempts one key may start, each after a checkout of it answered 503. */
+const MAX_FRESH_ATTEMPTS = 8;
+
+/**
+ * A key whose checkout answered 503 was never accepted: asked again, it must try again, not answer
+ * with the order that died with the 503. The fresh attempt runs under a key derived from the key and
+ * the dead attempt's hold, so concurrent retries of one key derive the same key and stay one order,
+ * and a retry after the fresh attempt was accepted finds that order. Printable ASCII, 44 characters.
+ */
+export const freshAttemptKey = (idempotencyKey: string, deadHoldId: string) =>
+  `~${createHash('sha256').update(`${idempotencyKey}\n${deadHoldId}`).digest('base64url')}`;
+
+const neverAccepted = (order: OrderRecord) =>
+  order.status === 'failed' && order.failureReason === NEVER_ACCEPTED;
+
 /** Hold ids are `crypto.randomUUID()`: lowercase. */
 const HOLD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -57,24 +76,41 @@ export function parseOrderId(orderId: string): { saleId: string; holdId: string 
  *     the buyer's limit and the idempotency key hold there even when Redis forgot them. A refusal
  *     there, or an earlier order for the key, gives the new hold back.
  *  3. The order job is enqueued (its id is the hold id, so a retry re-adds the same job, ignored).
+ *     If that fails the checkout answers 503 and ends its order (queue_unavailable) with the units
+ *     given back; asked again with the same key, it tries afresh (freshAttemptKey) rather than
+ *     answering 202 with the order that died with the 503.
  * If the process dies between steps, the hold's deadline returns the units and recovery finishes the
  * pending order (see recovery.ts).
  */
-export async function checkout(
-  deps: {
-    engine: SaleEngine;
-    store: OrderStore;
-    catalog: Catalog;
-    queues: Pick<Queues, 'orders'>;
-    orderAttempts: number;
-  },
-  request: CheckoutRequest,
-): Promise<CheckoutAccepted> {
+type CheckoutDeps = {
+  engine: SaleEngine;
+  store: OrderStore;
+  catalog: Catalog;
+  queues: Pick<Queues, 'orders'>;
+  orderAttempts: number;
+};
+
+export async function checkout(deps: CheckoutDeps, request: CheckoutRequest): Promise<CheckoutAccepted> {
   if (typeof request.paymentMethod !== 'string' || !PAYMENT_METHOD_PATTERN.test(request.paymentMethod)) {
     throw new FlashsaleError('INVALID_REQUEST', 'paymentMethod must be 1-64 letters, digits or "_"');
   }
   const sale = await deps.catalog.get(request.saleId);
   if (sale === null) throw new FlashsaleError('SALE_NOT_FOUND');
+  let attempt = request;
+  for (let fresh = 0; fresh <= MAX_FRESH_ATTEMPTS; fresh++) {
+    const answer = await attemptCheckout(deps, sale, attempt);
+    if (!('deadHoldId' in answer)) return answer;
+    attempt = { ...attempt, idempotencyKey: freshAttemptKey(attempt.idempotencyKey, answer.deadHoldId) };
+  }
+  throw new FlashsaleError('UNAVAILABLE', 'The order queue is unavailable; nothing was reserved.');
+}
+
+/** One attempt under one key: accepted, or the hold of an attempt of this key that answered 503. */
+async function attemptCheckout(
+  deps: CheckoutDeps,
+  sale: SaleRecord,
+  request: CheckoutRequest,
+): Promise<CheckoutAccepted | { deadHoldId: string }> {
   let hold: Hold;
   try {
     hold = await deps.engine.reserve(request);
@@ -118,12 +154,13 @@ export async function checkout(
     await giveBack('cancelled');
     return answerWith(deps, placed.order, request.quantity);
   }
+  if (placed.outcome === 'existing') return answerWith(deps, placed.order, request.quantity);
   try {
     await enqueue(deps, placed.order, request.email ?? null);
   } catch {
     // Without a job nobody would end this hold before its deadline: give the units back now.
     await giveBack('cancelled');
-    await deps.store.failOrder(hold.id, 'failed', 'queue_unavailable').catch(() => undefined);
+    await deps.store.failOrder(hold.id, 'failed', NEVER_ACCEPTED).catch(() => undefined);
     throw new FlashsaleError('UNAVAILABLE', 'The order queue is unavailable; nothing was reserved.');
   }
   return accepted(placed.order, hold.expiresAt);
@@ -153,9 +190,19 @@ async function answerWith(
   deps: { engine: SaleEngine; queues: Pick<Queues, 'orders'>; orderAttempts: number },
   order: OrderRecord,
   quantity: number,
-): Promise<CheckoutAccepted> {
+): Promise<CheckoutAccepted | { deadHoldId: string }> {
   if (order.quantity !== quantity) throw new FlashsaleError('IDEMPOTENCY_CONFLICT');
   const hold = await deps.engine.getHold(order.saleId, order.holdId).catch(() => null);
+  if (neverAccepted(order)) {
+    // Giving its units back may have failed with the 503 (Redis away too): give them back now, or
+    // they would stay held until the hold's deadline.
+    if (hold?.status === 'held') {
+      await deps.engine.release(order.saleId, order.holdId, 'cancelled').catch((error: unknown) => {
+        if (!isFlashsaleError(error, 'HOLD_RELEASED', 'HOLD_EXPIRED')) throw error;
+      });
+    }
+    return { deadHoldId: order.holdId };
+  }
   if (order.status === 'pending') {
     await enqueue(deps, order).catch(() => {
       throw new FlashsaleError('UNAVAILABLE', 'The order queue is unavailable.');

@@ -57,6 +57,37 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
       // machine it passed the suite's 60 s default; the bound only catches a hang.
     }, 600_000);
 
+    it('a checkout answered 503 because the order queue was away is tried afresh when asked again', async () => {
+      const sale = await newSale(app, { totalStock: 2, perUserLimit: 1 });
+      const add = app.queues.orders.add;
+      const release = app.engine.release;
+      app.queues.orders.add = () => Promise.reject(new Error('injected: order queue away'));
+      // The first time, giving the units back fails too (Redis away with the queue): they stay held.
+      app.engine.release = () => Promise.reject(new Error('injected: engine away'));
+      try {
+        await expect(buy(app, sale.id, 'retrier')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        expect(await app.engine.stats(sale.id)).toMatchObject({ available: 1, held: 1, sold: 0 });
+        app.engine.release = release;
+        // Asked again while the queue is still away: 503 again, and the units held are given back.
+        await expect(buy(app, sale.id, 'retrier')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        expect(await app.engine.stats(sale.id)).toMatchObject({ available: 2, held: 0, sold: 0 });
+      } finally {
+        app.queues.orders.add = add;
+        app.engine.release = release;
+      }
+      // The queue is back: the same key is a new attempt that is accepted and confirmed, and asking
+      // once more answers with that order.
+      const [first, again] = await Promise.all([buy(app, sale.id, 'retrier'), buy(app, sale.id, 'retrier')]);
+      expect(again.holdId).toBe(first.holdId);
+      expect(await buy(app, sale.id, 'retrier')).toMatchObject({ holdId: first.holdId, status: 'pending' });
+      await drain(app);
+      expect(await app.store.getOrderByHold(first.holdId)).toMatchObject({ status: 'confirmed' });
+      expect(await app.store.orderCounts(sale.id)).toMatchObject({ confirmed: 1, failed: 2, pending: 0 });
+      expect(await app.engine.stats(sale.id)).toMatchObject({ available: 1, held: 0, sold: 1 });
+      expect(await app.store.chargeCount({ saleId: sale.id })).toBe(1);
+      expect((await auditSale(app.engine, app.store, sale.id)).ok).toBe(true);
+    });
+
     it('declined payments put units back on sale and other buyers get them', async () => {
       const sale = await newSale(app, { totalStock: 10 });
       await crowd(10, 10, (i) => buy(app, sale.id, `decliner-${i}`, 'pm_decline'));
