@@ -1,4 +1,5 @@
 /** Shared bench helpers: run N operations with a fixed number in flight, print, append to results. */
+import { readdirSync, readFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import os from 'node:os';
 
@@ -69,4 +70,32 @@ export async function appendResults(suite: string, rows: Row[]): Promise<void> {
   // The arguments the script ran with: bench/capacity.ts names the command each figure came from.
   const line = { suite, at: new Date().toISOString(), args: process.argv.slice(2), machine: machine(), rows };
   await appendFile(new URL('./results.jsonl', import.meta.url), `${JSON.stringify(line)}\n`);
+}
+
+/**
+ * user + sys CPU µs used so far by every process named `comm` on this machine (/proc/<pid>/stat,
+ * 10 ms ticks), e.g. 'redis-server' or 'postgres' (its backends included): what the servers spent
+ * on a run, read before and after it. Processes that end in between are not counted. 0 off Linux.
+ */
+export function cpuMicrosOf(comm: string): number {
+  let ticks = 0;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (name !== comm) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended while /proc was read.
+    }
+  }
+  return ticks * 10_000;
 }

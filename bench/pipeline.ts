@@ -22,7 +22,7 @@ import { createBullQueue } from '../src/orders/jobs/bullmqQueue.ts';
 import { startWorker } from '../src/orders/worker.ts';
 import { publishSale } from '../src/sales/publish.ts';
 import { deleteKeys } from '../test/support/redisKeys.ts';
-import { appendResults, measure, printTable, type Row } from './lib.ts';
+import { appendResults, cpuMicrosOf, measure, printTable, type Row } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,10 +66,14 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
   );
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
+  const serversBefore = [cpuMicrosOf('redis-server'), cpuMicrosOf('postgres')];
   const stop = startWorker(app, { concurrency: CONCURRENCY, ticks: false, reconcile: false, maxBatch });
   await app.queues.orders.drained(600_000);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const [redisUs, pgUs] = [cpuMicrosOf('redis-server'), cpuMicrosOf('postgres')].map(
+    (after, i) => (after - (serversBefore[i] as number)) / N,
+  );
   const confirmed = (await app.store.orderCounts(sale.id)).confirmed;
   await stop();
   await app.close();
@@ -82,7 +86,9 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
     perSecond: N / seconds,
     // This process's CPU (user + sys) while the workers ran: Redis and PostgreSQL are not in it.
     cpuUs: (cpu.user + cpu.system) / N,
-    note: `checkouts before the workers started: ${Math.round(checkouts.perSecond)}/s`,
+    note:
+      `checkouts before the workers started: ${Math.round(checkouts.perSecond)}/s; ` +
+      `server CPU per order: redis-server ${Math.round(redisUs as number)} µs, postgres ${Math.round(pgUs as number)} µs`,
   } satisfies Row;
 }
 
