@@ -34,6 +34,15 @@ export interface NotificationJob {
   reason: string | null;
 }
 
+/**
+ * A notifications job: the messages of one group commit, sent by one job (a job costs Redis and the
+ * worker as much as an order job does). A message that fails is retried on its own, as a job of one
+ * whose id is `<kind>-<holdId>` (sideEffects.ts), so the messages already sent do not go again.
+ */
+export interface MailJob {
+  mails: NotificationJob[];
+}
+
 export interface AnalyticsJob {
   saleId: string;
   type: string;
@@ -44,7 +53,7 @@ export interface AnalyticsJob {
 /** The pipeline's three job queues; a shape builds them on its job runner. */
 export interface Queues {
   orders: JobQueue<OrderJob>;
-  notifications: JobQueue<NotificationJob>;
+  notifications: JobQueue<MailJob>;
   analytics: JobQueue<AnalyticsJob>;
 }
 

@@ -6,7 +6,7 @@ import type { Hold, ReleaseReason } from '../domain/hold.ts';
 import type { SaleEngine } from '../engine/types.ts';
 import { orderIdOf } from './checkout.ts';
 import type { JobQueue } from './jobs/types.ts';
-import type { AnalyticsJob, NotificationJob, OrderJob } from './orderJobs.ts';
+import type { AnalyticsJob, MailJob, NotificationJob, OrderJob } from './orderJobs.ts';
 import { type OutageRetryPolicy, retryThroughOutage } from './outageRetry.ts';
 import { type PaymentProvider, TransientPaymentError } from './payments/port.ts';
 
@@ -14,7 +14,7 @@ export interface OrderWorkerDeps {
   engine: SaleEngine;
   store: OrderStore;
   payments: PaymentProvider;
-  notifications: JobQueue<NotificationJob>;
+  notifications: JobQueue<MailJob>;
   analytics: JobQueue<AnalyticsJob>;
   orderAttempts: number;
   /** How long a job rides out a PostgreSQL or Redis outage before its own attempt counts. */
@@ -47,16 +47,14 @@ export function createOrderPipeline(deps: OrderWorkerDeps) {
   const maxBatch = deps.maxBatch ?? MAX_BATCH;
 
   // Group commit: the confirmations of concurrent jobs share one transaction; their confirmation
-  // mails share one enqueue.
+  // mails share one job (MailJob).
   const confirm = coalesce<ConfirmItem, ConfirmResult>(async (items) => {
     const results = await store.confirmOrders(items);
     return items.map((item) => results.get(item.holdId) ?? { outcome: 'not_found', order: null });
   }, maxBatch);
-  const mail = coalesce<NotificationJob, void>(async (jobs) => {
-    await deps.notifications.addBulk(
-      jobs.map((data) => ({ name: data.kind, data, options: { jobId: `${data.kind}-${holdOf(data)}` } })),
-    );
-    return jobs.map(() => undefined);
+  const mail = coalesce<NotificationJob, void>(async (mails) => {
+    await deps.notifications.addBulk([{ name: 'mails', data: { mails } }]);
+    return mails.map(() => undefined);
   }, maxBatch);
 
   const message = (job: OrderJob, kind: NotificationJob['kind'], reason: string | null): NotificationJob => ({
@@ -126,8 +124,10 @@ export function createOrderPipeline(deps: OrderWorkerDeps) {
     const order = await store.createPendingOrder(job);
     const hold = await getHold(job);
     if (order.status === 'confirmed') {
-      // A retry after PostgreSQL committed: make sure the engine agrees, and that the mail went out
-      // (its job id makes a second enqueue a no-op).
+      // A retry after PostgreSQL committed: make sure the engine agrees, and that the mail went out.
+      // If the first run's mail job had been added before it died, this is a second mail: messages
+      // are at least once. (Job ids per message never prevented it for long: BullMQ keeps the last
+      // 1,000 completed jobs, about half a second of a sale's orders.)
       if (hold !== null) await confirmInEngine(job, hold);
       await mail(message(job, 'order_confirmed', null));
       return;
@@ -238,9 +238,6 @@ export function createOrderPipeline(deps: OrderWorkerDeps) {
 
   return { handle, finish };
 }
-
-/** The hold id inside a notification's public order id (`<saleId>.<holdId>`). */
-const holdOf = (data: NotificationJob) => data.orderId.slice(data.orderId.indexOf('.') + 1);
 
 /** The job handler alone (see createOrderPipeline). */
 export function createOrderHandler(deps: OrderWorkerDeps) {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { OrderStore } from '../db/orderStore.ts';
 import { orderNumberOf } from '../domain/order.ts';
-import type { AnalyticsJob, NotificationJob } from './orderJobs.ts';
+import type { AnalyticsJob, MailJob, NotificationJob } from './orderJobs.ts';
 
 /** Side effects of an order, each a job of its own so a slow mail server never delays an order. */
 export interface Mailer {
@@ -42,15 +42,31 @@ export class SmtpMailer implements Mailer {
 
 const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${currency}`;
 
+/** Messages of one job sent at once at most; an SMTP server takes a few connections, not hundreds. */
+const SEND_AT_ONCE = 8;
+
+export interface NotificationOptions {
+  /** Told of each message not sent because its order has no address. */
+  onSkipped?: (data: NotificationJob) => void;
+  /**
+   * Adds a job of its own for each message of a batch that failed, so the messages already sent do
+   * not go again when it is retried. Without it a failure fails the whole job (retried whole).
+   */
+  retryAlone?: (failed: NotificationJob[]) => Promise<void>;
+}
+
 /**
- * The address comes from the user token's `email` claim or, when the shop's token has none, from the
- * checkout form. A user id is never used as an address: an order without one sends no message
- * (the order page still shows its outcome).
+ * Sends the messages of a MailJob. The address comes from the user token's `email` claim or, when
+ * the shop's token has none, from the checkout form. A user id is never used as an address: an order
+ * without one sends no message (the order page still shows its outcome).
+ * A job of one message that fails is retried by the queue; in a batch, the failed messages become
+ * jobs of one (options.retryAlone) and the batch completes. Only when that enqueue fails too does the
+ * batch fail and go again whole: then some messages are sent twice (messages are at least once).
  */
-export function notificationHandler(mailer: Mailer, onSkipped: (data: NotificationJob) => void = () => {}) {
-  return async ({ data }: { data: NotificationJob }): Promise<void> => {
+export function notificationHandler(mailer: Mailer, options: NotificationOptions = {}) {
+  const sendOne = async (data: NotificationJob): Promise<void> => {
     if (typeof data.email !== 'string' || data.email.length === 0) {
-      onSkipped(data);
+      options.onSkipped?.(data);
       return;
     }
     const confirmed = data.kind === 'order_confirmed';
@@ -63,6 +79,23 @@ export function notificationHandler(mailer: Mailer, onSkipped: (data: Notificati
         : `Your order ${number} could not be completed (${data.reason ?? 'unknown reason'}). You have not been charged.`,
       meta: data,
     });
+  };
+  return async ({ data }: { data: MailJob }): Promise<void> => {
+    const failed: NotificationJob[] = [];
+    let error: unknown = null;
+    for (let i = 0; i < data.mails.length; i += SEND_AT_ONCE) {
+      await Promise.all(
+        data.mails.slice(i, i + SEND_AT_ONCE).map((mail) =>
+          sendOne(mail).catch((cause: unknown) => {
+            failed.push(mail);
+            error = cause;
+          }),
+        ),
+      );
+    }
+    if (failed.length === 0) return;
+    if (data.mails.length === 1 || options.retryAlone === undefined) throw error;
+    await options.retryAlone(failed);
   };
 }
 

@@ -10,7 +10,7 @@ import type { Config } from '../config.ts';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
 import { DEFAULT_TICKS, startTicks, type TickOptions } from '../sales/ticks.ts';
-import type { Queues } from './orderJobs.ts';
+import type { NotificationJob, Queues } from './orderJobs.ts';
 import { createOrderPipeline } from './orderWorker.ts';
 import type { PaymentProvider } from './payments/port.ts';
 import { startReconciler } from './reconciler.ts';
@@ -95,7 +95,20 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
       { orderId: data.orderId, kind: data.kind },
       'no e-mail address for this order; no message sent',
     );
-  deps.queues.notifications.process(notificationHandler(deps.mailer, noAddress), { concurrency: 4 });
+  const notifications = deps.queues.notifications;
+  const retryAlone = async (failed: NotificationJob[]) => {
+    const hold = (mail: NotificationJob) => mail.orderId.slice(mail.orderId.indexOf('.') + 1);
+    await notifications.addBulk(
+      failed.map((mail) => ({
+        name: 'mails',
+        data: { mails: [mail] },
+        options: { jobId: `${mail.kind}-${hold(mail)}` },
+      })),
+    );
+  };
+  notifications.process(notificationHandler(deps.mailer, { onSkipped: noAddress, retryAlone }), {
+    concurrency: 4,
+  });
   deps.queues.analytics.process(analyticsHandler(deps.store), { concurrency: 4 });
   const stopTicks =
     options.ticks === false

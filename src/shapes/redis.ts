@@ -13,7 +13,7 @@ import { RedisClock } from '../engine/redis/redisClock.ts';
 import { RedisEngine } from '../engine/redis/redisEngine.ts';
 import { type Clock, systemClock } from '../engine/types.ts';
 import { createBullQueue } from '../orders/jobs/bullmqQueue.ts';
-import { type AnalyticsJob, type NotificationJob, type OrderJob, QUEUE_NAMES } from '../orders/orderJobs.ts';
+import { type AnalyticsJob, type MailJob, type OrderJob, QUEUE_NAMES } from '../orders/orderJobs.ts';
 import { openDatabase } from './database.ts';
 import { failFast, openCluster, openRedis, type RedisClient, redisTarget } from './redisConnection.ts';
 import type { Shape, ShapeOptions } from './types.ts';
@@ -86,7 +86,7 @@ export async function openRedisShape(
     });
   const queues = {
     orders: queue<OrderJob>(QUEUE_NAMES.orders),
-    notifications: queue<NotificationJob>(QUEUE_NAMES.notifications),
+    notifications: queue<MailJob>(QUEUE_NAMES.notifications),
     analytics: queue<AnalyticsJob>(QUEUE_NAMES.analytics),
   };
   return {

@@ -9,6 +9,7 @@ import type { App } from '../../src/app.ts';
 import { auditSale } from '../../src/orders/audit.ts';
 import type { PaymentProvider } from '../../src/orders/payments/port.ts';
 import { SimulatedPaymentProvider } from '../../src/orders/payments/simulated.ts';
+import type { Mailer } from '../../src/orders/sideEffects.ts';
 import { startWorker } from '../../src/orders/worker.ts';
 import { buy, crowd, drain, newSale } from './helpers.ts';
 import type { Shape } from './shapes.ts';
@@ -86,6 +87,33 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
       expect(await app.engine.stats(sale.id)).toMatchObject({ available: 1, held: 0, sold: 1 });
       expect(await app.store.chargeCount({ saleId: sale.id })).toBe(1);
       expect((await auditSale(app.engine, app.store, sale.id)).ok).toBe(true);
+    });
+
+    it('confirmation mails go out once each when the mail server refuses one of them for a while', async () => {
+      const sent: string[] = [];
+      let refusals = 0;
+      const mailer: Mailer = {
+        send: async (m) => {
+          if (m.to.startsWith('bounce') && refusals < 2) {
+            refusals += 1;
+            throw new Error('injected: 451 try again later');
+          }
+          sent.push(m.to);
+        },
+      };
+      const mailApp = await shape.make({ mailer, queuePrefix: `${shape.options.queuePrefix ?? ''}-mail` });
+      const stopMail = startWorker(mailApp, { concurrency: 16, ticks: false });
+      try {
+        const sale = await newSale(mailApp, { totalStock: 12 });
+        const buyers = Array.from({ length: 12 }, (_, i) => (i === 5 ? 'bounce' : `reader-${i}`));
+        await Promise.all(buyers.map((b) => buy(mailApp, sale.id, b)));
+        await drain(mailApp);
+        expect(refusals).toBe(2);
+        expect(sent.sort()).toEqual(buyers.map((b) => `${b}@example.test`).sort());
+      } finally {
+        await stopMail();
+        await mailApp.close();
+      }
     });
 
     it('declined payments put units back on sale and other buyers get them', async () => {

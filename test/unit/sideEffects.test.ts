@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NotificationJob } from '../../src/orders/orderJobs.ts';
-import { notificationHandler, OutboxMailer, SmtpMailer } from '../../src/orders/sideEffects.ts';
+import { type Mailer, notificationHandler, OutboxMailer, SmtpMailer } from '../../src/orders/sideEffects.ts';
 
 /** The order number of the id above: its first 40 bits (0f1e2d3c4b) in Crockford base32. */
 const NUMBER = '1WF2-TF2B';
@@ -37,8 +37,8 @@ describe('confirmation messages', () => {
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, 'nested', 'outbox.jsonl');
     const send = notificationHandler(new OutboxMailer(path));
-    await send({ data: job('order_confirmed') });
-    await send({ data: job('order_failed') });
+    await send({ data: { mails: [job('order_confirmed')] } });
+    await send({ data: { mails: [job('order_failed')] } });
     const lines = (await readFile(path, 'utf8'))
       .trim()
       .split('\n')
@@ -51,14 +51,48 @@ describe('confirmation messages', () => {
     expect(lines.map((l) => l.to)).toEqual(['ada@example.com', 'ada@example.com']);
   });
 
+  it('sends the messages of a batch once each; a failed one is retried alone, the others not again', async () => {
+    const sent: string[] = [];
+    const flaky: Mailer = {
+      send: async (m) => {
+        if (m.to.startsWith('bounce')) throw new Error('injected: 451 try again later');
+        sent.push(m.to);
+      },
+    };
+    const mails = Array.from({ length: 20 }, (_, i) => ({
+      ...job('order_confirmed'),
+      email: i % 7 === 3 ? `bounce-${i}@example.com` : `buyer-${i}@example.com`,
+    }));
+    const alone: string[] = [];
+    const send = notificationHandler(flaky, {
+      retryAlone: async (failed) => {
+        alone.push(...failed.map((m) => m.email as string));
+      },
+    });
+    await send({ data: { mails } });
+    expect(sent.sort()).toEqual(
+      mails
+        .map((m) => m.email)
+        .filter((e) => !e.startsWith('bounce'))
+        .sort(),
+    );
+    expect(alone.sort()).toEqual(['bounce-10@example.com', 'bounce-17@example.com', 'bounce-3@example.com']);
+    // A job of one that fails is the queue's to retry; so is a batch whose retries cannot be added.
+    await expect(send({ data: { mails: [mails[3] as NotificationJob] } })).rejects.toThrow(/451/);
+    const stuck = notificationHandler(flaky, { retryAlone: () => Promise.reject(new Error('queue away')) });
+    await expect(stuck({ data: { mails } })).rejects.toThrow(/queue away/);
+  });
+
   it('sends nothing when the order has no address, and says so', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'outbox-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, 'outbox.jsonl');
     const skipped: string[] = [];
-    const send = notificationHandler(new OutboxMailer(path), (data) => skipped.push(data.orderId));
-    await send({ data: { ...job('order_confirmed'), email: null } });
-    await send({ data: { ...job('order_confirmed'), email: undefined } });
+    const send = notificationHandler(new OutboxMailer(path), {
+      onSkipped: (data) => skipped.push(data.orderId),
+    });
+    await send({ data: { mails: [{ ...job('order_confirmed'), email: null }] } });
+    await send({ data: { mails: [{ ...job('order_confirmed'), email: undefined }] } });
     expect(skipped).toEqual([job('order_confirmed').orderId, job('order_confirmed').orderId]);
     await expect(readFile(path, 'utf8')).rejects.toThrow(/ENOENT/);
   });
@@ -87,7 +121,7 @@ describe('confirmation messages', () => {
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.server.address() as AddressInfo;
     const mailer = new SmtpMailer(`smtp://127.0.0.1:${port}`, 'shop <no-reply@shop.test>');
-    await notificationHandler(mailer)({ data: job('order_confirmed') });
+    await notificationHandler(mailer)({ data: { mails: [job('order_confirmed')] } });
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ from: 'no-reply@shop.test', to: ['ada@example.com'] });
     expect(received[0]?.body).toContain(`Subject: Order ${NUMBER} confirmed`);
