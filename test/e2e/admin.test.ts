@@ -166,6 +166,42 @@ describe.skipIf(!hasChromium())('admin console in Chromium', () => {
     await context.close();
   });
 
+  it('an operator splits a sale into parts from the form, and the console says so', async () => {
+    const { context, page } = await newPage(e2e);
+    await page.goto('/admin');
+    await page.getByLabel('Admin key').fill(TEST_ENV.FLASHSALE_ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#console').waitFor();
+    await page.getByLabel('Id (used in URLs)').fill('e2e-parts');
+    await page.getByLabel('Product name').fill('Split drop');
+    await page.getByLabel('Units for sale').fill('30');
+    await page.getByText('Crowd size and Redis Cluster').click();
+    await page.getByLabel('Buyers expected at the start').fill('50000');
+    await page.getByLabel('Parts the sale is split into').fill('3');
+    await page.getByRole('button', { name: 'Create sale' }).click();
+    await page.getByRole('heading', { name: 'Split drop' }).waitFor();
+    await page.locator('#dash-parts', { hasText: 'split into 3 parts' }).waitFor();
+    const created = await e2e.harness.server.inject({
+      url: '/api/v1/admin/sales/e2e-parts',
+      headers: e2e.harness.admin,
+    });
+    expect(created.json()).toMatchObject({ totalStock: 30, parts: 3 });
+
+    // Parts the sale cannot have are refused in words, and nothing is created.
+    await page.getByLabel('Id (used in URLs)').fill('e2e-too-many');
+    await page.getByLabel('Product name').fill('Too many parts');
+    await page.getByLabel('Units for sale').fill('2');
+    await page.getByLabel('Parts the sale is split into').fill('3');
+    await page.getByRole('button', { name: 'Create sale' }).click();
+    await page.locator('#create-error').filter({ hasText: 'parts' }).waitFor();
+    const refused = await e2e.harness.server.inject({
+      url: '/api/v1/admin/sales/e2e-too-many',
+      headers: e2e.harness.admin,
+    });
+    expect(refused.statusCode).toBe(404);
+    await context.close();
+  });
+
   it('an operator who starts watching a sale late sees its history since the opening at once', async () => {
     const app = e2e.harness.app;
     await liveSale(app, { id: 'e2e-history', name: 'Watched late', totalStock: 2, perUserLimit: 2 });

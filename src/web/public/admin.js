@@ -202,6 +202,10 @@ async function create(event) {
     },
     holdSeconds: num('holdSeconds'),
   };
+  // Left empty, the service decides (parts from the expected crowd and the cluster's masters).
+  for (const name of ['expectedBuyers', 'parts']) {
+    if (f[name].value.trim() !== '') body[name] = num(name);
+  }
   const error = $('#create-error');
   const res = await call('POST', '/sales', body);
   if (res.status === 201) {
@@ -297,6 +301,7 @@ function renderDashHeader() {
   const sale = sales.find((s) => s.id === dash.id);
   setText($('#h-dash'), sale ? sale.name : dash.id);
   setText($('#dash-state'), sale ? (STATE_TEXT[sale.state] ?? 'Not loaded') : '');
+  setText($('#dash-parts'), sale && sale.parts > 1 ? ` · split into ${sale.parts} parts` : '');
   $('#dash-link').href = `/sales/${sid(dash.id)}`;
   $('#dash-actions').replaceChildren(...(sale ? actionButtons(sale) : []));
 }
