@@ -60,8 +60,9 @@ export async function confirmOrdersIn(
       results.set(row.hold_id, { outcome, order: toOrder(row) });
     }
   }
+  const found = new Set(rows.map((r) => r.hold_id));
   for (const holdId of holdIds) {
-    if (!rows.some((r) => r.hold_id === holdId)) results.set(holdId, { outcome: 'not_found', order: null });
+    if (!found.has(holdId)) results.set(holdId, { outcome: 'not_found', order: null });
   }
 
   const toConfirm: OrderRow[] = [];
