@@ -23,9 +23,7 @@ const VITEST = ['node_modules/vitest/vitest.mjs', 'run'];
 const CHAOS = ['test/chaos', '--fileParallelism', '--maxWorkers', '5', '--minWorkers', '1'];
 const WAITING = ['test/durability', 'test/e2e', 'test/cli', 'test/protection/bots.test.ts'];
 const OWN_LANE = ['test/chaos', ...WAITING];
-/** The engines, the simulator and the databases: about half of what the other lanes leave. */
-const ENGINES = ['test/contract', 'test/sim', 'test/db', 'test/sales', 'test/integration', 'test/adapters'];
-/** The last lane leaves out the other lanes' folders and files. */
+/** The main lane leaves out the other lane's folders and files. */
 const excluded = (path) => ['--exclude', path.endsWith('.ts') ? path : `${path}/**`];
 
 const args = process.argv.slice(2);
@@ -35,8 +33,7 @@ const lanes =
     ? [{ name: '', steps: [args] }]
     : [
         { name: 'outages+browsers+cli', steps: [CHAOS, WAITING] },
-        { name: 'engines+sim+db', steps: [ENGINES] },
-        { name: 'http+pipeline+rest', steps: [[...OWN_LANE, ...ENGINES].flatMap(excluded)] },
+        { name: 'main', steps: [OWN_LANE.flatMap(excluded)] },
       ];
 
 const started = Date.now();
