@@ -25,7 +25,6 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { type AddressInfo, Socket } from 'node:net';
@@ -42,7 +41,7 @@ import { createHttpContext } from '../src/http/context.ts';
 import { buildServer } from '../src/http/server.ts';
 import { recover, startWorker } from '../src/orders/worker.ts';
 import { deleteKeys } from '../test/support/redisKeys.ts';
-import { appendResults, printTable, type Row } from './lib.ts';
+import { appendResults, cpuMicros, printTable, type Row } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -247,22 +246,6 @@ const HELLO = `require('node:http').createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' }); res.end('hello world');
 }).listen(0, '127.0.0.1', function () { process.send({ port: this.address().port }); });
 process.on('disconnect', () => process.exit(0));`;
-
-/**
- * CPU time (user + sys) a process has used so far, in µs, from /proc/<pid>/stat (fields 14 and 15,
- * in clock ticks of 10 ms): steadier than req/s on a shared machine. Null off Linux.
- */
-function cpuMicros(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return null;
-  }
-}
 
 /** A measured process: its pid (CPU time) and, for the API, how to read its Redis write count. */
 interface Measured {

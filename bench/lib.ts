@@ -72,30 +72,48 @@ export async function appendResults(suite: string, rows: Row[]): Promise<void> {
   await appendFile(new URL('./results.jsonl', import.meta.url), `${JSON.stringify(line)}\n`);
 }
 
+/** A process's /proc/<pid>/stat: its command name, and the fields after it (ppid is [1], utime and stime [11] and [12]); null when gone or off Linux. */
+export function procStat(pid: number): { comm: string; fields: string[] } | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses; the fields after its last ") " do not.
+    const end = line.lastIndexOf(') ');
+    return { comm: line.slice(line.indexOf('(') + 1, end), fields: line.slice(end + 2).split(' ') };
+  } catch {
+    return null;
+  }
+}
+
+/** user + sys CPU µs of a stat's process so far (10 ms ticks). */
+const statCpuMicros = (fields: string[]) => (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10_000;
+
+/** CPU time (user + sys) a process has used so far, in µs: steadier than req/s on a shared machine. Null when unknown. */
+export function cpuMicros(pid: number | undefined): number | null {
+  const stat = pid === undefined ? null : procStat(pid);
+  return stat === null ? null : statCpuMicros(stat.fields);
+}
+
+/** The pids of /proc (empty off Linux). */
+export function pids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /**
- * user + sys CPU µs used so far by every process named `comm` on this machine (/proc/<pid>/stat,
- * 10 ms ticks), e.g. 'redis-server' or 'postgres' (its backends included): what the servers spent
- * on a run, read before and after it. Processes that end in between are not counted. 0 off Linux.
+ * user + sys CPU µs used so far by every process named `comm` on this machine, e.g. 'redis-server'
+ * or 'postgres' (its backends included): what the servers spent on a run, read before and after
+ * it. Processes that end in between are not counted. 0 off Linux.
  */
 export function cpuMicrosOf(comm: string): number {
-  let ticks = 0;
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return 0;
+  let total = 0;
+  for (const pid of pids()) {
+    const stat = procStat(pid);
+    if (stat?.comm === comm) total += statCpuMicros(stat.fields);
   }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (name !== comm) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // The process ended while /proc was read.
-    }
-  }
-  return ticks * 10_000;
+  return total;
 }

@@ -66,7 +66,8 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
   );
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const serversBefore = [cpuMicrosOf('redis-server'), cpuMicrosOf('postgres')];
+  const redisBefore = cpuMicrosOf('redis-server');
+  const pgBefore = cpuMicrosOf('postgres');
   const stop = startWorker(app, { concurrency: CONCURRENCY, ticks: false, reconcile: false, maxBatch });
   await app.queues.orders.drained(600_000);
   const seconds = (performance.now() - started) / 1000;
@@ -75,9 +76,8 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
   await app.queues.notifications.drained(600_000);
   const mailsDone = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const [redisUs, pgUs] = [cpuMicrosOf('redis-server'), cpuMicrosOf('postgres')].map(
-    (after, i) => (after - (serversBefore[i] as number)) / N,
-  );
+  const redisUs = (cpuMicrosOf('redis-server') - redisBefore) / N;
+  const pgUs = (cpuMicrosOf('postgres') - pgBefore) / N;
   const confirmed = (await app.store.orderCounts(sale.id)).confirmed;
   await stop();
   await app.close();
@@ -92,7 +92,7 @@ async function run(label: string, env: Record<string, string>, options: AppOptio
     cpuUs: (cpu.user + cpu.system) / N,
     note:
       `checkouts before the workers started: ${Math.round(checkouts.perSecond)}/s; ` +
-      `server CPU per order: redis-server ${Math.round(redisUs as number)} µs, postgres ${Math.round(pgUs as number)} µs; ` +
+      `server CPU per order: redis-server ${Math.round(redisUs)} µs, postgres ${Math.round(pgUs)} µs; ` +
       `mail jobs all done ${mailsDone.toFixed(1)} s after the workers started`,
   } satisfies Row;
 }

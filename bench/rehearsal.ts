@@ -12,7 +12,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { deleteKeys } from '../test/support/redisKeys.ts';
+import { pids, procStat } from './lib.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -45,24 +45,14 @@ const freePort = () =>
     });
   });
 
-/** Fields of /proc/<pid>/stat after "pid (comm) ": ppid is the 2nd, utime and stime the 12th, 13th. */
-function statFields(pid: number): string[] {
-  try {
-    const line = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return line.slice(line.lastIndexOf(') ') + 2).split(' ');
-  } catch {
-    return [];
-  }
-}
+/** Fields of /proc/<pid>/stat after "pid (comm) " (bench/lib.ts procStat); none when gone. */
+const statFields = (pid: number): string[] => procStat(pid)?.fields ?? [];
 
 /** user + sys CPU seconds of a process and every live descendant (its API processes, for serve). */
 function treeCpuSeconds(root: number | undefined): number {
   if (root === undefined) return 0;
   const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (Number.isInteger(pid)) parents.set(pid, Number(statFields(pid)[1]));
-  }
+  for (const pid of pids()) parents.set(pid, Number(statFields(pid)[1]));
   const inTree = (pid: number): boolean => pid === root || (pid > 1 && inTree(parents.get(pid) ?? 0));
   let ticks = 0;
   for (const pid of parents.keys()) {
