@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { deleteKeys } from '../test/support/redisKeys.ts';
-import { pids, procStat } from './lib.ts';
+import { cpuMicros, pids, procStat } from './lib.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -54,13 +54,9 @@ function treeCpuSeconds(root: number | undefined): number {
   const parents = new Map<number, number>();
   for (const pid of pids()) parents.set(pid, Number(statFields(pid)[1]));
   const inTree = (pid: number): boolean => pid === root || (pid > 1 && inTree(parents.get(pid) ?? 0));
-  let ticks = 0;
-  for (const pid of parents.keys()) {
-    if (!inTree(pid)) continue;
-    const fields = statFields(pid);
-    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  }
-  return ticks / 100;
+  let micros = 0;
+  for (const pid of parents.keys()) if (inTree(pid)) micros += cpuMicros(pid) ?? 0;
+  return micros / 1e6;
 }
 
 async function redisCpuSeconds(redis: Redis): Promise<number> {
