@@ -67,6 +67,14 @@ export function parseOrderId(orderId: string): { saleId: string; holdId: string 
   return SALE_ID_PATTERN.test(saleId) && HOLD_ID_PATTERN.test(holdId) ? { saleId, holdId } : null;
 }
 
+type CheckoutDeps = {
+  engine: SaleEngine;
+  store: OrderStore;
+  catalog: Catalog;
+  queues: Pick<Queues, 'orders'>;
+  orderAttempts: number;
+};
+
 /**
  * Checkout = reserve + record + enqueue. Answers at once; the order worker does the slow part.
  *  1. The engine reserves (limit, stock and idempotency checked in one atomic step). If it refuses,
@@ -82,14 +90,6 @@ export function parseOrderId(orderId: string): { saleId: string; holdId: string 
  * If the process dies between steps, the hold's deadline returns the units and recovery finishes the
  * pending order (see recovery.ts).
  */
-type CheckoutDeps = {
-  engine: SaleEngine;
-  store: OrderStore;
-  catalog: Catalog;
-  queues: Pick<Queues, 'orders'>;
-  orderAttempts: number;
-};
-
 export async function checkout(deps: CheckoutDeps, request: CheckoutRequest): Promise<CheckoutAccepted> {
   if (typeof request.paymentMethod !== 'string' || !PAYMENT_METHOD_PATTERN.test(request.paymentMethod)) {
     throw new FlashsaleError('INVALID_REQUEST', 'paymentMethod must be 1-64 letters, digits or "_"');
@@ -168,7 +168,7 @@ async function attemptCheckout(
 
 /** `email`: where the confirmation goes when the buyer's token has no email claim (null: nowhere). */
 function enqueue(
-  deps: { queues: Pick<Queues, 'orders'>; orderAttempts: number },
+  deps: Pick<CheckoutDeps, 'queues' | 'orderAttempts'>,
   order: OrderRecord,
   email: string | null = null,
 ) {
@@ -187,7 +187,7 @@ function enqueue(
  * is still queued; run again when the queue lost it).
  */
 async function answerWith(
-  deps: { engine: SaleEngine; queues: Pick<Queues, 'orders'>; orderAttempts: number },
+  deps: Pick<CheckoutDeps, 'engine' | 'queues' | 'orderAttempts'>,
   order: OrderRecord,
   quantity: number,
 ): Promise<CheckoutAccepted | { deadHoldId: string }> {
