@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { OrderStore } from '../db/orderStore.ts';
 import { orderNumberOf } from '../domain/order.ts';
+import { parseOrderId } from './checkout.ts';
+import type { JobQueue } from './jobs/types.ts';
 import type { AnalyticsJob, MailJob, NotificationJob } from './orderJobs.ts';
 
 /** Side effects of an order, each a job of its own so a slow mail server never delays an order. */
@@ -96,6 +98,22 @@ export function notificationHandler(mailer: Mailer, options: NotificationOptions
     if (failed.length === 0) return;
     if (data.mails.length === 1 || options.retryAlone === undefined) throw error;
     await options.retryAlone(failed);
+  };
+}
+
+/**
+ * NotificationOptions.retryAlone on a notifications queue: each failed message as a job of one whose
+ * id is `<kind>-<holdId>`, so adding the same retry twice adds one job.
+ */
+export function retryEachAlone(queue: JobQueue<MailJob>) {
+  return async (failed: NotificationJob[]): Promise<void> => {
+    await queue.addBulk(
+      failed.map((mail) => ({
+        name: 'mails',
+        data: { mails: [mail] },
+        options: { jobId: `${mail.kind}-${parseOrderId(mail.orderId)?.holdId ?? mail.orderId}` },
+      })),
+    );
   };
 }
 

@@ -10,12 +10,12 @@ import type { Config } from '../config.ts';
 import type { OrderStore } from '../db/orderStore.ts';
 import type { Clock, SaleEngine } from '../engine/types.ts';
 import { DEFAULT_TICKS, startTicks, type TickOptions } from '../sales/ticks.ts';
-import type { NotificationJob, Queues } from './orderJobs.ts';
+import type { Queues } from './orderJobs.ts';
 import { createOrderPipeline } from './orderWorker.ts';
 import type { PaymentProvider } from './payments/port.ts';
 import { startReconciler } from './reconciler.ts';
 import { recoverEngineState, resumePendingOrders } from './recovery.ts';
-import { analyticsHandler, type Mailer, notificationHandler } from './sideEffects.ts';
+import { analyticsHandler, type Mailer, notificationHandler, retryEachAlone } from './sideEffects.ts';
 
 export interface WorkerDeps {
   engine: SaleEngine;
@@ -96,16 +96,7 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): () =
       'no e-mail address for this order; no message sent',
     );
   const notifications = deps.queues.notifications;
-  const retryAlone = async (failed: NotificationJob[]) => {
-    const hold = (mail: NotificationJob) => mail.orderId.slice(mail.orderId.indexOf('.') + 1);
-    await notifications.addBulk(
-      failed.map((mail) => ({
-        name: 'mails',
-        data: { mails: [mail] },
-        options: { jobId: `${mail.kind}-${hold(mail)}` },
-      })),
-    );
-  };
+  const retryAlone = retryEachAlone(notifications);
   notifications.process(notificationHandler(deps.mailer, { onSkipped: noAddress, retryAlone }), {
     concurrency: 4,
   });

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseOrderId } from '../../src/orders/checkout.ts';
 import { userToken } from '../http/harness.ts';
 import { type Shape, TEST_ENV } from '../pipeline/shapes.ts';
 import { type Cli, productionCliEnv, runCli } from './child.ts';
@@ -264,7 +265,7 @@ async function failureReasons(databaseUrl: string, orderIds: string[]): Promise<
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const holdIds = orderIds.map((id) => id.slice(id.indexOf('.') + 1));
+    const holdIds = orderIds.map((id) => parseOrderId(id)?.holdId);
     const { rows } = await client.query<{ failure_reason: string | null }>(
       'SELECT failure_reason FROM orders WHERE hold_id = ANY($1::text[])',
       [holdIds],
