@@ -6,6 +6,7 @@
  * admission order follows the join order within the tolerance docs/parts.md states.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CLUSTER_SLOTS,
@@ -189,7 +190,7 @@ export function describeEnginePartsContract(name: string, factory: EngineFactory
             hold = await reserve(id, userId, 1, key);
           } catch (error) {
             if ((error as { code?: string }).code !== 'UNAVAILABLE' || asked >= 40) throw error;
-            await new Promise((resolve) => setTimeout(resolve, Math.min(50, 5 * (asked + 1))));
+            await sleep(Math.min(50, 5 * (asked + 1)));
           }
         }
         if (release) await engine.release(id, hold.id, 'cancelled');
