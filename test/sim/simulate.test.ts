@@ -163,15 +163,9 @@ describe('flashsale simulate against flashsale start', () => {
     // ran the outage suites on the same cores (and 0.69 once before, with shedding still on). An
     // unordered line gives about 0. The waiting room's exact order is the engine suites' to assert
     // (tickets, positions, the property test's FIFO model); this bar says the crowd bought in roughly
-    // its join order, and a low figure comes with what explains it.
-    const { points: _points, ...fairness } = json.fairness;
-    const why = {
-      fairness,
-      statuses: json.requests.statuses,
-      retries: json.requests.retries,
-      lag: json.schedulerLag,
-    };
-    expect(json.fairness.spearman, JSON.stringify(why)).toBeGreaterThan(0.5);
+    // its join order; a low figure fails with the run's summary (retries, scheduler lag, what limited
+    // the run, 503s that reorder purchases), which explains it.
+    expect(json.fairness.spearman, sim.output).toBeGreaterThan(0.5);
     expect(json.series.server.t.length).toBeGreaterThan(3);
     expect(json.stop.reason).toBe('every buyer finished');
     // The sale the run created is off the storefront, and still in the console.
