@@ -116,12 +116,37 @@ export class QueueView {
     const key = keyOf(saleId, userId);
     const ticket = this.tickets.get(key);
     if (ticket === undefined) return this.fromStore(saleId, userId, await this.engine.status(saleId, userId));
-    const now = this.clock.now();
-    const status = statusFromSnapshot(await this.snapshot(saleId), ticket, now, this.ended.has(key));
+    const status = this.fromTicket(saleId, userId, ticket, await this.snapshot(saleId));
+    return status ?? this.fromStore(saleId, userId, await this.engine.status(saleId, userId));
+  }
+
+  /**
+   * `status` when this process can answer it at once: the engine's incarnation checked recently,
+   * the user's ticket known and the sale's snapshot fresh. Null when `status` would wait for a read:
+   * the caller then awaits `status`. Most polls are answered here, without a promise.
+   */
+  statusNow(saleId: string, userId: string): QueueStatus | null {
+    if (!this.incarnationFresh()) return null;
+    const ticket = this.tickets.get(keyOf(saleId, userId));
+    const snapshot = this.freshSnapshot(saleId);
+    if (ticket === undefined || snapshot === null) return null;
+    return this.fromTicket(saleId, userId, ticket, snapshot);
+  }
+
+  /**
+   * A known ticket's status from the snapshot. Null for an admission this process has not yet had
+   * the store confirm (the ticket may have left the line through another process).
+   */
+  private fromTicket(
+    saleId: string,
+    userId: string,
+    ticket: number,
+    snapshot: QueueSnapshot,
+  ): QueueStatus | null {
+    const key = keyOf(saleId, userId);
+    const status = statusFromSnapshot(snapshot, ticket, this.clock.now(), this.ended.has(key));
     if (status.state !== 'admitted') return status;
-    if (!this.confirmed.has(`${key}\n${ticket}`)) {
-      return this.fromStore(saleId, userId, await this.engine.status(saleId, userId));
-    }
+    if (!this.confirmed.has(`${key}\n${ticket}`)) return null;
     return this.beat(saleId, userId, status);
   }
 
@@ -214,7 +239,7 @@ export class QueueView {
    */
   private incarnationChecked(): Promise<void> | null {
     const state = this.incarnation;
-    if (Date.now() - state.checkedAt < this.options.incarnationCheckMs) return null;
+    if (this.incarnationFresh()) return null;
     state.checking ??= this.engine
       .peekIncarnation()
       .then((id) => {
@@ -231,6 +256,10 @@ export class QueueView {
         state.checking = null;
       });
     return state.checking;
+  }
+
+  private incarnationFresh(): boolean {
+    return Date.now() - this.incarnation.checkedAt < this.options.incarnationCheckMs;
   }
 
   private remember(saleId: string, userId: string, ticket: number | null): void {

@@ -19,12 +19,12 @@ const sign = (claims: Record<string, unknown>, expires: string | null = '1h') =>
 describe('user tokens', () => {
   it('carry sub, and optionally email and name', async () => {
     const token = await sign({ sub: 'u_1', email: 'ada@example.com', name: 'Ada' });
-    expect(await users().claimsOf(requestWith(token))).toEqual({
+    expect(users().claimsOf(requestWith(token))).toEqual({
       userId: 'u_1',
       email: 'ada@example.com',
       name: 'Ada',
     });
-    expect(await users().claimsOf(requestWith(await sign({ sub: 'u_2' })))).toEqual({
+    expect(users().claimsOf(requestWith(await sign({ sub: 'u_2' })))).toEqual({
       userId: 'u_2',
       email: null,
       name: null,
@@ -33,27 +33,33 @@ describe('user tokens', () => {
 
   it('refuse a token without exp, even when it is otherwise valid', async () => {
     const token = await sign({ sub: 'u_1', email: 'ada@example.com' }, null);
-    await expect(users().claimsOf(requestWith(token))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    await expect(users().claimsOf(requestWith(token))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(() => users().claimsOf(requestWith(token))).toThrow(
+      expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+    );
+    expect(() => users().claimsOf(requestWith(token))).toThrow(
+      expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+    );
   });
 
   it('refuse an expired token', async () => {
     const token = await sign({ sub: 'u_1', exp: Math.floor(Date.now() / 1000) - 10 }, null);
-    await expect(users().claimsOf(requestWith(token))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(() => users().claimsOf(requestWith(token))).toThrow(
+      expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+    );
   });
 
   it('leave out an email that is not an address rather than mail it', async () => {
     for (const email of ['u_1', 'two@@example.com', 'a b@example.com', 42, `${'x'.repeat(250)}@ex.com`]) {
       const token = await sign({ sub: 'u_1', email });
-      expect((await users().claimsOf(requestWith(token))).email).toBeNull();
+      expect(users().claimsOf(requestWith(token)).email).toBeNull();
     }
   });
 
   it('give the same claims from the per-process cache', async () => {
     const tokens = users();
     const token = await sign({ sub: 'u_1', email: 'ada@example.com', name: 'Ada' });
-    const first = await tokens.claimsOf(requestWith(token));
-    expect(await tokens.claimsOf(requestWith(token))).toEqual(first);
+    const first = tokens.claimsOf(requestWith(token));
+    expect(tokens.claimsOf(requestWith(token))).toEqual(first);
   });
 
   it('issue visitor tokens that expire', async () => {
@@ -61,6 +67,6 @@ describe('user tokens', () => {
     const { token, userId } = await tokens.visitor();
     const payload = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString());
     expect(typeof payload.exp).toBe('number');
-    expect((await tokens.claimsOf(requestWith(token))).userId).toBe(userId);
+    expect(tokens.claimsOf(requestWith(token)).userId).toBe(userId);
   });
 });

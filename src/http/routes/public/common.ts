@@ -1,16 +1,36 @@
-import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
 import type { UserClaims } from '../../auth.ts';
 import type { HttpContext } from '../../context.ts';
 
-const callers = new WeakMap<FastifyRequest, UserClaims>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What the caller's user token said; set by `authenticate`, null on routes without it. */
+    caller: UserClaims | null;
+  }
+}
+
+/**
+ * Gives the buyer routes' requests their `caller` slot (a request decorator: a plain property,
+ * cheaper on every request than a side table keyed by request).
+ */
+export function declareCaller(server: FastifyInstance): void {
+  server.decorateRequest('caller', null);
+}
 
 /**
  * A preValidation hook that checks the user token before the request is validated, so a caller
  * without a valid token learns nothing but 401 — not which of their headers or fields are wrong.
  */
-export function authenticate(ctx: HttpContext): preValidationAsyncHookHandler {
-  return async (request) => {
-    callers.set(request, await ctx.users.claimsOf(request));
+export function authenticate(ctx: HttpContext): preValidationHookHandler {
+  // A callback hook: the check is synchronous, and an async hook would cost every buyer request a
+  // promise and a microtask turn.
+  return (request, _reply, done) => {
+    try {
+      request.caller = ctx.users.claimsOf(request);
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
   };
 }
 
@@ -21,7 +41,7 @@ export function callerOf(request: FastifyRequest): string {
 
 /** Everything the user token said (see UserClaims). */
 export function claimsOf(request: FastifyRequest): UserClaims {
-  const claims = callers.get(request);
-  if (claims === undefined) throw new Error('route is missing the authenticate hook');
+  const claims = request.caller;
+  if (claims === null) throw new Error('route is missing the authenticate hook');
   return claims;
 }

@@ -46,7 +46,7 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
     return token;
   };
 
-  const answer = async (status: QueueStatus, saleId: string, userId: string): Promise<QueueAnswer> => {
+  const answer = (status: QueueStatus, saleId: string, userId: string): QueueAnswer => {
     if (status.state === 'not_in_queue') throw new FlashsaleError('NOT_IN_QUEUE');
     const body: QueueAnswer = {
       state: status.state,
@@ -59,6 +59,15 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
       const expiresAt = status.admittedUntil;
       body.admission = { token: admissionToken(userId, saleId, expiresAt), expiresAt };
     }
+    return body;
+  };
+
+  const pollAnswer = (status: QueueStatus, saleId: string, userId: string): QueueAnswer => {
+    const body = answer(status, saleId, userId);
+    // Under load, waiters come back later (src/http/shedding.ts); admitted pollers keep their pace,
+    // their polls being the heartbeat that keeps their slot.
+    if (body.state === 'waiting' && body.pollAfterMs !== null)
+      body.pollAfterMs = ctx.load.pollAfterMs(body.pollAfterMs);
     return body;
   };
 
@@ -113,16 +122,15 @@ export function queueRoutes(server: FastifyInstance, ctx: HttpContext): void {
         response: { 200: queueStatusSchema, ...errors(400, 401, 404, ...BUYER_ROUTE_ERRORS) },
       },
     },
-    async (request) => {
+    (request, reply) => {
       const userId = callerOf(request);
       const { saleId } = request.params;
-      const status = await onBuyersSale(ctx.app, saleId, () => ctx.queue.status(saleId, userId));
-      const body = await answer(status, saleId, userId);
-      // Under load, waiters come back later (src/http/shedding.ts); admitted pollers keep their pace,
-      // their polls being the heartbeat that keeps their slot.
-      if (body.state === 'waiting' && body.pollAfterMs !== null)
-        body.pollAfterMs = ctx.load.pollAfterMs(body.pollAfterMs);
-      return body;
+      // Answered at once from this process's memory when it can (most polls); else after a read.
+      const known = ctx.queue.statusNow(saleId, userId);
+      if (known !== null) return reply.send(pollAnswer(known, saleId, userId));
+      return onBuyersSale(ctx.app, saleId, () => ctx.queue.status(saleId, userId)).then((status) =>
+        pollAnswer(status, saleId, userId),
+      );
     },
   );
 }
