@@ -247,6 +247,19 @@ const HELLO = `require('node:http').createServer((req, res) => {
 }).listen(0, '127.0.0.1', function () { process.send({ port: this.address().port }); });
 process.on('disconnect', () => process.exit(0));`;
 
+/**
+ * A control: node:http answering what a waiting buyer's status poll answers, with no logic at all —
+ * the poll's headers (a fresh request id among them) and a JSON body of its size. What a route that
+ * must send these costs before it does any work of its own.
+ */
+const POLL_SHAPED = `const body = JSON.stringify({ state: 'waiting', position: 12345, ahead: 12344, etaSeconds: 1235, pollAfterMs: 2000 });
+require('node:http').createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store', 'x-request-id': require('node:crypto').randomUUID() });
+  res.end(body);
+}).listen(0, '127.0.0.1', function () { process.send({ port: this.address().port }); });
+process.on('disconnect', () => process.exit(0));`;
+
 /** A measured process: its pid (CPU time) and, for the API, how to read its Redis write count. */
 interface Measured {
   pid: number | undefined;
@@ -629,6 +642,40 @@ async function benchShape(shape: BenchShape, baseline: Row): Promise<Row[]> {
   }
 }
 
+/**
+ * Two controls, measured like the buyer routes (each request with another buyer's token, built per
+ * request by autocannon's setupRequest, as the route rows are): the hello world again, which shows
+ * what the load generator's own per-request work leaves of the baseline on this machine, and a
+ * server sending a poll's headers and body with no logic (POLL_SHAPED).
+ */
+async function controls(baseline: Row): Promise<Row[]> {
+  const tokens = Array.from({ length: POLLERS }, (_, i) => `Bearer ${userToken(`control-${i}`)}`);
+  const rows: Row[] = [];
+  for (const [name, code] of [
+    ['control: hello world, another token per request', HELLO],
+    ["control: node:http sending a poll's headers and JSON, another token per request", POLL_SHAPED],
+  ] as const) {
+    const server = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      const port = await waitReady(server, name);
+      let i = 0;
+      const setupRequest = (req: AutocannonRequest) => {
+        req.headers = { ...req.headers, authorization: tokens[i++ % tokens.length] as string };
+        return req;
+      };
+      const row = await cannon(
+        name,
+        { url: `http://127.0.0.1:${port}/`, requests: [{ setupRequest }] },
+        { pid: server.pid },
+      );
+      rows.push({ ...row, ratio: row.perSecond / baseline.perSecond });
+    } finally {
+      await stopChild(server);
+    }
+  }
+  return rows;
+}
+
 /** The 1-minute load average: other work on the machine skews every figure, the baseline's too. */
 const load = () => loadavg()[0]?.toFixed(2) ?? '?';
 
@@ -651,6 +698,7 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [
     { ...baseline, ratio: 1, note: `${baseline.note}; load average ${loadBefore} at start` },
+    ...(await controls(baseline)),
   ];
 
   const wanted = values.production;
