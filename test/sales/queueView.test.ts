@@ -4,6 +4,7 @@
  * a shopper whose slot lapsed is told so, and a ticket that left through another process is never
  * let in from the cache. On the memory engine, counting the calls the view makes to it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MemoryEngine } from '../../src/engine/memory/memoryEngine.ts';
 import type { SaleEngine } from '../../src/engine/types.ts';
@@ -107,6 +108,54 @@ describe('QueueView with heartbeats and departures', () => {
     await expect(one.status(id, 'b')).resolves.toMatchObject({ state: 'not_in_queue' });
     expect((await one.status(id, 'c')).state).toBe('admitted');
     expect((await memory.stats(id)).active).toBe(2);
+  });
+});
+
+describe('QueueView.statusNow, the poll answered without waiting', () => {
+  it('answers what status would, and null whenever status would have to read the store', async () => {
+    const clock = new TestClock();
+    const memory = new MemoryEngine(clock, { heartbeatMs: HEARTBEAT_MS });
+    const { id } = await memory.createSale({
+      id: 'now',
+      totalStock: 10,
+      perUserLimit: 1,
+      startsAt: clock.now(),
+      endsAt: clock.now() + 3600 * SEC,
+      holdSeconds: 60,
+      admission: { perSecond: 100, maxActive: 1, sessionSeconds: 600 },
+    });
+    const { engine, calls } = counted(memory);
+    // Snapshots age by the process's own clock (Date.now), not the test's: refreshMs is real time.
+    const queue = new QueueView(engine, clock, {
+      refreshMs: SEC,
+      incarnationCheckMs: 60 * SEC,
+      heartbeatMs: HEARTBEAT_MS,
+      heartbeatFlushMs: 60_000,
+    });
+    // Nothing known yet: no incarnation check, no ticket, no snapshot.
+    expect(queue.statusNow(id, 'a')).toBeNull();
+    await queue.join(id, 'a');
+    await queue.join(id, 'b');
+    await memory.admit(id);
+    // The join took a snapshot before the admission: let it go stale, then take a fresh one.
+    await sleep(1.2 * SEC);
+    await queue.snapshot(id);
+    // b waits: answered at once, as status answers, with no call to the store.
+    const before = new Map(calls);
+    const waiting = queue.statusNow(id, 'b');
+    expect(waiting).toEqual(await queue.status(id, 'b'));
+    expect(waiting?.state).toBe('waiting');
+    expect(calls).toEqual(before);
+    // a is admitted, which this view has not had the store confirm: null; status reads it once.
+    expect(queue.statusNow(id, 'a')).toBeNull();
+    expect((await queue.status(id, 'a')).state).toBe('admitted');
+    expect(queue.statusNow(id, 'a')).toEqual(await queue.status(id, 'a'));
+    // A user never seen, and any user once the snapshot is stale: null.
+    expect(queue.statusNow(id, 'stranger')).toBeNull();
+    await sleep(1.2 * SEC);
+    expect(queue.statusNow(id, 'b')).toBeNull();
+    expect((await queue.status(id, 'b')).state).toBe('waiting');
+    expect(queue.statusNow(id, 'b')?.state).toBe('waiting');
   });
 });
 
