@@ -18,8 +18,9 @@
  *   metrics_source_up{source}                        1 when the scrape-time read of a source succeeded
  *   metrics_collect_duration_seconds                 how long the scrape-time reads took
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { LatencyWindow } from './latencyWindow.ts';
+import { RequestMetrics } from './requestMetrics.ts';
 
 export const PREFIX = 'flashsale_';
 
@@ -46,19 +47,15 @@ export class AppMetrics {
   private readonly gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Gauge<L>({ name: PREFIX + name, help, labelNames, registers: [this.registry] });
 
-  readonly httpRequests = new Counter({
-    name: `${PREFIX}http_requests_total`,
-    help: 'HTTP requests answered, by method, route pattern and status code',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly httpDuration = new Histogram({
-    name: `${PREFIX}http_request_duration_seconds`,
-    help: 'Time to answer an HTTP request, by method and route pattern',
-    labelNames: ['method', 'route'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  /** http_requests_total and http_request_duration_seconds, counted apart from the registry. */
+  readonly http = new RequestMetrics(
+    { requests: `${PREFIX}http_requests_total`, duration: `${PREFIX}http_request_duration_seconds` },
+    {
+      requests: 'HTTP requests answered, by method, route pattern and status code',
+      duration: 'Time to answer an HTTP request, by method and route pattern',
+    },
+    LATENCY_BUCKETS,
+  );
   readonly oversellRefused = new Counter({
     name: `${PREFIX}oversell_refused_total`,
     help: "Confirmations PostgreSQL refused as an oversell, seen by this process's order worker",
@@ -112,17 +109,16 @@ export class AppMetrics {
 
   /** Counts one answered request in the counters, the histogram and the summary's window. */
   observeRequest(method: string, route: string, status: number, ms: number): void {
-    this.httpRequests.inc({ method, route, status: String(status) });
-    this.httpDuration.observe({ method, route }, ms / 1000);
+    this.http.record(method, route, status, ms / 1000);
     this.latency.record(ms);
     this.requests.total += 1;
     if (status >= 500) this.requests.errors5xx += 1;
     else if (status >= 400) this.requests.errors4xx += 1;
   }
 
-  /** The exposition: this app's metrics, then the process's. */
+  /** The exposition: this app's request metrics and registry, then the process's metrics. */
   async exposition(): Promise<string> {
-    return (await this.registry.metrics()) + (await processMetrics().metrics());
+    return this.http.exposition() + (await this.registry.metrics()) + (await processMetrics().metrics());
   }
 
   get contentType(): string {
