@@ -113,17 +113,7 @@ describe('QueueView with heartbeats and departures', () => {
 
 describe('QueueView.statusNow, the poll answered without waiting', () => {
   it('answers what status would, and null whenever status would have to read the store', async () => {
-    const clock = new TestClock();
-    const memory = new MemoryEngine(clock, { heartbeatMs: HEARTBEAT_MS });
-    const { id } = await memory.createSale({
-      id: 'now',
-      totalStock: 10,
-      perUserLimit: 1,
-      startsAt: clock.now(),
-      endsAt: clock.now() + 3600 * SEC,
-      holdSeconds: 60,
-      admission: { perSecond: 100, maxActive: 1, sessionSeconds: 600 },
-    });
+    const { clock, memory, id } = await setup(1);
     const { engine, calls } = counted(memory);
     // Snapshots age by the process's own clock (Date.now), not the test's: refreshMs is real time.
     const queue = new QueueView(engine, clock, {
