@@ -41,21 +41,12 @@ function processMetrics(): Registry {
 export class AppMetrics {
   readonly registry = new Registry();
   readonly latency = new LatencyWindow();
-  /** Since this app's monitoring started: the admin summary's cumulative figures. */
-  readonly requests = { total: 0, errors4xx: 0, errors5xx: 0 };
 
   private readonly gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Gauge<L>({ name: PREFIX + name, help, labelNames, registers: [this.registry] });
 
   /** http_requests_total and http_request_duration_seconds, counted apart from the registry. */
-  readonly http = new RequestMetrics(
-    { requests: `${PREFIX}http_requests_total`, duration: `${PREFIX}http_request_duration_seconds` },
-    {
-      requests: 'HTTP requests answered, by method, route pattern and status code',
-      duration: 'Time to answer an HTTP request, by method and route pattern',
-    },
-    LATENCY_BUCKETS,
-  );
+  readonly http = new RequestMetrics(PREFIX, LATENCY_BUCKETS);
   readonly oversellRefused = new Counter({
     name: `${PREFIX}oversell_refused_total`,
     help: "Confirmations PostgreSQL refused as an oversell, seen by this process's order worker",
@@ -107,13 +98,15 @@ export class AppMetrics {
     processMetrics();
   }
 
-  /** Counts one answered request in the counters, the histogram and the summary's window. */
+  /** Counts one answered request in the counters and histogram, and the summary's latency window. */
   observeRequest(method: string, route: string, status: number, ms: number): void {
     this.http.record(method, route, status, ms / 1000);
     this.latency.record(ms);
-    this.requests.total += 1;
-    if (status >= 500) this.requests.errors5xx += 1;
-    else if (status >= 400) this.requests.errors4xx += 1;
+  }
+
+  /** Since this app's monitoring started: the admin summary's cumulative figures. */
+  get requests(): { total: number; errors4xx: number; errors5xx: number } {
+    return this.http.totals();
   }
 
   /** The exposition: this app's request metrics and registry, then the process's metrics. */

@@ -23,13 +23,17 @@ const labelValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g,
 export class RequestMetrics {
   /** method → route pattern → series. */
   private readonly series = new Map<string, Map<string, Series>>();
+  private readonly requests: string;
+  private readonly duration: string;
 
   constructor(
-    private readonly names: { requests: string; duration: string },
-    private readonly help: { requests: string; duration: string },
+    prefix: string,
     /** Upper bounds of the latency buckets, in seconds, ascending. */
     private readonly bounds: readonly number[],
-  ) {}
+  ) {
+    this.requests = `${prefix}http_requests_total`;
+    this.duration = `${prefix}http_request_duration_seconds`;
+  }
 
   record(method: string, route: string, status: number, seconds: number): void {
     let routes = this.series.get(method);
@@ -50,11 +54,32 @@ export class RequestMetrics {
     series.count += 1;
   }
 
+  /** Requests answered since the start, and how many of them were 4xx and 5xx (the admin summary). */
+  totals(): { total: number; errors4xx: number; errors5xx: number } {
+    const totals = { total: 0, errors4xx: 0, errors5xx: 0 };
+    for (const routes of this.series.values()) {
+      for (const { statuses } of routes.values()) {
+        for (const [status, count] of statuses) {
+          totals.total += count;
+          if (status >= 500) totals.errors5xx += count;
+          else if (status >= 400) totals.errors4xx += count;
+        }
+      }
+    }
+    return totals;
+  }
+
   /** Both families in the text exposition format (version 0.0.4), each line ending with `\n`. */
   exposition(): string {
-    const { requests, duration } = this.names;
-    const counted = [`# HELP ${requests} ${this.help.requests}`, `# TYPE ${requests} counter`];
-    const timed = [`# HELP ${duration} ${this.help.duration}`, `# TYPE ${duration} histogram`];
+    const { requests, duration } = this;
+    const counted = [
+      `# HELP ${requests} HTTP requests answered, by method, route pattern and status code`,
+      `# TYPE ${requests} counter`,
+    ];
+    const timed = [
+      `# HELP ${duration} Time to answer an HTTP request, by method and route pattern`,
+      `# TYPE ${duration} histogram`,
+    ];
     for (const [method, routes] of this.series) {
       for (const [route, series] of routes) {
         const labels = `method="${labelValue(method)}",route="${labelValue(route)}"`;
