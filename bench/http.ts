@@ -242,23 +242,25 @@ async function stopChild(proc: ChildProcess): Promise<void> {
   children.delete(proc);
 }
 
-const HELLO = `require('node:http').createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'text/plain' }); res.end('hello world');
-}).listen(0, '127.0.0.1', function () { process.send({ port: this.address().port }); });
+/** A child process's node:http server: `handler` is the body of `(req, res) => {…}`, run after `setup`. */
+const nodeServer = (handler: string, setup = '') => `${setup}
+require('node:http').createServer((req, res) => { ${handler} })
+  .listen(0, '127.0.0.1', function () { process.send({ port: this.address().port }); });
 process.on('disconnect', () => process.exit(0));`;
+
+const HELLO = nodeServer(`res.writeHead(200, { 'content-type': 'text/plain' }); res.end('hello world');`);
 
 /**
  * A control: node:http answering what a waiting buyer's status poll answers, with no logic at all —
  * the poll's headers (a fresh request id among them) and a JSON body of its size. What a route that
  * must send these costs before it does any work of its own.
  */
-const POLL_SHAPED = `const body = JSON.stringify({ state: 'waiting', position: 12345, ahead: 12344, etaSeconds: 1235, pollAfterMs: 2000 });
-require('node:http').createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body),
+const POLL_SHAPED = nodeServer(
+  `res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store', 'x-request-id': require('node:crypto').randomUUID() });
-  res.end(body);
-}).listen(0, '127.0.0.1', function () { process.send({ port: this.address().port }); });
-process.on('disconnect', () => process.exit(0));`;
+  res.end(body);`,
+  `const body = JSON.stringify({ state: 'waiting', position: 12345, ahead: 12344, etaSeconds: 1235, pollAfterMs: 2000 });`,
+);
 
 /** A measured process: its pid (CPU time) and, for the API, how to read its Redis write count. */
 interface Measured {
