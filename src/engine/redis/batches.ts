@@ -3,20 +3,22 @@ import { coalesceBy } from '../../domain/coalesce.ts';
 import { onRedis } from '../../failures/redis.ts';
 import { checkReply } from './codes.ts';
 import type { SaleKeys } from './keys.ts';
-import { runScript } from './scripts.ts';
+import { runScript, type ScriptName } from './scripts.ts';
 
 /**
- * The group commits of the calls a sale's rush is made of, joins and reservations, one per sale
- * (`coalesceBy`): those made while a batch of the sale is in Redis go together in the next one, as
- * one script call (joinMany.lua, reserveMany.lua) that runs each request in call order with the now
- * of its call and answers each on its own, so the batch means what its calls one after another
- * would, and one request's refusal is its own. A lone call goes out after one turn of the event loop,
- * as the single script (join.lua, reserve.lua). Each caller gets its request's raw reply and checks it
+ * The group commits of the calls a sale's rush is made of, one per sale (`coalesceBy`): joins and
+ * reservations from the buyers, reads and confirmations of holds from the order workers. Those made
+ * while a batch of the sale is in Redis go together in the next one, as one script call
+ * (joinMany.lua, reserveMany.lua, readHoldMany.lua, endHoldMany.lua) that runs each request in call
+ * order with the now of its call and answers each on its own, so the batch means what its calls one
+ * after another would, and one request's refusal is its own. A lone call goes out after one turn of
+ * the event loop, as the single script (join.lua, reserve.lua, readHold.lua; a hold's end goes as
+ * a batch of one). Each caller gets its request's raw reply and checks it
  * (`checkReply`) itself; only a failure of the whole call (a lost connection) fails the whole batch.
  */
 
 /**
- * Most joins or reservations of one sale sent as one script: bounds the time one batch blocks Redis
+ * Most calls of one sale sent as one script: bounds the time one batch blocks Redis
  * (each request is a few hash reads and writes) and the size of its reply.
  */
 export const MAX_BATCH = 128;
@@ -37,40 +39,78 @@ export interface ReserveCall {
   holdId: string;
 }
 
+/** One end of a hold, with the caller's now: a confirmation, or a release and its reason. */
+export type HoldEndCall =
+  | { now: number; holdId: string; end: 'confirm' }
+  | { now: number; holdId: string; end: 'release'; reason: string };
+
 type Connection = Redis | Cluster;
 type Batched<C> = (saleId: string, call: C) => Promise<unknown>;
 
-/** A batch script's per-request replies: `{ OK, reply 1, reply 2, ... }`. */
-async function replies(
-  redis: Connection,
-  name: 'joinMany' | 'reserveMany',
-  keys: string[],
-  args: (string | number)[],
-): Promise<unknown[]> {
-  return checkReply(await onRedis(() => runScript(redis, name, keys, args)), name).payload;
+/**
+ * How one kind of call goes to Redis: the script for a lone call and the one for a batch, the keys
+ * (the sale's fixed keys first, then any key of each call's own) and the arguments of each call.
+ */
+interface BatchedScript<C> {
+  /** Absent: a lone call goes as a batch of one. */
+  one?: ScriptName;
+  many: ScriptName;
+  keys: (k: SaleKeys, calls: readonly C[]) => string[];
+  args: (call: C) => (string | number)[];
 }
 
-export function joinBatches(redis: Connection, keysOf: (saleId: string) => SaleKeys): Batched<JoinCall> {
-  return coalesceBy<string, JoinCall, unknown>(async (saleId, calls) => {
-    const k = keysOf(saleId);
-    const keys = [k.meta, k.tickets, k.spent, k.windows];
-    const args = calls.flatMap((c) => [c.now, c.userId]);
-    if (calls.length === 1) return [await onRedis(() => runScript(redis, 'join', keys, args))];
-    return replies(redis, 'joinMany', keys, args);
-  }, MAX_BATCH);
-}
-
-export function reserveBatches(
+function scriptBatches<C>(
   redis: Connection,
   keysOf: (saleId: string) => SaleKeys,
-): Batched<ReserveCall> {
-  return coalesceBy<string, ReserveCall, unknown>(async (saleId, calls) => {
-    const k = keysOf(saleId);
-    // Each new hold's key is a KEY: a cluster node must be told every key a script touches.
-    const keys = [k.meta, k.tickets, k.units, k.leases, k.idem, k.deadlines, k.windows, k.spent];
-    keys.push(...calls.map((c) => k.hold(c.holdId)));
-    const args = calls.flatMap((c) => [c.now, c.userId, c.quantity, c.idemField, c.holdId]);
-    if (calls.length === 1) return [await onRedis(() => runScript(redis, 'reserve', keys, args))];
-    return replies(redis, 'reserveMany', keys, args);
+  script: BatchedScript<C>,
+): Batched<C> {
+  return coalesceBy<string, C, unknown>(async (saleId, calls) => {
+    const keys = script.keys(keysOf(saleId), calls);
+    const args = calls.flatMap(script.args);
+    const { one } = script;
+    if (calls.length === 1 && one !== undefined)
+      return [await onRedis(() => runScript(redis, one, keys, args))];
+    // The batch's per-request replies: `{ OK, reply 1, reply 2, ... }`.
+    return checkReply(await onRedis(() => runScript(redis, script.many, keys, args)), script.many).payload;
   }, MAX_BATCH);
 }
+
+export const joinBatches = (redis: Connection, keysOf: (saleId: string) => SaleKeys) =>
+  scriptBatches<JoinCall>(redis, keysOf, {
+    one: 'join',
+    many: 'joinMany',
+    keys: (k) => [k.meta, k.tickets, k.spent, k.windows],
+    args: (c) => [c.now, c.userId],
+  });
+
+export const reserveBatches = (redis: Connection, keysOf: (saleId: string) => SaleKeys) =>
+  scriptBatches<ReserveCall>(redis, keysOf, {
+    one: 'reserve',
+    many: 'reserveMany',
+    // Each new hold's key is a KEY: a cluster node must be told every key a script touches.
+    keys: (k, calls) => [
+      ...[k.meta, k.tickets, k.units, k.leases, k.idem, k.deadlines, k.windows, k.spent],
+      ...calls.map((c) => k.hold(c.holdId)),
+    ],
+    args: (c) => [c.now, c.userId, c.quantity, c.idemField, c.holdId],
+  });
+
+/**
+ * Confirmations and releases of holds, in one batch so that they meet in call order (a confirm and a
+ * release of one hold race as they would one after another). The order workers end most holds.
+ */
+export const holdEndBatches = (redis: Connection, keysOf: (saleId: string) => SaleKeys) =>
+  scriptBatches<HoldEndCall>(redis, keysOf, {
+    many: 'endHoldMany',
+    keys: (k, calls) => [k.meta, k.deadlines, k.units, ...calls.map((c) => k.hold(c.holdId))],
+    args: (c) => [c.end, c.now, c.end === 'release' ? c.reason : ''],
+  });
+
+/** Reads of holds by id (each order job reads its hold first). */
+export const readHoldBatches = (redis: Connection, keysOf: (saleId: string) => SaleKeys) =>
+  scriptBatches<string>(redis, keysOf, {
+    one: 'readHold',
+    many: 'readHoldMany',
+    keys: (k, holdIds) => [k.meta, ...holdIds.map((holdId) => k.hold(holdId))],
+    args: () => [],
+  });

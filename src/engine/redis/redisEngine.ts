@@ -26,7 +26,7 @@ import type {
   SaleView,
 } from '../types.ts';
 import { checkReserve, checkSold, checkSweepLimit, checkUserId } from '../validate.ts';
-import { joinBatches, reserveBatches } from './batches.ts';
+import { holdEndBatches, joinBatches, readHoldBatches, reserveBatches } from './batches.ts';
 import { checkReply, IDEM_REPEAT, SWEEP_INCOMPLETE } from './codes.ts';
 import {
   decodeHold,
@@ -74,6 +74,8 @@ export class RedisEngine implements PartStore {
   private readonly admissionLeaseArg: string;
   private readonly joinInBatch: ReturnType<typeof joinBatches>;
   private readonly reserveInBatch: ReturnType<typeof reserveBatches>;
+  private readonly endInBatch: ReturnType<typeof holdEndBatches>;
+  private readonly readHoldInBatch: ReturnType<typeof readHoldBatches>;
   /** A move's steps wait for a replica (replicated.ts). */
   private readonly replicas: ReplicaWait;
 
@@ -91,6 +93,8 @@ export class RedisEngine implements PartStore {
     defineScripts(redis);
     this.joinInBatch = joinBatches(redis, (saleId) => this.keys(saleId));
     this.reserveInBatch = reserveBatches(redis, (saleId) => this.keys(saleId));
+    this.endInBatch = holdEndBatches(redis, (saleId) => this.keys(saleId));
+    this.readHoldInBatch = readHoldBatches(redis, (saleId) => this.keys(saleId));
     this.replicas = new ReplicaWait(redis);
   }
 
@@ -215,17 +219,18 @@ export class RedisEngine implements PartStore {
   }
 
   async confirm(saleId: string, holdId: string): Promise<ConfirmEnd> {
-    const { end, payload } = await this.endHold('confirm', saleId, holdId, [this.clock.now()]);
-    return { ...end, stockLeft: Number(payload[2]) };
+    const reply = await this.endInBatch(saleId, { now: this.clock.now(), holdId, end: 'confirm' });
+    const { payload } = checkReply(reply, 'confirm');
+    return { ...decodeEnd(saleId, payload), stockLeft: Number(payload[2]) };
   }
 
   async release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd> {
-    return (await this.endHold('release', saleId, holdId, [reason])).end;
+    const reply = await this.endInBatch(saleId, { now: this.clock.now(), holdId, end: 'release', reason });
+    return decodeEnd(saleId, checkReply(reply, 'release').payload);
   }
 
   async getHold(saleId: string, holdId: string): Promise<Hold | null> {
-    const k = this.keys(saleId);
-    const { payload } = await this.run('readHold', [k.meta, k.hold(holdId)], []);
+    const { payload } = checkReply(await this.readHoldInBatch(saleId, holdId), 'readHold');
     return payload[0] === null || payload[0] === undefined ? null : decodeHold(saleId, payload[0]);
   }
 
@@ -390,17 +395,6 @@ export class RedisEngine implements PartStore {
     const snapshot = saleSnapshot(sale, decodeWindows(payload[1]), now);
     return statusFromSnapshot(snapshot, ticket, now, payload[3] === 1);
   }
-
-  private async endHold(
-    name: 'confirm' | 'release',
-    saleId: string,
-    holdId: string,
-    args: (string | number)[],
-  ) {
-    const k = this.keys(saleId);
-    const { payload } = await this.run(name, [k.meta, k.hold(holdId), k.deadlines, k.units], args);
-    return { end: { hold: decodeHold(saleId, payload[0]), changed: payload[1] === 1 }, payload };
-  }
 }
 
 /**
@@ -411,4 +405,9 @@ function locationOf(redis: Redis | Cluster, prefix: string): string {
   if (!(redis instanceof Redis)) return `redis-cluster ${prefix}`;
   const { host, port, db, path } = redis.options;
   return `redis://${path ?? `${host}:${port}`}/${db ?? 0} ${prefix}`;
+}
+
+/** A hold end's reply payload: { hold pairs, changed (1 | 0), ... }. */
+function decodeEnd(saleId: string, payload: unknown[]): HoldEnd {
+  return { hold: decodeHold(saleId, payload[0]), changed: payload[1] === 1 };
 }

@@ -1,0 +1,26 @@
+--[[
+  Reads several holds of one sale in one call (read-only): readHold.lua's answer for each.
+
+  Input:
+    KEYS[1] meta key
+    KEYS[1+i] hold key of request i
+
+  Output:
+    { OK, reply 1, reply 2, ... } -- reply i: readHold.lua's output for request i:
+                                  -- { OK, hold pairs }, { OK, false } or { ERR_SALE_NOT_FOUND }
+]]
+--- @include "codes"
+--- @include "hold"
+
+local saleExists = redis.call('EXISTS', KEYS[1]) == 1
+local out = { OK }
+for i = 2, #KEYS do
+  if not saleExists then
+    out[#out + 1] = { ERR_SALE_NOT_FOUND }
+  elseif redis.call('EXISTS', KEYS[i]) == 0 then
+    out[#out + 1] = { OK, false }
+  else
+    out[#out + 1] = { OK, holdPairs(KEYS[i]) }
+  end
+end
+return out
