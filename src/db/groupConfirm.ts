@@ -1,8 +1,9 @@
 /**
  * Group commit of order confirmations: many paid orders counted against their sales' stock in one
- * transaction. The hot spot of the pipeline is the `sale_stock` row every confirmation updates; one
- * update per sale and batch (by the batch's sum) instead of one per order is what lets confirmations
- * run at thousands per second. See docs/architecture.md, "Orders".
+ * statement, `flashsale_confirm_orders` (migrations/013_confirm_orders_function.sql). The hot spot of
+ * the pipeline is the `sale_stock` row every confirmation updates; one update per sale and batch (by
+ * the batch's sum) instead of one per order is what lets confirmations run at thousands per second.
+ * See docs/architecture.md, "Orders".
  *
  * The guard is the single-order one, applied to a sum: `sold + n <= total`. When a batch's sum would
  * cross the total, that sale's orders fall back to one guarded update each, in hold-id order, so the
@@ -33,101 +34,34 @@ export interface ConfirmResult {
 }
 
 /**
- * Confirms the items in the caller's transaction and returns one result per hold id. The order rows
- * are locked first, in hold-id order (so two batches sharing holds cannot deadlock): a hold confirmed
- * by two workers at once is counted once, the second sees 'already'.
+ * Confirms the items (one statement, so one transaction of its own) and returns one result per hold
+ * id. The function locks the order rows first, in hold-id order (so two batches sharing holds cannot
+ * deadlock): a hold confirmed by two workers at once is counted once, the second sees 'already'.
  */
 export async function confirmOrdersIn(
-  tx: Queryable,
+  db: Queryable,
   items: readonly ConfirmItem[],
 ): Promise<Map<string, ConfirmResult>> {
-  const results = new Map<string, ConfirmResult>();
   const byHold = new Map(items.map((item) => [item.holdId, item]));
-  const holdIds = [...byHold.keys()].sort();
-  const rows = await tx.query<OrderRow>(
-    'SELECT * FROM orders WHERE hold_id = ANY($1::text[]) ORDER BY hold_id FOR UPDATE',
-    [holdIds],
+  const json = JSON.stringify(
+    [...byHold.values()].map((item) => ({
+      hold_id: item.holdId,
+      charge_id: item.chargeId,
+      event_type: item.event?.type ?? null,
+      event_payload: item.event?.payload ?? null,
+    })),
   );
-  const pendingBySale = new Map<string, OrderRow[]>();
+  const rows = await db.query<OrderRow & { outcome: ConfirmOutcome }>(
+    'SELECT c.outcome, (c.o).* FROM flashsale_confirm_orders($1::jsonb) AS c',
+    [json],
+  );
+  const results = new Map<string, ConfirmResult>();
   for (const row of rows) {
-    if (row.status === 'pending') {
-      const list = pendingBySale.get(row.sale_id) ?? [];
-      list.push(row);
-      pendingBySale.set(row.sale_id, list);
-    } else {
-      const outcome =
-        row.status === 'confirmed' ? 'already' : row.status === 'rejected' ? 'oversell' : 'not_pending';
-      results.set(row.hold_id, { outcome, order: toOrder(row) });
-    }
+    if (row.outcome !== 'not_found') results.set(row.hold_id, { outcome: row.outcome, order: toOrder(row) });
   }
-  const found = new Set(rows.map((r) => r.hold_id));
-  for (const holdId of holdIds) {
-    if (!found.has(holdId)) results.set(holdId, { outcome: 'not_found', order: null });
-  }
-
-  const toConfirm: OrderRow[] = [];
-  const toReject: OrderRow[] = [];
-  for (const [saleId, orders] of [...pendingBySale].sort(([a], [b]) => a.localeCompare(b))) {
-    const sum = orders.reduce((n, o) => n + Number(o.quantity), 0);
-    const counted = await tx.query(
-      'UPDATE sale_stock SET sold = sold + $2 WHERE sale_id = $1 AND sold + $2 <= total RETURNING sold',
-      [saleId, sum],
-    );
-    if (counted.length > 0) {
-      toConfirm.push(...orders);
-      continue;
-    }
-    // The batch would cross the total: order by order, so exactly the units beyond it are refused.
-    for (const order of orders) {
-      const one = await tx.query(
-        'UPDATE sale_stock SET sold = sold + $2 WHERE sale_id = $1 AND sold + $2 <= total RETURNING sold',
-        [saleId, order.quantity],
-      );
-      (one.length > 0 ? toConfirm : toReject).push(order);
-    }
-  }
-
-  if (toConfirm.length > 0) {
-    const confirmed = await tx.query<OrderRow>(
-      `UPDATE orders o SET status = 'confirmed', charge_id = v.charge_id, updated_at = now()
-       FROM unnest($1::text[], $2::text[]) AS v(hold_id, charge_id)
-       WHERE o.hold_id = v.hold_id RETURNING o.*`,
-      [toConfirm.map((o) => o.hold_id), toConfirm.map((o) => byHold.get(o.hold_id)?.chargeId ?? null)],
-    );
-    for (const row of confirmed) results.set(row.hold_id, { outcome: 'confirmed', order: toOrder(row) });
-    const events = confirmed.flatMap((row) => {
-      const event = byHold.get(row.hold_id)?.event;
-      return event === undefined ? [] : [{ row, event }];
-    });
-    if (events.length > 0) {
-      await tx.query(
-        `INSERT INTO events (sale_id, type, user_id, payload)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])`,
-        [
-          events.map((e) => e.row.sale_id),
-          events.map((e) => e.event.type),
-          events.map((e) => e.row.user_id),
-          events.map((e) => JSON.stringify(e.event.payload)),
-        ],
-      );
-    }
-  }
-  if (toReject.length > 0) {
-    const rejected = await tx.query<OrderRow>(
-      `UPDATE orders SET status = 'rejected', failure_reason = 'oversell', updated_at = now()
-       WHERE hold_id = ANY($1::text[]) RETURNING *`,
-      [toReject.map((o) => o.hold_id)],
-    );
-    await tx.query(
-      `INSERT INTO oversell_refusals (sale_id, hold_id, quantity)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::int[])`,
-      [
-        toReject.map((o) => o.sale_id),
-        toReject.map((o) => o.hold_id),
-        toReject.map((o) => Number(o.quantity)),
-      ],
-    );
-    for (const row of rejected) results.set(row.hold_id, { outcome: 'oversell', order: toOrder(row) });
+  // A hold with no order comes back as a row of nulls: its id is the one not answered.
+  for (const holdId of byHold.keys()) {
+    if (!results.has(holdId)) results.set(holdId, { outcome: 'not_found', order: null });
   }
   return results;
 }

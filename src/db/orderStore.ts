@@ -246,7 +246,7 @@ export class OrderStore {
    */
   async confirmOrders(items: readonly ConfirmItem[]): Promise<Map<string, ConfirmResult>> {
     if (items.length === 0) return new Map();
-    return this.db.transaction((tx) => confirmOrdersIn(tx, items));
+    return confirmOrdersIn(this.db, items);
   }
 
   /**
