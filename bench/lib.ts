@@ -45,6 +45,8 @@ export function machine() {
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     platform: `${os.platform()} ${os.release()}`,
+    // V8 flags set at start (`npm run bench` passes the Dockerfile's): they change the collector's cost.
+    nodeOptions: process.env.NODE_OPTIONS ?? '',
   };
 }
 

@@ -8,7 +8,8 @@
  *   npx tsx bench/pipeline.ts [--n 10000] [--concurrency N (default: FLASHSALE_WORKER_CONCURRENCY's default)] [--shapes embedded,production]
  *     [--baseline on|off]
  * The CPU column is this process's own (user + sys) per order while the workers ran; Redis and
- * PostgreSQL run in their own processes and are not in it.
+ * PostgreSQL run in their own processes and are not in it. `npm run bench` runs it with the
+ * Dockerfile's NODE_OPTIONS (a larger young generation); run alone, pass them the same way to compare.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -177,6 +178,12 @@ try {
   await client.end().catch(() => undefined);
 }
 
-printTable(`orders persisted per second (${N} orders, worker concurrency ${CONCURRENCY})`, rows);
+const nodeOptions = process.env.NODE_OPTIONS
+  ? `, NODE_OPTIONS=${process.env.NODE_OPTIONS}`
+  : ', no NODE_OPTIONS';
+printTable(
+  `orders persisted per second (${N} orders, worker concurrency ${CONCURRENCY}${nodeOptions})`,
+  rows,
+);
 for (const r of rows) if (r.note) console.log(`- ${r.name}: ${r.note}`);
 await appendResults('pipeline', rows);

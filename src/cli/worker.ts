@@ -27,7 +27,7 @@ Options:
 
 Environment (README.md, Configuration, has every variable):
 ${STORES_ENVIRONMENT}
-  FLASHSALE_WORKER_CONCURRENCY   order jobs run at once (default 256)
+  FLASHSALE_WORKER_CONCURRENCY   order jobs run at once (default 1000)
   FLASHSALE_OUTAGE_RETRY_MS      how long a job retries through an outage (default 600000)
   FLASHSALE_RECONCILE_INTERVAL_MS / FLASHSALE_RECONCILE_GRACE_MS   reconciler period and grace
   FLASHSALE_LOG_LEVEL    fatal, error, warn, info (default), debug, silent`;
