@@ -133,10 +133,12 @@ async function bullmqAlone(prefix: string): Promise<Row> {
   }
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
+  const redisBefore = cpuMicrosOf('redis-server');
   queue.process(async () => {}, { concurrency: CONCURRENCY });
   await queue.drained(600_000);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const redisUs = (cpuMicrosOf('redis-server') - redisBefore) / N;
   await queue.close();
   return {
     name: 'BullMQ alone: empty jobs, same queue options and concurrency (the ceiling)',
@@ -144,6 +146,7 @@ async function bullmqAlone(prefix: string): Promise<Row> {
     seconds,
     perSecond: N / seconds,
     cpuUs: (cpu.user + cpu.system) / N,
+    note: `server CPU per job: redis-server ${Math.round(redisUs)} µs`,
   };
 }
 
