@@ -26,6 +26,7 @@ DECLARE
     SELECT DISTINCT x.hold_id FROM jsonb_to_recordset(p_items) AS x(hold_id text) ORDER BY 1);
   s record;
   one orders;
+  fit text[];
 BEGIN
   PERFORM 1 FROM orders WHERE hold_id = ANY (v_holds) ORDER BY hold_id FOR UPDATE;
 
@@ -47,39 +48,18 @@ BEGIN
     GROUP BY ord.sale_id
     ORDER BY ord.sale_id
   LOOP
+    -- The holds of this sale that fit: all of them under one guarded update, or, when their sum would
+    -- cross the total, those that fit one by one in hold-id order (the others are rejected).
     UPDATE sale_stock SET sold = sold + s.n WHERE sale_id = s.sale_id AND sold + s.n <= total;
     IF FOUND THEN
-      RETURN QUERY
-        WITH confirmed AS (
-          UPDATE orders ord SET status = 'confirmed', charge_id = i.charge_id, updated_at = now()
-          FROM jsonb_to_recordset(p_items)
-            AS i(hold_id text, charge_id text, event_type text, event_payload jsonb)
-          WHERE ord.hold_id = ANY (s.holds) AND ord.hold_id = i.hold_id
-          RETURNING ord AS done, i.event_type, i.event_payload
-        ), written AS (
-          INSERT INTO events (sale_id, type, user_id, payload)
-          SELECT (c.done).sale_id, c.event_type, (c.done).user_id, c.event_payload
-          FROM confirmed c WHERE c.event_type IS NOT NULL
-        )
-        SELECT 'confirmed', c.done FROM confirmed c;
+      fit := s.holds;
     ELSE
+      fit := '{}';
       FOR one IN SELECT ord.* FROM orders ord WHERE ord.hold_id = ANY (s.holds) ORDER BY ord.hold_id LOOP
         UPDATE sale_stock SET sold = sold + one.quantity
           WHERE sale_id = s.sale_id AND sold + one.quantity <= total;
         IF FOUND THEN
-          RETURN QUERY
-            WITH confirmed AS (
-              UPDATE orders ord SET status = 'confirmed', charge_id = i.charge_id, updated_at = now()
-              FROM jsonb_to_recordset(p_items)
-                AS i(hold_id text, charge_id text, event_type text, event_payload jsonb)
-              WHERE ord.hold_id = one.hold_id AND i.hold_id = one.hold_id
-              RETURNING ord AS done, i.event_type, i.event_payload
-            ), written AS (
-              INSERT INTO events (sale_id, type, user_id, payload)
-              SELECT (c.done).sale_id, c.event_type, (c.done).user_id, c.event_payload
-              FROM confirmed c WHERE c.event_type IS NOT NULL
-            )
-            SELECT 'confirmed', c.done FROM confirmed c;
+          fit := fit || one.hold_id;
         ELSE
           INSERT INTO oversell_refusals (sale_id, hold_id, quantity)
             VALUES (one.sale_id, one.hold_id, one.quantity);
@@ -93,6 +73,20 @@ BEGIN
         END IF;
       END LOOP;
     END IF;
+
+    RETURN QUERY
+      WITH confirmed AS (
+        UPDATE orders ord SET status = 'confirmed', charge_id = i.charge_id, updated_at = now()
+        FROM jsonb_to_recordset(p_items)
+          AS i(hold_id text, charge_id text, event_type text, event_payload jsonb)
+        WHERE ord.hold_id = ANY (fit) AND ord.hold_id = i.hold_id
+        RETURNING ord AS done, i.event_type, i.event_payload
+      ), written AS (
+        INSERT INTO events (sale_id, type, user_id, payload)
+        SELECT (c.done).sale_id, c.event_type, (c.done).user_id, c.event_payload
+        FROM confirmed c WHERE c.event_type IS NOT NULL
+      )
+      SELECT 'confirmed', c.done FROM confirmed c;
   END LOOP;
 END
 $$;
