@@ -12,8 +12,8 @@ import { runScript, type ScriptName } from './scripts.ts';
  * (joinMany.lua, reserveMany.lua, readHoldMany.lua, endHoldMany.lua) that runs each request in call
  * order with the now of its call and answers each on its own, so the batch means what its calls one
  * after another would, and one request's refusal is its own. A lone call goes out after one turn of
- * the event loop, as the single script (join.lua, reserve.lua, readHold.lua; a hold's end goes as
- * a batch of one). Each caller gets its request's raw reply and checks it
+ * the event loop, as the single script (join.lua, reserve.lua; a hold's read or end goes as a
+ * batch of one). Each caller gets its request's raw reply and checks it
  * (`checkReply`) itself; only a failure of the whole call (a lost connection) fails the whole batch.
  */
 
@@ -39,10 +39,10 @@ export interface ReserveCall {
   holdId: string;
 }
 
-/** One end of a hold, with the caller's now: a confirmation, or a release and its reason. */
+/** One end of a hold: a confirmation with the caller's now, or a release with its reason. */
 export type HoldEndCall =
-  | { now: number; holdId: string; end: 'confirm' }
-  | { now: number; holdId: string; end: 'release'; reason: string };
+  | { holdId: string; end: 'confirm'; now: number }
+  | { holdId: string; end: 'release'; reason: string };
 
 type Connection = Redis | Cluster;
 type Batched<C> = (saleId: string, call: C) => Promise<unknown>;
@@ -103,13 +103,12 @@ export const holdEndBatches = (redis: Connection, keysOf: (saleId: string) => Sa
   scriptBatches<HoldEndCall>(redis, keysOf, {
     many: 'endHoldMany',
     keys: (k, calls) => [k.meta, k.deadlines, k.units, ...calls.map((c) => k.hold(c.holdId))],
-    args: (c) => [c.end, c.now, c.end === 'release' ? c.reason : ''],
+    args: (c) => [c.end, c.end === 'confirm' ? c.now : c.reason],
   });
 
 /** Reads of holds by id (each order job reads its hold first). */
 export const readHoldBatches = (redis: Connection, keysOf: (saleId: string) => SaleKeys) =>
   scriptBatches<string>(redis, keysOf, {
-    one: 'readHold',
     many: 'readHoldMany',
     keys: (k, holdIds) => [k.meta, ...holdIds.map((holdId) => k.hold(holdId))],
     args: () => [],

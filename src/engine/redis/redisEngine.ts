@@ -219,13 +219,13 @@ export class RedisEngine implements PartStore {
   }
 
   async confirm(saleId: string, holdId: string): Promise<ConfirmEnd> {
-    const reply = await this.endInBatch(saleId, { now: this.clock.now(), holdId, end: 'confirm' });
+    const reply = await this.endInBatch(saleId, { holdId, end: 'confirm', now: this.clock.now() });
     const { payload } = checkReply(reply, 'confirm');
     return { ...decodeEnd(saleId, payload), stockLeft: Number(payload[2]) };
   }
 
   async release(saleId: string, holdId: string, reason: ReleaseReason): Promise<HoldEnd> {
-    const reply = await this.endInBatch(saleId, { now: this.clock.now(), holdId, end: 'release', reason });
+    const reply = await this.endInBatch(saleId, { holdId, end: 'release', reason });
     return decodeEnd(saleId, checkReply(reply, 'release').payload);
   }
 

@@ -20,7 +20,6 @@ export const SCRIPT_NAMES = [
   'endHoldMany',
   'sweep',
   'readSale',
-  'readHold',
   'readHoldMany',
   'restoreHold',
   'restoreUnits',

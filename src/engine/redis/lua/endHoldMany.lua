@@ -11,9 +11,8 @@
     KEYS[2] deadlines key
     KEYS[3] units key
     KEYS[3+i] hold key of request i
-    ARGV[3i-2] 'confirm' | 'release' (request i)
-    ARGV[3i-1] now of request i (epoch ms: the time its caller asked)
-    ARGV[3i]   release reason of request i ('' for a confirmation)
+    ARGV[2i-1] 'confirm' | 'release' (request i)
+    ARGV[2i]   a confirmation's now (epoch ms: the time its caller asked), or a release's reason
 
   Output:
     { OK, reply 1, reply 2, ... } -- reply i: confirmOne's or releaseOne's reply for request i
@@ -23,12 +22,12 @@
 
 local out = { OK }
 for i = 1, (#KEYS - 3) do
-  local a = 3 * (i - 1)
+  local a = 2 * (i - 1)
   local holdKey = KEYS[3 + i]
   if ARGV[a + 1] == 'confirm' then
     out[#out + 1] = confirmOne(KEYS[1], holdKey, KEYS[2], KEYS[3], tonumber(ARGV[a + 2]))
   else
-    out[#out + 1] = releaseOne(KEYS[1], holdKey, KEYS[2], KEYS[3], ARGV[a + 3])
+    out[#out + 1] = releaseOne(KEYS[1], holdKey, KEYS[2], KEYS[3], ARGV[a + 2])
   end
 end
 return out

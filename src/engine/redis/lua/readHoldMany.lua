@@ -1,13 +1,14 @@
 --[[
-  Reads several holds of one sale in one call (read-only): readHold.lua's answer for each.
+  Reads holds of one sale (read-only), in one call: the order workers' hold reads batched per sale.
+  A lone read is a batch of one.
 
   Input:
     KEYS[1] meta key
     KEYS[1+i] hold key of request i
 
   Output:
-    { OK, reply 1, reply 2, ... } -- reply i: readHold.lua's output for request i:
-                                  -- { OK, hold pairs }, { OK, false } or { ERR_SALE_NOT_FOUND }
+    { OK, reply 1, reply 2, ... } -- reply i: { OK, hold pairs }, { OK, false } when no hold has
+                                  -- that id, or { ERR_SALE_NOT_FOUND }
 ]]
 --- @include "codes"
 --- @include "hold"
