@@ -56,10 +56,8 @@ export async function confirmOrdersIn(
     [json],
   );
   const results = new Map<string, ConfirmResult>();
-  for (const row of rows) {
-    if (row.outcome !== 'not_found') results.set(row.hold_id, { outcome: row.outcome, order: toOrder(row) });
-  }
-  // A hold with no order comes back as a row of nulls: its id is the one not answered.
+  for (const row of rows) results.set(row.hold_id, { outcome: row.outcome, order: toOrder(row) });
+  // A hold with no order gets no row.
   for (const holdId of byHold.keys()) {
     if (!results.has(holdId)) results.set(holdId, { outcome: 'not_found', order: null });
   }

@@ -3,13 +3,12 @@
 -- COMMIT), and its statements are planned once per connection.
 --
 -- Input: a JSON array of {hold_id, charge_id, event_type, event_payload} (event_* may be null: no
--- analytics row). Returns one row per distinct hold id: the outcome and the order as it is after
--- the call (null for 'not_found').
+-- analytics row). Returns one row per distinct hold id that has an order (a hold id with none gets
+-- no row): the outcome and the order as it is after the call.
 --   confirmed    this call sold the units
 --   already      an earlier call did (a retry)
 --   oversell     the sale's stock is used up, now or when an earlier call refused this hold
 --   not_pending  the order had already failed or expired; nothing changed
---   not_found    no order has this hold id
 --
 -- The order rows are locked first, in hold-id order, so two batches sharing holds cannot deadlock and
 -- a hold confirmed by two workers at once is counted once. Then each sale (in sale-id order) takes
@@ -36,10 +35,6 @@ BEGIN
            ord
     FROM orders ord
     WHERE ord.hold_id = ANY (v_holds) AND ord.status <> 'pending';
-  RETURN QUERY
-    SELECT 'not_found', NULL::orders
-    FROM unnest(v_holds) AS h(hold_id)
-    WHERE NOT EXISTS (SELECT 1 FROM orders ord WHERE ord.hold_id = h.hold_id);
 
   FOR s IN
     SELECT ord.sale_id, sum(ord.quantity)::int AS n, array_agg(ord.hold_id ORDER BY ord.hold_id) AS holds
