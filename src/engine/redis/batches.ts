@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { coalesceBy } from '../../domain/coalesce.ts';
 import { onRedis } from '../../failures/redis.ts';
 import { checkReply } from './codes.ts';
+import { decodeSale, type StoredSale } from './decode.ts';
 import type { SaleKeys } from './keys.ts';
 import { runScript, type ScriptName } from './scripts.ts';
 
@@ -12,9 +13,10 @@ import { runScript, type ScriptName } from './scripts.ts';
  * (joinMany.lua, reserveMany.lua, readHoldMany.lua, endHoldMany.lua) that runs each request in call
  * order with the now of its call and answers each on its own, so the batch means what its calls one
  * after another would, and one request's refusal is its own. A lone call goes out after one turn of
- * the event loop, as the single script (join.lua, reserve.lua; a hold's read or end goes as a
- * batch of one). Each caller gets its request's raw reply and checks it
- * (`checkReply`) itself; only a failure of the whole call (a lost connection) fails the whole batch.
+ * the event loop, as a batch of one (a reservation as the single script, reserve.lua). Each caller
+ * gets its request's raw reply and checks it (`checkReply`) itself; only a failure of the whole call
+ * (a lost connection) fails the whole batch. A join's batch sends the sale once for all its joins
+ * (joinMany.lua), decoded here once.
  */
 
 /**
@@ -44,43 +46,62 @@ export type HoldEndCall =
   | { holdId: string; end: 'confirm'; now: number }
   | { holdId: string; end: 'release'; reason: string };
 
+/**
+ * One join's answer: the sale after the join's batch, shared by the batch's joins and decoded once
+ * (null: no such sale), and the join's own reply (joinMany.lua).
+ */
+export interface JoinReply {
+  sale: StoredSale | null;
+  reply: unknown;
+}
+
 type Connection = Redis | Cluster;
-type Batched<C> = (saleId: string, call: C) => Promise<unknown>;
+type Batched<C, R> = (saleId: string, call: C) => Promise<R>;
 
 /**
  * How one kind of call goes to Redis: the script for a lone call and the one for a batch, the keys
  * (the sale's fixed keys first, then any key of each call's own) and the arguments of each call.
  */
-interface BatchedScript<C> {
+interface BatchedScript<C, R> {
   /** Absent: a lone call goes as a batch of one. */
   one?: ScriptName;
   many: ScriptName;
   keys: (k: SaleKeys, calls: readonly C[]) => string[];
   args: (call: C) => (string | number)[];
+  /** The batch's payload as one reply per call, in call order (absent: the payload is that list). */
+  replies?: (payload: unknown[]) => R[];
 }
 
-function scriptBatches<C>(
+function scriptBatches<C, R = unknown>(
   redis: Connection,
   keysOf: (saleId: string) => SaleKeys,
-  script: BatchedScript<C>,
-): Batched<C> {
-  return coalesceBy<string, C, unknown>(async (saleId, calls) => {
+  script: BatchedScript<C, R>,
+): Batched<C, R> {
+  const replies = script.replies ?? ((payload: unknown[]) => payload as R[]);
+  return coalesceBy<string, C, R>(async (saleId, calls) => {
     const keys = script.keys(keysOf(saleId), calls);
     const args = calls.flatMap(script.args);
     const { one } = script;
     if (calls.length === 1 && one !== undefined)
-      return [await onRedis(() => runScript(redis, one, keys, args))];
+      return [(await onRedis(() => runScript(redis, one, keys, args))) as R];
     // The batch's per-request replies: `{ OK, reply 1, reply 2, ... }`.
-    return checkReply(await onRedis(() => runScript(redis, script.many, keys, args)), script.many).payload;
+    const { payload } = checkReply(
+      await onRedis(() => runScript(redis, script.many, keys, args)),
+      script.many,
+    );
+    return replies(payload);
   }, MAX_BATCH);
 }
 
 export const joinBatches = (redis: Connection, keysOf: (saleId: string) => SaleKeys) =>
-  scriptBatches<JoinCall>(redis, keysOf, {
-    one: 'join',
+  scriptBatches<JoinCall, JoinReply>(redis, keysOf, {
     many: 'joinMany',
     keys: (k) => [k.meta, k.tickets, k.spent, k.windows],
     args: (c) => [c.now, c.userId],
+    replies: ([meta, ...replies]) => {
+      const sale = meta === null ? null : decodeSale(meta);
+      return replies.map((reply) => ({ sale, reply }));
+    },
   });
 
 export const reserveBatches = (redis: Connection, keysOf: (saleId: string) => SaleKeys) =>

@@ -142,8 +142,17 @@ export class RedisEngine implements PartStore {
   async join(saleId: string, userId: string): Promise<QueueStatus> {
     checkUserId(userId);
     const now = this.clock.now();
-    const { payload } = checkReply(await this.joinInBatch(saleId, { now, userId }), 'join');
-    return this.statusOf(payload, now);
+    const { sale, reply } = await this.joinInBatch(saleId, { now, userId });
+    const [windows, ticket, spent, issued, prequeueSize] = checkReply(reply, 'join').payload;
+    if (sale === null) throw new Error('flashsale: a join answered without its sale');
+    // The batch's sale, as it was right after this join (joinMany.lua).
+    const atJoin: StoredSale = {
+      ...sale,
+      issued: Number(issued),
+      prequeueSize: prequeueSize === null ? null : Number(prequeueSize),
+    };
+    const snapshot = saleSnapshot(atJoin, decodeWindows(windows), now);
+    return statusFromSnapshot(snapshot, Number(ticket ?? 0) || null, now, spent === 1);
   }
 
   async leave(saleId: string, userId: string): Promise<boolean> {

@@ -10,7 +10,6 @@ export const SCRIPT_NAMES = [
   'createSale',
   'start',
   'setFlag',
-  'join',
   'joinMany',
   'leave',
   'heartbeat',

@@ -1,10 +1,17 @@
 --[[
-  joinOne(metaKey, ticketsKey, spentKey, windowsKey, now, userId): one join, the body of join.lua and
-  of joinMany.lua (a batch runs it once per request, in call order, so a batch is the same as its
-  joins one after another). Takes a ticket in the waiting room, or keeps the user's existing one. A
-  user who reserved without a ticket or left the line (ticket 0), or whose session is over (expired,
-  left, lapsed), gets a new one at the back. No ticket is issued once the sale is ended or sold out.
-  Returns join.lua's reply (see its header).
+  joinOne(m, metaKey, ticketsKey, spentKey, windowsKey, now, userId): one join, the body of
+  joinMany.lua (a batch runs it once per request, in call order, so a batch is the same as its joins
+  one after another). Takes a ticket in the waiting room, or keeps the user's existing one. A user
+  who reserved without a ticket or left the line (ticket 0), or whose session is over (expired, left,
+  lapsed), gets a new one at the back. No ticket is issued once the sale is ended or sold out.
+  `m` is the sale as readMeta() returned it at the batch's start; a join writes only `issued` and
+  `prequeueSize`, and keeps `m` current with both, so the batch reads the sale's hash once.
+
+  Returns:
+    { OK, windows, ticket, spent, issued, prequeueSize } -- after the join: the windows and spent
+        flag as saleReply's 'status' mode gives them; `issued` and `prequeueSize` (false: not fixed
+        yet) are the only fields of the sale that differ from the batch's (see joinMany.lua)
+    { ERR_ROOM_NOT_OPEN }                                -- before the pre-queue opens
 ]]
 --- @include "codes"
 --- @include "meta"
@@ -12,9 +19,7 @@
 --- @include "saleReply"
 --- @include "slots"
 
-local function joinOne(metaKey, ticketsKey, spentKey, windowsKey, now, userId)
-  local m = readMeta(metaKey)
-  if m == nil then return { ERR_SALE_NOT_FOUND } end
+local function joinOne(m, metaKey, ticketsKey, spentKey, windowsKey, now, userId)
   local state = saleState(m, now)
   if state == 'scheduled' then return { ERR_ROOM_NOT_OPEN } end
   freeze(metaKey, m, now)
@@ -22,8 +27,12 @@ local function joinOne(metaKey, ticketsKey, spentKey, windowsKey, now, userId)
   local ticket = redis.call('HGET', ticketsKey, userId)
   local fresh = not ticket or ticket == '0' or sessionOver(m, spentKey, windowsKey, tonumber(ticket), now)
   if fresh and state ~= 'ended' and state ~= 'sold_out' then
-    ticket = fmt(redis.call('HINCRBY', metaKey, 'issued', 1))
+    m.issued = redis.call('HINCRBY', metaKey, 'issued', 1)
+    ticket = fmt(m.issued)
     redis.call('HSET', ticketsKey, userId, ticket)
   end
-  return saleReply(metaKey, windowsKey, 'status', ticket, now, spentKey)
+  local windows, spent = statusParts(m, windowsKey, ticket, now, spentKey)
+  local prequeueSize = false
+  if m.prequeueSize ~= nil then prequeueSize = fmt(m.prequeueSize) end
+  return { OK, windows, ticket or false, spent, fmt(m.issued), prequeueSize }
 end
