@@ -11,7 +11,7 @@ import type { SaleInput } from '../../src/domain/sale.ts';
 import { RedisEngine } from '../../src/engine/redis/redisEngine.ts';
 import type { Clock } from '../../src/engine/types.ts';
 import { TestClock } from '../support/clock.ts';
-import { raceConfirmAgainstRelease } from '../support/holdRace.ts';
+import { raceUntilBothOutcomes } from '../support/holdRace.ts';
 import { deleteKeys } from '../support/redisKeys.ts';
 
 const CONNECTIONS = 16;
@@ -93,15 +93,25 @@ export function describeEngineRaces(name: string, connect: () => Connection): vo
     });
 
     it('confirm against release on live holds, through 16 connections: each hold ends one way', async () => {
-      const sale = await create({ totalStock: 500, perUserLimit: 2 });
-      const holds = await Promise.all(
-        Array.from({ length: 300 }, (_, i) =>
-          at(i).reserve({ saleId: sale.id, userId: `live${i}`, quantity: 1 + (i % 2), idempotencyKey: 'k' }),
-        ),
-      );
-      const { confirmed, released } = await raceConfirmAgainstRelease(at, sale.id, holds);
-      expect(confirmed + released).toBe(300);
-      expect(await at(5).stats(sale.id)).toMatchObject({ total: 500, held: 0 });
+      const sales: string[] = [];
+      const fresh = async () => {
+        const sale = await create({ totalStock: 500, perUserLimit: 2 });
+        sales.push(sale.id);
+        const holds = await Promise.all(
+          Array.from({ length: 300 }, (_, i) =>
+            at(i).reserve({
+              saleId: sale.id,
+              userId: `live${i}`,
+              quantity: 1 + (i % 2),
+              idempotencyKey: 'k',
+            }),
+          ),
+        );
+        return { saleId: sale.id, holds };
+      };
+      const { confirmed, released, holds } = await raceUntilBothOutcomes(at, fresh, 5);
+      expect(confirmed + released).toBe(holds);
+      for (const id of sales) expect(await at(5).stats(id)).toMatchObject({ total: 500, held: 0 });
     });
 
     it('release, confirm and the sweeper racing on holds past their deadline return units exactly once', async () => {
