@@ -13,10 +13,10 @@ import { runScript, type ScriptName } from './scripts.ts';
  * (joinMany.lua, reserveMany.lua, readHoldMany.lua, endHoldMany.lua) that runs each request in call
  * order with the now of its call and answers each on its own, so the batch means what its calls one
  * after another would, and one request's refusal is its own. A lone call goes out after one turn of
- * the event loop, as a batch of one (a reservation as the single script, reserve.lua). Each caller
- * gets its request's raw reply and checks it (`checkReply`) itself; only a failure of the whole call
- * (a lost connection) fails the whole batch. A join's batch sends the sale once for all its joins
- * (joinMany.lua), decoded here once.
+ * the event loop, as a batch of one. Each caller gets its request's raw reply and checks it
+ * (`checkReply`) itself; only a failure of the whole call (a lost connection) fails the whole batch.
+ * The join and reservation scripts read the sale once per batch; a join's batch also sends it once
+ * for all its joins (joinMany.lua), decoded here once.
  */
 
 /**
@@ -59,12 +59,11 @@ type Connection = Redis | Cluster;
 type Batched<C, R> = (saleId: string, call: C) => Promise<R>;
 
 /**
- * How one kind of call goes to Redis: the script for a lone call and the one for a batch, the keys
- * (the sale's fixed keys first, then any key of each call's own) and the arguments of each call.
+ * How one kind of call goes to Redis: the script that runs a batch (a lone call is a batch of one),
+ * the keys (the sale's fixed keys first, then any key of each call's own) and the arguments of each
+ * call.
  */
 interface BatchedScript<C, R> {
-  /** Absent: a lone call goes as a batch of one. */
-  one?: ScriptName;
   many: ScriptName;
   keys: (k: SaleKeys, calls: readonly C[]) => string[];
   args: (call: C) => (string | number)[];
@@ -81,9 +80,6 @@ function scriptBatches<C, R = unknown>(
   return coalesceBy<string, C, R>(async (saleId, calls) => {
     const keys = script.keys(keysOf(saleId), calls);
     const args = calls.flatMap(script.args);
-    const { one } = script;
-    if (calls.length === 1 && one !== undefined)
-      return [(await onRedis(() => runScript(redis, one, keys, args))) as R];
     // The batch's per-request replies: `{ OK, reply 1, reply 2, ... }`.
     const { payload } = checkReply(
       await onRedis(() => runScript(redis, script.many, keys, args)),
@@ -106,7 +102,6 @@ export const joinBatches = (redis: Connection, keysOf: (saleId: string) => SaleK
 
 export const reserveBatches = (redis: Connection, keysOf: (saleId: string) => SaleKeys) =>
   scriptBatches<ReserveCall>(redis, keysOf, {
-    one: 'reserve',
     many: 'reserveMany',
     // Each new hold's key is a KEY: a cluster node must be told every key a script touches.
     keys: (k, calls) => [

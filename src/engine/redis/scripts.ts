@@ -14,7 +14,6 @@ export const SCRIPT_NAMES = [
   'leave',
   'heartbeat',
   'admit',
-  'reserve',
   'reserveMany',
   'endHoldMany',
   'sweep',

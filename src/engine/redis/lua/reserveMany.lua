@@ -1,8 +1,9 @@
 --[[
-  Several reservations of one sale in one call (the engine's group commit): each request runs
-  reserve.lua's body (includes/reserveOne.lua) in order, with its own now, and gets its own reply — a
-  refusal is that request's alone. KEYS are reserve.lua's with one hold key per request, so a cluster
-  node sees every key the script touches (all carry the sale's hash tag: one slot).
+  Reservations of one sale in one call (the engine's group commit; a lone reservation is a batch of
+  one): each request runs includes/reserveOne.lua, which says what is checked and in which order, in
+  call order with its own now, and gets its own reply, so a refusal is that request's alone. The sale
+  is read once for the batch. KEYS hold one new hold key per request, so a cluster node sees every
+  key the script touches (all carry the sale's hash tag: one slot).
 
   Input:
     KEYS[1] meta key
@@ -21,16 +22,24 @@
     ARGV[5i]   new hold id of request i
 
   Output:
-    { OK, reply 1, reply 2, ... } -- reply i: reserve.lua's output for request i, e.g.
-                                  -- { OK, hold pairs }, { IDEM_REPEAT, earlier hold id } or { ERR_SOLD_OUT }
+    { OK, reply 1, reply 2, ... } -- reply i, for request i:
+      { OK, hold pairs }
+      { IDEM_REPEAT, earlier hold id }
+      { ERR_SALE_NOT_FOUND | ERR_SOLD_OUT | ERR_NOT_LIVE | ERR_SESSION_ENDED | ERR_LIMIT_EXCEEDED
+        | ERR_INSUFFICIENT_STOCK }
 ]]
 --- @include "reserveOne"
 
 local k = saleKeysOfReserve()
+local m = readMeta(k.meta)
 local out = { OK }
 for i = 1, (#KEYS - 8) do
   local a = 5 * (i - 1)
-  out[#out + 1] = reserveOne(k, tonumber(ARGV[a + 1]), ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4],
-    ARGV[a + 5], KEYS[8 + i])
+  if m == nil then
+    out[#out + 1] = { ERR_SALE_NOT_FOUND }
+  else
+    out[#out + 1] = reserveOne(m, k, tonumber(ARGV[a + 1]), ARGV[a + 2], tonumber(ARGV[a + 3]),
+      ARGV[a + 4], ARGV[a + 5], KEYS[8 + i])
+  end
 end
 return out

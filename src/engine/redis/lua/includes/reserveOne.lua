@@ -1,9 +1,11 @@
 --[[
-  reserveOne(k, now, userId, quantity, idemField, holdId, holdKey): one reservation, the body of
-  reserve.lua and of reserveMany.lua (a batch runs it once per request, in call order, so a second
-  request with the same idempotency field sees the first one's hold, and a user's requests meet the
-  limit in order). `k` holds the sale's keys: meta, tickets, units, leases, idem, deadlines,
-  windows, spent. Returns reserve.lua's reply (see its header).
+  reserveOne(m, k, now, userId, quantity, idemField, holdId, holdKey): one reservation, the body of
+  reserveMany.lua (a batch runs it once per request, in call order, so a second request with the
+  same idempotency field sees the first one's hold, and a user's requests meet the limit in order).
+  `k` holds the sale's keys: meta, tickets, units, leases, idem, deadlines, windows, spent. `m` is
+  the sale as readMeta() returned it at the batch's start; a reservation writes only `available`,
+  `held` and `holdSeq`, and keeps `m` current with them, so the batch reads the sale's hash once.
+  Returns { OK, hold pairs }, { IDEM_REPEAT, earlier hold id } or a refusal (reserveMany.lua).
 
   Checks, in the memory engine's order: the sale exists; the (user, idempotency key) has no hold yet
   (else its id is returned and TypeScript answers with that hold); the sale is live; the user's
@@ -19,7 +21,7 @@
 --- @include "hold"
 --- @include "slots"
 
--- The sale's keys of reserve.lua and reserveMany.lua: KEYS[1..8], in the order their headers give.
+-- The sale's keys of reserveMany.lua: KEYS[1..8], in the order its header gives.
 local function saleKeysOfReserve()
   return {
     meta = KEYS[1], tickets = KEYS[2], units = KEYS[3], leases = KEYS[4], idem = KEYS[5],
@@ -27,9 +29,7 @@ local function saleKeysOfReserve()
   }
 end
 
-local function reserveOne(k, now, userId, quantity, idemField, holdId, holdKey)
-  local m = readMeta(k.meta)
-  if m == nil then return { ERR_SALE_NOT_FOUND } end
+local function reserveOne(m, k, now, userId, quantity, idemField, holdId, holdKey)
   local earlier = redis.call('HGET', k.idem, idemField)
   if earlier then return { IDEM_REPEAT, earlier } end
 
@@ -47,9 +47,10 @@ local function reserveOne(k, now, userId, quantity, idemField, holdId, holdKey)
   if m.available == 0 then return { ERR_SOLD_OUT } end
   if m.available < quantity then return { ERR_INSUFFICIENT_STOCK } end
 
-  redis.call('HINCRBY', k.meta, 'available', fmt(-quantity))
-  redis.call('HINCRBY', k.meta, 'held', fmt(quantity))
+  m.available = redis.call('HINCRBY', k.meta, 'available', fmt(-quantity))
+  m.held = redis.call('HINCRBY', k.meta, 'held', fmt(quantity))
   local seq = redis.call('HINCRBY', k.meta, 'holdSeq', 1)
+  m.holdSeq = seq
   local expiresAt = now + m.holdSeconds * 1000
   -- Equal deadlines sort by member: the zero-padded sequence keeps them in reservation order.
   local member = string.format('%016d', seq) .. ':' .. holdId
