@@ -9,6 +9,7 @@
 --- @include "meta"
 --- @include "shuffle"
 --- @include "windows"
+
 -- The windows and the spent flag (1/0) a status of `ticket` needs (windowsMode 'status'), from the
 -- sale `m` as readMeta() returns it.
 local function statusParts(m, windowsKey, ticket, now, spentKey)
