@@ -151,8 +151,7 @@ export class RedisEngine implements PartStore {
       issued: Number(issued),
       prequeueSize: prequeueSize === null ? null : Number(prequeueSize),
     };
-    const snapshot = saleSnapshot(atJoin, decodeWindows(windows), now);
-    return statusFromSnapshot(snapshot, Number(ticket ?? 0) || null, now, spent === 1);
+    return this.statusOf(atJoin, windows, ticket, spent, now);
   }
 
   async leave(saleId: string, userId: string): Promise<boolean> {
@@ -191,7 +190,7 @@ export class RedisEngine implements PartStore {
       [k.meta, k.windows, k.tickets, k.spent],
       ['status', userId, now],
     );
-    return this.statusOf(payload, now);
+    return this.statusOf(decodeSale(payload[0]), payload[1], payload[2], payload[3], now);
   }
 
   async snapshot(saleId: string): Promise<QueueSnapshot> {
@@ -395,14 +394,18 @@ export class RedisEngine implements PartStore {
   }
 
   /**
-   * A user's status from a reply with the 'status' windows: only those the status depends on, with
-   * fillers between them (lua/includes/windows.lua), so a join or status reads O(log windows).
+   * A user's status from the sale and a reply's 'status' windows: only those the status depends on,
+   * with fillers between them (lua/includes/windows.lua), so a join or status reads O(log windows).
    */
-  private statusOf(payload: unknown[], now: number): QueueStatus {
-    const sale: StoredSale = decodeSale(payload[0]);
-    const ticket = Number(payload[2] ?? 0) || null;
-    const snapshot = saleSnapshot(sale, decodeWindows(payload[1]), now);
-    return statusFromSnapshot(snapshot, ticket, now, payload[3] === 1);
+  private statusOf(
+    sale: StoredSale,
+    windows: unknown,
+    ticket: unknown,
+    spent: unknown,
+    now: number,
+  ): QueueStatus {
+    const snapshot = saleSnapshot(sale, decodeWindows(windows), now);
+    return statusFromSnapshot(snapshot, Number(ticket ?? 0) || null, now, spent === 1);
   }
 }
 

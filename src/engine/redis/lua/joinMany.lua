@@ -3,9 +3,10 @@
   request runs includes/joinOne.lua in order, with its own now, and gets its own reply, so a refusal
   is that request's alone. All keys are the sale's, so the batch is one script on one cluster slot.
 
-  The sale is read once for the batch and sent once, after it: every join of a flash sale's rush
-  answers with the same sale but for `issued` and `prequeueSize`, which each reply carries as they
-  were after its own join. (Sending the whole sale with each reply cost about three times the join.)
+  The sale is read once for the batch and sent once, after it (read again: one HMGET per batch):
+  every join of a flash sale's rush answers with the same sale but for `issued` and `prequeueSize`,
+  which each reply carries as they were after its own join. (Sending the whole sale with each reply
+  cost about three times the join.)
 
   Input:
     KEYS[1] meta key
@@ -31,5 +32,5 @@ for i = 1, #ARGV, 2 do
     out[#out + 1] = joinOne(m, KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[i]), ARGV[i + 1])
   end
 end
-if m ~= nil then out[2] = metaPairsOf(m) end
+if m ~= nil then out[2] = metaPairs(KEYS[1]) end
 return out

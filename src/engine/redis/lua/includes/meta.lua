@@ -34,23 +34,6 @@ local function metaPairs(metaKey)
   return fieldPairs(metaKey, META_FIELDS)
 end
 
--- metaPairs() from a table readMeta() returned (kept current by its caller), without reading again.
-local function metaPairsOf(m)
-  local out = {}
-  for _, field in ipairs(META_FIELDS) do
-    local v = m[field]
-    out[#out + 1] = field
-    if v == nil then
-      out[#out + 1] = false
-    elseif META_TEXT[field] then
-      out[#out + 1] = v
-    else
-      out[#out + 1] = fmt(v)
-    end
-  end
-  return out
-end
-
 -- The pre-queue's size at `now`. Mirrors prequeueSizeAt() in src/domain/waitingRoom.ts line for line:
 -- fixed at the start to the tickets issued by then; until stored, what was issued is the size.
 local function prequeueSizeAt(prequeueSize, issued, startsAt, now)

@@ -4,7 +4,8 @@
   same idempotency field sees the first one's hold, and a user's requests meet the limit in order).
   `k` holds the sale's keys: meta, tickets, units, leases, idem, deadlines, windows, spent. `m` is
   the sale as readMeta() returned it at the batch's start; a reservation writes only `available`,
-  `held` and `holdSeq`, and keeps `m` current with them, so the batch reads the sale's hash once.
+  `held` and `holdSeq`, keeps `m` current with the two the checks read, and takes its sequence from
+  the increment, so the batch reads the sale's hash once.
   Returns { OK, hold pairs }, { IDEM_REPEAT, earlier hold id } or a refusal (reserveMany.lua).
 
   Checks, in the memory engine's order: the sale exists; the (user, idempotency key) has no hold yet
@@ -50,7 +51,6 @@ local function reserveOne(m, k, now, userId, quantity, idemField, holdId, holdKe
   m.available = redis.call('HINCRBY', k.meta, 'available', fmt(-quantity))
   m.held = redis.call('HINCRBY', k.meta, 'held', fmt(quantity))
   local seq = redis.call('HINCRBY', k.meta, 'holdSeq', 1)
-  m.holdSeq = seq
   local expiresAt = now + m.holdSeconds * 1000
   -- Equal deadlines sort by member: the zero-padded sequence keeps them in reservation order.
   local member = string.format('%016d', seq) .. ':' .. holdId
