@@ -1,5 +1,5 @@
 import type { NewOrder } from '../db/records.ts';
-import type { JobQueue } from './jobs/types.ts';
+import type { JobQueue, KeepCompleted } from './jobs/types.ts';
 
 /**
  * Payloads of the pipeline's jobs. The order job carries the order it will write, plus where its
@@ -42,6 +42,15 @@ export interface NotificationJob {
 export interface MailJob {
   mails: NotificationJob[];
 }
+
+/**
+ * Completed mail jobs kept, for inspection: 100, where other queues keep 1,000. A mail job carries a
+ * whole group commit's messages, up to 500 of ~300 bytes (~150 KB), so 1,000 of them could hold
+ * ~150 MB of Redis for a day; 100 hold at most ~15 MB. The cost: a message retried alone (a job of
+ * one whose id is `<kind>-<holdId>`, sideEffects.ts) is deduplicated by id over a shorter window;
+ * messages are at least once either way.
+ */
+export const MAIL_JOBS_KEPT: KeepCompleted = { count: 100, ageMs: 24 * 60 * 60 * 1000 };
 
 export interface AnalyticsJob {
   saleId: string;

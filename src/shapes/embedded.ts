@@ -8,7 +8,13 @@ import { MemoryEngine } from '../engine/memory/memoryEngine.ts';
 import { PartedEngine } from '../engine/parted/partedEngine.ts';
 import type { Clock } from '../engine/types.ts';
 import { createMemoryQueue } from '../orders/jobs/memoryQueue.ts';
-import { type AnalyticsJob, type MailJob, type OrderJob, QUEUE_NAMES } from '../orders/orderJobs.ts';
+import {
+  type AnalyticsJob,
+  MAIL_JOBS_KEPT,
+  type MailJob,
+  type OrderJob,
+  QUEUE_NAMES,
+} from '../orders/orderJobs.ts';
 import { openDatabase } from './database.ts';
 import type { Shape, ShapeOptions } from './types.ts';
 
@@ -22,7 +28,10 @@ export async function openEmbeddedShape(
   const defaults = options.jobDefaults;
   const queues = {
     orders: createMemoryQueue<OrderJob>(QUEUE_NAMES.orders, { defaults }),
-    notifications: createMemoryQueue<MailJob>(QUEUE_NAMES.notifications, { defaults }),
+    notifications: createMemoryQueue<MailJob>(QUEUE_NAMES.notifications, {
+      defaults,
+      keepCompleted: MAIL_JOBS_KEPT,
+    }),
     analytics: createMemoryQueue<AnalyticsJob>(QUEUE_NAMES.analytics, { defaults }),
   };
   const database =

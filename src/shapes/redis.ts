@@ -13,7 +13,14 @@ import { RedisClock } from '../engine/redis/redisClock.ts';
 import { RedisEngine } from '../engine/redis/redisEngine.ts';
 import { type Clock, systemClock } from '../engine/types.ts';
 import { createBullQueue } from '../orders/jobs/bullmqQueue.ts';
-import { type AnalyticsJob, type MailJob, type OrderJob, QUEUE_NAMES } from '../orders/orderJobs.ts';
+import type { KeepCompleted } from '../orders/jobs/types.ts';
+import {
+  type AnalyticsJob,
+  MAIL_JOBS_KEPT,
+  type MailJob,
+  type OrderJob,
+  QUEUE_NAMES,
+} from '../orders/orderJobs.ts';
 import { openDatabase } from './database.ts';
 import { failFast, openCluster, openRedis, type RedisClient, redisTarget } from './redisConnection.ts';
 import type { Shape, ShapeOptions } from './types.ts';
@@ -72,13 +79,14 @@ export async function openRedisShape(
     return rateLimitRedis;
   };
 
-  const queue = <T>(name: string) =>
+  const queue = <T>(name: string, keepCompleted?: KeepCompleted) =>
     createBullQueue<T>(name, {
       connection:
         target.kind === 'single'
           ? target.url
           : { cluster: (nodeOptions) => openCluster(target.nodes, nodeOptions) },
       defaults: options.jobDefaults,
+      ...(keepCompleted ? { keepCompleted } : {}),
       prefix: options.queuePrefix ?? config.queuePrefix,
       ...options.stalledMs,
       commandTimeoutMs: redisTimeoutMs,
@@ -86,7 +94,7 @@ export async function openRedisShape(
     });
   const queues = {
     orders: queue<OrderJob>(QUEUE_NAMES.orders),
-    notifications: queue<MailJob>(QUEUE_NAMES.notifications),
+    notifications: queue<MailJob>(QUEUE_NAMES.notifications, MAIL_JOBS_KEPT),
     analytics: queue<AnalyticsJob>(QUEUE_NAMES.analytics),
   };
   return {

@@ -48,9 +48,15 @@ describe.skipIf(!(await hasRedis()))('BullMQ job queue', () => {
     }
   });
 
-  describeJobQueueContract('bullmq', (defaults) => {
+  describeJobQueueContract('bullmq', (defaults, keepCompleted) => {
     const { name, prefix } = isolated();
-    return createBullQueue(name, { connection: REDIS_URL, prefix, defaults, ...fast });
+    return createBullQueue(name, {
+      connection: REDIS_URL,
+      prefix,
+      defaults,
+      ...(keepCompleted ? { keepCompleted } : {}),
+      ...fast,
+    });
   });
 
   describe('crash recovery', () => {

@@ -4,10 +4,21 @@
  * events or on drained().
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type JobDefaults, type JobQueue, PermanentJobError } from '../../src/orders/jobs/types.ts';
+import {
+  type JobDefaults,
+  type JobQueue,
+  type KeepCompleted,
+  PermanentJobError,
+} from '../../src/orders/jobs/types.ts';
 
-/** Builds a fresh, isolated queue (own name / key prefix). The suite closes it after each test. */
-export type MakeQueue = <T>(defaults: JobDefaults) => JobQueue<T> | Promise<JobQueue<T>>;
+/**
+ * Builds a fresh, isolated queue (own name / key prefix), keeping `keepCompleted` completed jobs when
+ * given. The suite closes it after each test.
+ */
+export type MakeQueue = <T>(
+  defaults: JobDefaults,
+  keepCompleted?: KeepCompleted,
+) => JobQueue<T> | Promise<JobQueue<T>>;
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -27,8 +38,8 @@ export function describeJobQueueContract(name: string, makeQueue: MakeQueue): vo
     const open: JobQueue<unknown>[] = [];
 
     // Small backoff keeps retry tests fast; the production default (200 ms base) is not needed here.
-    async function make<T>(defaults: JobDefaults = {}): Promise<JobQueue<T>> {
-      const queue = await makeQueue<T>({ backoffMs: 5, ...defaults });
+    async function make<T>(defaults: JobDefaults = {}, keepCompleted?: KeepCompleted): Promise<JobQueue<T>> {
+      const queue = await makeQueue<T>({ backoffMs: 5, ...defaults }, keepCompleted);
       open.push(queue as JobQueue<unknown>);
       return queue;
     }
@@ -65,6 +76,25 @@ export function describeJobQueueContract(name: string, makeQueue: MakeQueue): vo
       await queue.drained();
       expect(handled).toEqual([1]);
       expect((await queue.counts()).completed).toBe(1);
+    });
+
+    it('forgets the oldest completed jobs beyond keepCompleted, so their jobId runs again', async () => {
+      const queue = await make<null>({}, { count: 2, ageMs: 60_000 });
+      const handled: string[] = [];
+      queue.process(async (job) => {
+        handled.push(job.id);
+      });
+      // One at a time, so which completed jobs are the oldest does not depend on timing.
+      for (const id of ['a-1', 'a-2', 'a-3']) {
+        await queue.add('order', null, { jobId: id });
+        await queue.drained();
+      }
+      expect((await queue.counts()).completed).toBe(2);
+      expect(await queue.state('a-1')).toBeNull();
+      await queue.add('order', null, { jobId: 'a-1' }); // forgotten: a new job
+      await queue.add('order', null, { jobId: 'a-3' }); // still kept: no new job
+      await queue.drained();
+      expect(handled).toEqual(['a-1', 'a-2', 'a-3', 'a-1']);
     });
 
     it('adds jobs in bulk, one per jobId, ids in order', async () => {

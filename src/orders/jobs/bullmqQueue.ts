@@ -34,6 +34,7 @@ import {
   type JobOptions,
   type JobQueue,
   type JobState,
+  type KeepCompleted,
   PermanentJobError,
   waitUntilDrained,
 } from './types.ts';
@@ -57,6 +58,8 @@ export interface BullQueueOptions {
    */
   prefix?: string;
   defaults?: JobDefaults;
+  /** Completed jobs kept (default JOB_DEFAULTS.keepCompleted); a forgotten job's id can run again. */
+  keepCompleted?: KeepCompleted;
   /** How long a worker's lock on an active job lasts without renewal (15 s here; BullMQ's default 30 s). */
   lockDurationMs?: number;
   /** How often each worker looks for jobs whose lock expired (10 s here; BullMQ's default 30 s). */
@@ -128,6 +131,7 @@ class BullJobQueue<T> implements JobQueue<T> {
     this.attempts = options.defaults?.attempts ?? JOB_DEFAULTS.attempts;
     this.backoffMs = options.defaults?.backoffMs ?? JOB_DEFAULTS.backoffMs;
     checkAttempts(this.attempts, this.backoffMs);
+    const keepCompleted = options.keepCompleted ?? JOB_DEFAULTS.keepCompleted;
     this.onError = options.onError ?? ((err) => console.error(`[jobs:${name}]`, err));
     this.queue = new Queue(name, {
       connection: this.connectionFor({
@@ -142,10 +146,7 @@ class BullJobQueue<T> implements JobQueue<T> {
         attempts: this.attempts,
         backoff: { type: 'exponential', delay: this.backoffMs },
         // BullMQ's age is in seconds. Completed jobs are trimmed when later jobs complete.
-        removeOnComplete: {
-          count: JOB_DEFAULTS.keepCompleted.count,
-          age: JOB_DEFAULTS.keepCompleted.ageMs / 1000,
-        },
+        removeOnComplete: { count: keepCompleted.count, age: keepCompleted.ageMs / 1000 },
         removeOnFail: { count: JOB_DEFAULTS.keepFailed },
       },
     });

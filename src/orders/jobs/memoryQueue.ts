@@ -17,6 +17,7 @@ import {
   type JobOptions,
   type JobQueue,
   type JobState,
+  type KeepCompleted,
   PermanentJobError,
   waitUntilDrained,
 } from './types.ts';
@@ -24,7 +25,8 @@ import {
 export interface MemoryQueueOptions {
   /** Defaults for attempts/backoffMs (tests pass a small backoffMs to keep retries fast). */
   defaults?: JobDefaults;
-  keepCompleted?: { count: number; ageMs: number };
+  /** Completed jobs kept (default JOB_DEFAULTS.keepCompleted); a forgotten job's id can run again. */
+  keepCompleted?: KeepCompleted;
   keepFailed?: number;
   /** Clock for the completed-age bound. */
   now?: () => number;
@@ -50,7 +52,7 @@ class MemoryJobQueue<T> implements JobQueue<T> {
   readonly name: string;
   private readonly attempts: number;
   private readonly backoffMs: number;
-  private readonly keepCompleted: { count: number; ageMs: number };
+  private readonly keepCompleted: KeepCompleted;
   private readonly keepFailed: number;
   private readonly now: () => number;
 

@@ -73,6 +73,12 @@ export class PermanentJobError extends Error {
   }
 }
 
+/** How many completed jobs a queue keeps, and for how long (whichever bound is reached first). */
+export interface KeepCompleted {
+  count: number;
+  ageMs: number;
+}
+
 /** Queue-wide defaults for the job options a caller leaves out. */
 export interface JobDefaults {
   attempts?: number;
