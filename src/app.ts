@@ -76,7 +76,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
   const store = new OrderStore(shape.db);
   // Every payment call is time-boxed, the injected providers of tests included.
   const payments = withPaymentTimeout(
-    options.payments ?? createPaymentProvider(config, { ledger: store }),
+    options.payments ?? createPaymentProvider(config, { ledger: store.charges }),
     config.timeouts.paymentMs,
   );
   const mailer =

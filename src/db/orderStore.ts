@@ -2,14 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { coalesce } from '../domain/coalesce.ts';
 import { ORDER_STATUSES, type OrderStatus } from '../domain/order.ts';
 import { SALE_DEFAULTS } from '../domain/sale.ts';
-import { chargesByKey, type NewCharge, recordCharges } from './chargeLedger.ts';
+import { ChargeStore } from './chargeStore.ts';
 import { type Database, selectByKeys } from './database.ts';
 import * as durable from './durableSaleState.ts';
 import { type ConfirmItem, type ConfirmResult, confirmOrdersIn } from './groupConfirm.ts';
 import {
-  type ChargeRecord,
-  type ChargeRow,
-  type ChargeStatus,
   iso,
   type NewOrder,
   type OrderRecord,
@@ -18,19 +15,12 @@ import {
   type SaleCatalog,
   type SaleRecord,
   type SaleRow,
-  toCharge,
   toOrder,
   toSale,
 } from './records.ts';
 import { SaleHistoryStore } from './saleHistory.ts';
 
 export type { ConfirmItem, ConfirmOutcome, ConfirmResult } from './groupConfirm.ts';
-
-export interface ChargeAttempts {
-  idempotencyKey: string;
-  attempts: number;
-  hasOrder: boolean;
-}
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -47,12 +37,14 @@ function one<T>(rows: T[], what: string): T {
  */
 /** Most pending orders in one call: bounds a batch's transaction and the locks it holds. */
 const PLACE_BATCH = 128;
-/** Most keys in one batched read or charge write (the order worker's per-job lookups). */
+/** Most keys in one batched read (the order worker's per-job lookups). */
 const LOOKUP_BATCH = 256;
 
 export class OrderStore {
   /** The sale's sampled counters over time (saleHistory.ts), on the same database. */
   readonly history: SaleHistoryStore;
+  /** The simulated payment provider's ledger and the audit of charges against orders (chargeStore.ts). */
+  readonly charges: ChargeStore;
   /**
    * Checkout's durable step as a group commit: the pending orders of concurrent checkouts go to the
    * database in one call and one transaction while the previous batch is being written.
@@ -63,13 +55,11 @@ export class OrderStore {
   }) => Promise<durable.PlaceOutcome>;
 
   /**
-   * The order worker's per-job lookups and charge writes, batched the same way: every job of a batch
-   * asks for its own hold's order and charge, and on this machine a round trip per query costs more
-   * than the query (see bench/README.md, "Orders persisted").
+   * The order worker's per-job order lookups, batched the same way: every job of a batch asks for its
+   * own hold's order, and on this machine a round trip per query costs more than the query (see
+   * bench/README.md, "Orders persisted"). Its charge lookups and writes are batched in ChargeStore.
    */
   private readonly orderOfHold: (holdId: string) => Promise<OrderRecord | null>;
-  private readonly chargeOfKey: (idempotencyKey: string) => Promise<ChargeRecord | null>;
-  private readonly chargeInBatch: (charge: NewCharge) => Promise<{ charge: ChargeRecord; created: boolean }>;
 
   constructor(private readonly db: Database) {
     this.history = new SaleHistoryStore(db);
@@ -78,8 +68,7 @@ export class OrderStore {
       const sql = 'SELECT * FROM orders WHERE hold_id = ANY($1::text[])';
       return selectByKeys<OrderRow, OrderRecord>(db, sql, holdIds, (row) => row.hold_id, toOrder);
     }, LOOKUP_BATCH);
-    this.chargeOfKey = coalesce((keys) => chargesByKey(db, keys), LOOKUP_BATCH);
-    this.chargeInBatch = coalesce((charges) => recordCharges(db, charges), LOOKUP_BATCH);
+    this.charges = new ChargeStore(db);
   }
 
   /** Inserts the sale and its stock row; if the id exists, changes nothing and returns the stored sale. */
@@ -330,65 +319,6 @@ export class OrderStore {
     );
   }
 
-  /**
-   * Records a charge once per idempotency key (the hold id). A repeat returns the first charge, with
-   * its original amount, and `created: false`: the provider must not charge twice. Every call, repeat
-   * or not, is also appended to payment_charge_attempts, so a repeat stays visible (`chargeAttempts`).
-   * Concurrent calls share one statement (recordCharges).
-   */
-  recordCharge(
-    idempotencyKey: string,
-    amountCents: number,
-    saleId: string | null = null,
-  ): Promise<{ charge: ChargeRecord; created: boolean }> {
-    return this.chargeInBatch({ idempotencyKey, amountCents, saleId });
-  }
-
-  /** The charge made with this key, if any; concurrent calls share one query. */
-  getCharge(idempotencyKey: string): Promise<ChargeRecord | null> {
-    return this.chargeOfKey(idempotencyKey);
-  }
-
-  /** Refunds a succeeded charge once; null when there is no such charge. */
-  async refundCharge(idempotencyKey: string): Promise<{ charge: ChargeRecord; changed: boolean } | null> {
-    const [row] = await this.db.query<ChargeRow>(
-      `UPDATE payment_charges SET status = 'refunded', refunded_at = now()
-       WHERE idempotency_key = $1 AND status = 'succeeded' RETURNING *`,
-      [idempotencyKey],
-    );
-    if (row !== undefined) return { charge: toCharge(row), changed: true };
-    const current = await this.getCharge(idempotencyKey);
-    return current === null ? null : { charge: current, changed: false };
-  }
-
-  /**
-   * Per idempotency key charged for a sale: how many times `recordCharge` was called with it, and
-   * whether an order has that key as its hold id. One attempt with an order is the only right answer.
-   */
-  async chargeAttempts(saleId: string): Promise<ChargeAttempts[]> {
-    const rows = await this.db.query<{ idempotency_key: string; attempts: number; has_order: boolean }>(
-      `SELECT a.idempotency_key, count(*)::int AS attempts,
-              EXISTS (SELECT 1 FROM orders o WHERE o.hold_id = a.idempotency_key) AS has_order
-       FROM payment_charge_attempts a WHERE a.sale_id = $1
-       GROUP BY a.idempotency_key ORDER BY a.idempotency_key`,
-      [saleId],
-    );
-    return rows.map((r) => ({
-      idempotencyKey: r.idempotency_key,
-      attempts: Number(r.attempts),
-      hasOrder: r.has_order,
-    }));
-  }
-
-  /** Charges, optionally of one sale and/or in one status. */
-  async chargeCount(filter: { saleId?: string; status?: ChargeStatus } = {}): Promise<number> {
-    return this.count(
-      `SELECT count(*)::int AS n FROM payment_charges
-       WHERE ($1::text IS NULL OR sale_id = $1) AND ($2::text IS NULL OR status = $2)`,
-      [filter.saleId ?? null, filter.status ?? null],
-    );
-  }
-
   /** Pending orders written more than `olderThanMs` ago (database clock), oldest first. */
   async stalePendingOrders(olderThanMs: number, limit = 500): Promise<OrderRecord[]> {
     const rows = await this.db.query<OrderRow>(
@@ -397,53 +327,6 @@ export class OrderStore {
       [olderThanMs, limit],
     );
     return rows.map(toOrder);
-  }
-
-  /**
-   * Captured charges, older than `olderThanMs`, whose hold has no order or an order that ended unsold
-   * (failed, expired, refused): each must be refunded. A pending order's charge is not among them:
-   * its job (or the reconciler) still decides.
-   */
-  async unsettledCharges(olderThanMs: number, limit = 500): Promise<ChargeRecord[]> {
-    const rows = await this.db.query<ChargeRow>(
-      `SELECT c.* FROM payment_charges c LEFT JOIN orders o ON o.hold_id = c.idempotency_key
-       WHERE c.status = 'succeeded' AND c.created_at < now() - $1 * interval '1 millisecond'
-         AND (o.id IS NULL OR o.status IN ('failed', 'expired', 'rejected'))
-       ORDER BY c.created_at LIMIT $2`,
-      [olderThanMs, limit],
-    );
-    return rows.map(toCharge);
-  }
-
-  /**
-   * Charges against orders, for the audit: one captured charge per confirmed order and none for any
-   * other. `confirmedUncharged`: confirmed orders without a captured charge; `chargedUnconfirmed`:
-   * captured charges whose order is not confirmed (or missing).
-   */
-  async chargeAudit(saleId: string): Promise<{
-    captured: number;
-    confirmed: number;
-    confirmedUncharged: number;
-    chargedUnconfirmed: number;
-  }> {
-    const [row] = await this.db.query<Record<string, number>>(
-      `SELECT
-         (SELECT count(*) FROM payment_charges WHERE sale_id = $1 AND status = 'succeeded')::int AS captured,
-         (SELECT count(*) FROM orders WHERE sale_id = $1 AND status = 'confirmed')::int AS confirmed,
-         (SELECT count(*) FROM orders o LEFT JOIN payment_charges c
-            ON c.idempotency_key = o.hold_id AND c.status = 'succeeded'
-          WHERE o.sale_id = $1 AND o.status = 'confirmed' AND c.idempotency_key IS NULL)::int AS confirmed_uncharged,
-         (SELECT count(*) FROM payment_charges c LEFT JOIN orders o ON o.hold_id = c.idempotency_key
-          WHERE c.sale_id = $1 AND c.status = 'succeeded'
-            AND (o.id IS NULL OR o.status <> 'confirmed'))::int AS charged_unconfirmed`,
-      [saleId],
-    );
-    return {
-      captured: Number(row?.captured ?? 0),
-      confirmed: Number(row?.confirmed ?? 0),
-      confirmedUncharged: Number(row?.confirmed_uncharged ?? 0),
-      chargedUnconfirmed: Number(row?.charged_unconfirmed ?? 0),
-    };
   }
 
   /** Logs one reconciler action (the durable count behind its metric and alert). */

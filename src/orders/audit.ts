@@ -27,7 +27,7 @@ export async function auditSale(engine: SaleEngine, store: OrderStore, saleId: s
     store.confirmedUnits(saleId),
     store.duplicateHolds(saleId),
     store.oversellRefusals(saleId),
-    store.chargeAudit(saleId),
+    store.charges.audit(saleId),
   ]);
   const check = (name: string, ok: boolean, detail: string): AuditCheck => ({ name, ok, detail });
   const checks = [

@@ -67,7 +67,7 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<Record<Reconc
     await act('finished', order.holdId, order.saleId);
   }
 
-  for (const charge of await deps.store.unsettledCharges(deps.graceMs)) {
+  for (const charge of await deps.store.charges.unsettled(deps.graceMs)) {
     await deps.payments.refund(charge.idempotencyKey);
     await act('refunded', charge.idempotencyKey, charge.saleId);
   }

@@ -73,7 +73,7 @@ export async function expectBooksBalanced(
   const counts = await app.store.orderCounts(saleId);
   expect(counts.pending).toBe(0);
   expect(counts.confirmed + counts.failed + counts.expired + counts.rejected).toBe(accepted);
-  expect(await app.store.chargeAudit(saleId)).toEqual({
+  expect(await app.store.charges.audit(saleId)).toEqual({
     captured: counts.confirmed,
     confirmed: counts.confirmed,
     confirmedUncharged: 0,

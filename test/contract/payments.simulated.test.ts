@@ -16,12 +16,12 @@ async function simulatedOn(db: Database, drop: () => Promise<void>): Promise<Pay
   await migrate(db);
   const store = new OrderStore(db);
   return {
-    provider: new SimulatedPaymentProvider(store),
+    provider: new SimulatedPaymentProvider(store.charges),
     methods: { succeeds: 'pm_ok', declines: 'pm_decline', failsTransiently: 'pm_flaky' },
     transientFailures: 2,
     ledger: async (saleId) => ({
-      charges: await store.chargeCount({ saleId }),
-      refunded: await store.chargeCount({ saleId, status: 'refunded' }),
+      charges: await store.charges.count({ saleId }),
+      refunded: await store.charges.count({ saleId, status: 'refunded' }),
     }),
     close: async () => {
       await drop();

@@ -373,7 +373,7 @@ export function describeDatabaseContract(
     describe('payment ledger', () => {
       it('records one charge per idempotency key, also under concurrency', async () => {
         await migrate(t.db);
-        const first = await t.store.recordCharge('h1', 4999, 's');
+        const first = await t.store.charges.record('h1', 4999, 's');
         expect(first).toMatchObject({
           created: true,
           charge: {
@@ -384,62 +384,62 @@ export function describeDatabaseContract(
             refundedAt: null,
           },
         });
-        const repeat = await t.store.recordCharge('h1', 1, 's');
+        const repeat = await t.store.charges.record('h1', 1, 's');
         expect(repeat).toEqual({ created: false, charge: first.charge });
         const racing = await Promise.all(
-          Array.from({ length: 10 }, () => t.store.recordCharge('h2', 100, 's')),
+          Array.from({ length: 10 }, () => t.store.charges.record('h2', 100, 's')),
         );
         expect(racing.filter((r) => r.created)).toHaveLength(1);
-        await t.store.recordCharge('h3', 100, 'other');
-        expect(await t.store.chargeCount()).toBe(3);
-        expect(await t.store.chargeCount({ saleId: 's' })).toBe(2);
+        await t.store.charges.record('h3', 100, 'other');
+        expect(await t.store.charges.count()).toBe(3);
+        expect(await t.store.charges.count({ saleId: 's' })).toBe(2);
       });
 
       it('answers each of many concurrent charges and lookups of different keys with its own', async () => {
         await migrate(t.db);
-        await t.store.recordCharge('k0', 7, 's');
+        await t.store.charges.record('k0', 7, 's');
         // Concurrent calls share a statement: keys repeat within it, one key was charged before.
         const keys = Array.from({ length: 60 }, (_, i) => `k${i % 20}`);
-        const charged = await Promise.all(keys.map((key, i) => t.store.recordCharge(key, 100 + i, 's')));
+        const charged = await Promise.all(keys.map((key, i) => t.store.charges.record(key, 100 + i, 's')));
         expect(charged.map((result) => result.charge.idempotencyKey)).toEqual(keys);
         const createdKeys = charged.filter((r) => r.created).map((r) => r.charge.idempotencyKey);
         expect(createdKeys.sort()).toEqual(Array.from({ length: 19 }, (_, i) => `k${i + 1}`).sort());
         // A repeat gets the first charge of its key, with its amount: k0 from before, k5 from index 5.
         expect(charged[0]).toMatchObject({ created: false, charge: { amountCents: 7 } });
         expect(charged[25]).toMatchObject({ created: false, charge: { amountCents: 105 } });
-        const found = await Promise.all(['k3', 'nope', 'k19'].map((key) => t.store.getCharge(key)));
+        const found = await Promise.all(['k3', 'nope', 'k19'].map((key) => t.store.charges.get(key)));
         expect(found.map((c) => c?.idempotencyKey ?? null)).toEqual(['k3', null, 'k19']);
-        expect(await t.store.chargeCount({ saleId: 's' })).toBe(20);
-        const attempts = await t.store.chargeAttempts('s');
+        expect(await t.store.charges.count({ saleId: 's' })).toBe(20);
+        const attempts = await t.store.charges.attempts('s');
         expect(attempts.reduce((n, a) => n + a.attempts, 0)).toBe(61);
       });
 
       it('keeps every charge attempt, so a repeat the ledger turned away still shows', async () => {
         await withSale('s', 10);
         await t.store.createPendingOrder(order('s', 'h1'));
-        await t.store.recordCharge('h1', 4999, 's');
-        await Promise.all(Array.from({ length: 3 }, () => t.store.recordCharge('h2', 100, 's')));
-        await t.store.recordCharge('h3', 100, 'other');
-        expect(await t.store.chargeCount({ saleId: 's' })).toBe(2);
+        await t.store.charges.record('h1', 4999, 's');
+        await Promise.all(Array.from({ length: 3 }, () => t.store.charges.record('h2', 100, 's')));
+        await t.store.charges.record('h3', 100, 'other');
+        expect(await t.store.charges.count({ saleId: 's' })).toBe(2);
         // h2 has no order, and its two repeats left no trace in payment_charges: here they show.
-        expect(await t.store.chargeAttempts('s')).toEqual([
+        expect(await t.store.charges.attempts('s')).toEqual([
           { idempotencyKey: 'h1', attempts: 1, hasOrder: true },
           { idempotencyKey: 'h2', attempts: 3, hasOrder: false },
         ]);
-        expect(await t.store.chargeAttempts('nothing')).toEqual([]);
+        expect(await t.store.charges.attempts('nothing')).toEqual([]);
       });
 
       it('refunds a charge once', async () => {
         await migrate(t.db);
-        await t.store.recordCharge('h1', 4999, 's');
-        const refund = await t.store.refundCharge('h1');
+        await t.store.charges.record('h1', 4999, 's');
+        const refund = await t.store.charges.refund('h1');
         expect(refund?.changed).toBe(true);
         expect(refund?.charge.status).toBe('refunded');
         expect(refund?.charge.refundedAt).toEqual(expect.any(Number));
-        expect((await t.store.refundCharge('h1'))?.changed).toBe(false);
-        expect(await t.store.refundCharge('missing')).toBeNull();
-        expect(await t.store.chargeCount({ saleId: 's', status: 'refunded' })).toBe(1);
-        expect(await t.store.chargeCount({ status: 'succeeded' })).toBe(0);
+        expect((await t.store.charges.refund('h1'))?.changed).toBe(false);
+        expect(await t.store.charges.refund('missing')).toBeNull();
+        expect(await t.store.charges.count({ saleId: 's', status: 'refunded' })).toBe(1);
+        expect(await t.store.charges.count({ status: 'succeeded' })).toBe(0);
       });
     });
   });

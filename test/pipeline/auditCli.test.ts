@@ -47,12 +47,12 @@ describe.skipIf(!ready)('flashsale audit (production shape)', () => {
     expect(ok.stdout).toContain('ok    one captured charge per confirmed order  (5 captured, 5 confirmed');
 
     // A charge captured for a hold that has no confirmed order: money kept for nothing.
-    await app.store.recordCharge('stray-hold', 5000, sale.id);
+    await app.store.charges.record('stray-hold', 5000, sale.id);
     const stray = audit(sale.id);
     expect(stray.stdout).toContain('FAIL  no captured charge for an order not confirmed  (1 charges kept)');
     expect(stray.stdout).toContain('FAIL  one captured charge per confirmed order');
     expect(stray.status).toBe(1);
-    await app.store.refundCharge('stray-hold');
+    await app.store.charges.refund('stray-hold');
     expect(audit(sale.id).status).toBe(0);
 
     // The engine believes one more unit was sold than PostgreSQL recorded.

@@ -8,11 +8,11 @@ import type { OrderStore } from '../../src/db/orderStore.ts';
 
 /** Asserts every charge attempt of the sale is its hold's only one, and returns how many holds were charged. */
 export async function expectOneChargeAttemptPerHold(store: OrderStore, saleId: string): Promise<number> {
-  const attempts = await store.chargeAttempts(saleId);
+  const attempts = await store.charges.attempts(saleId);
   expect(
     attempts.filter((a) => a.attempts !== 1 || !a.hasOrder),
     'keys charged more than once, or charged under a key that is no order’s hold id',
   ).toEqual([]);
-  expect(await store.chargeCount({ saleId })).toBe(attempts.length);
+  expect(await store.charges.count({ saleId })).toBe(attempts.length);
   return attempts.length;
 }

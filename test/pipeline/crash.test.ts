@@ -65,7 +65,7 @@ describe.skipIf(!ready)('worker killed mid-job (production shape)', () => {
     expect(counts).toMatchObject({ confirmed: ORDERS, pending: 0, failed: 0, rejected: 0 });
     // One order per hold is the orders table's unique key; that every hold got one is `confirmed`.
     expect(await expectOneChargeAttemptPerHold(app.store, sale.id)).toBe(ORDERS);
-    expect(await app.store.chargeCount({ saleId: sale.id, status: 'refunded' })).toBe(0);
+    expect(await app.store.charges.count({ saleId: sale.id, status: 'refunded' })).toBe(0);
     expect(await app.engine.stats(sale.id)).toMatchObject({ available: 0, held: 0, sold: ORDERS });
     const report = await auditSale(app.engine, app.store, sale.id);
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);

@@ -82,8 +82,8 @@ describe('embedded process killed mid-sale', () => {
       expect(counts.confirmed).toBeLessThanOrEqual(ORDERS);
       // At most one charge per hold (one ledger attempt, under its own key); only confirmed orders keep theirs.
       const charged = await expectOneChargeAttemptPerHold(app.store, saleId);
-      expect(await app.store.chargeCount({ saleId, status: 'succeeded' })).toBe(counts.confirmed);
-      expect(await app.store.chargeCount({ saleId, status: 'refunded' })).toBe(charged - counts.confirmed);
+      expect(await app.store.charges.count({ saleId, status: 'succeeded' })).toBe(counts.confirmed);
+      expect(await app.store.charges.count({ saleId, status: 'refunded' })).toBe(charged - counts.confirmed);
       expect(await app.engine.stats(saleId)).toMatchObject({
         total: ORDERS,
         sold: counts.confirmed,

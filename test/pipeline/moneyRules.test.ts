@@ -69,7 +69,7 @@ describe('order job money rules', () => {
 
     const order = await app.store.getOrderByHold(accepted.holdId);
     expect(order?.status).toBe('confirmed');
-    expect((await app.store.getCharge(accepted.holdId))?.status).toBe('succeeded');
+    expect((await app.store.charges.get(accepted.holdId))?.status).toBe('succeeded');
     expect((await app.engine.stats(sale.id)).sold).toBe(1);
     expect(await app.store.soldUnits(sale.id)).toBe(1);
     // The job itself failed after its last attempt: that is what used to trigger the refund.
@@ -91,7 +91,7 @@ describe('order job money rules', () => {
 
     for (const { holdId } of accepted) {
       expect((await app.store.getOrderByHold(holdId))?.status).toBe('confirmed');
-      expect((await app.store.getCharge(holdId))?.status).toBe('succeeded');
+      expect((await app.store.charges.get(holdId))?.status).toBe('succeeded');
     }
     expect(await app.queues.orders.failed()).toEqual([]);
     expect(await app.store.soldUnits(sale.id)).toBe(3);
@@ -116,7 +116,7 @@ describe('order job money rules', () => {
     expect((await app.queues.orders.failed()).map((job) => job.id)).toEqual([accepted.holdId]);
     // Not failed, not refunded, not released: the engine sold the hold, the reconciler will finish it.
     expect((await app.store.getOrderByHold(accepted.holdId))?.status).toBe('pending');
-    expect((await app.store.getCharge(accepted.holdId))?.status).toBe('succeeded');
+    expect((await app.store.charges.get(accepted.holdId))?.status).toBe('succeeded');
     expect((await app.engine.getHold(sale.id, accepted.holdId))?.status).toBe('confirmed');
   });
 

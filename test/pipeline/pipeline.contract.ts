@@ -41,7 +41,7 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
       );
       expect(refusals).toEqual([]);
       expect(await app.store.orderCounts(sale.id)).toMatchObject({ confirmed: n, pending: 0, failed: 0 });
-      expect(await app.store.chargeCount({ saleId: sale.id })).toBe(n);
+      expect(await app.store.charges.count({ saleId: sale.id })).toBe(n);
       expect(await app.engine.stats(sale.id)).toMatchObject({ available: 0, held: 0, sold: n });
       const report = await auditSale(app.engine, app.store, sale.id);
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
@@ -85,7 +85,7 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
       expect(await app.store.getOrderByHold(first.holdId)).toMatchObject({ status: 'confirmed' });
       expect(await app.store.orderCounts(sale.id)).toMatchObject({ confirmed: 1, failed: 2, pending: 0 });
       expect(await app.engine.stats(sale.id)).toMatchObject({ available: 1, held: 0, sold: 1 });
-      expect(await app.store.chargeCount({ saleId: sale.id })).toBe(1);
+      expect(await app.store.charges.count({ saleId: sale.id })).toBe(1);
       expect((await auditSale(app.engine, app.store, sale.id)).ok).toBe(true);
     });
 
@@ -128,7 +128,7 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
       expect(refusals.filter((c) => c !== 'SOLD_OUT')).toEqual([]);
       expect(refusals).toHaveLength(5);
       expect(await app.store.orderCounts(sale.id)).toMatchObject({ confirmed: 10, failed: 10, pending: 0 });
-      expect(await app.store.chargeCount({ saleId: sale.id })).toBe(10);
+      expect(await app.store.charges.count({ saleId: sale.id })).toBe(10);
       expect((await auditSale(app.engine, app.store, sale.id)).ok).toBe(true);
     });
 
@@ -146,14 +146,14 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
         payments: slow,
         queuePrefix: `${shape.options.queuePrefix ?? ''}-slow`,
       });
-      ledger = new SimulatedPaymentProvider(slowApp.store);
+      ledger = new SimulatedPaymentProvider(slowApp.store.charges);
       const stopSlow = startWorker(slowApp, { concurrency: 2, ticks: false });
       try {
         const sale = await newSale(slowApp, { totalStock: 2, holdSeconds: 1 });
         const order = await buy(slowApp, sale.id, 'slow-buyer');
         await slowApp.queues.orders.drained(30_000);
         expect(await slowApp.store.getOrderByHold(order.holdId)).toMatchObject({ status: 'expired' });
-        expect(await slowApp.store.chargeCount({ saleId: sale.id, status: 'refunded' })).toBe(1);
+        expect(await slowApp.store.charges.count({ saleId: sale.id, status: 'refunded' })).toBe(1);
         expect(await slowApp.engine.getHold(sale.id, order.holdId)).toMatchObject({ status: 'released' });
         expect(await slowApp.engine.stats(sale.id)).toMatchObject({ available: 2, held: 0, sold: 0 });
         expect((await auditSale(slowApp.engine, slowApp.store, sale.id)).ok).toBe(true);
@@ -182,7 +182,7 @@ export function describePipelineContract(makeShape: () => Shape, options: { orde
       expect(await app.store.orderCounts(settings.id)).toMatchObject({ confirmed: 10, rejected: 5 });
       expect(await app.store.soldUnits(settings.id)).toBe(10);
       expect(await app.store.oversellRefusals(settings.id)).toBe(5);
-      expect(await app.store.chargeCount({ saleId: settings.id, status: 'refunded' })).toBe(5);
+      expect(await app.store.charges.count({ saleId: settings.id, status: 'refunded' })).toBe(5);
       const report = await auditSale(app.engine, app.store, settings.id);
       expect(report.ok).toBe(false);
       expect(report.checks.find((c) => c.name === 'no oversell refused by the database')?.ok).toBe(false);

@@ -72,7 +72,7 @@ describe('reconciler', () => {
 
     expect(await reconcile()).toEqual({ finished: 1, requeued: 0, refunded: 0 });
     expect((await app.store.getOrderByHold(job.holdId))?.status).toBe('confirmed');
-    expect((await app.store.getCharge(job.holdId))?.status).toBe('succeeded');
+    expect((await app.store.charges.get(job.holdId))?.status).toBe('succeeded');
     expect(await reconcile()).toEqual({ finished: 0, requeued: 0, refunded: 0 });
     expect(await app.store.reconcilerActionCounts()).toEqual({ finished: 1 });
     expect((await auditSale(app.engine, app.store, sale.id)).ok).toBe(true);
@@ -110,10 +110,10 @@ describe('reconciler', () => {
     expect(a.finished + b.finished).toBeGreaterThanOrEqual(1);
     expect(a.refunded + b.refunded).toBeGreaterThanOrEqual(1);
     expect((await app.store.getOrderByHold(released.holdId))?.status).toBe('expired');
-    expect((await app.store.getCharge(released.holdId))?.status).toBe('refunded');
-    expect((await app.store.getCharge(crashed.holdId))?.status).toBe('refunded');
+    expect((await app.store.charges.get(released.holdId))?.status).toBe('refunded');
+    expect((await app.store.charges.get(crashed.holdId))?.status).toBe('refunded');
     expect(await reconcile()).toEqual({ finished: 0, requeued: 0, refunded: 0 });
-    expect(await app.store.chargeAudit(sale.id)).toEqual({
+    expect(await app.store.charges.audit(sale.id)).toEqual({
       captured: 0,
       confirmed: 0,
       confirmedUncharged: 0,

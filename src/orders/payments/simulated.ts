@@ -1,6 +1,6 @@
 /**
  * The simulated payment provider, for rehearsals, the embedded shape and tests. It keeps the payment
- * port's contract (port.ts) with a durable ledger: the `payment_charges` table, through OrderStore.
+ * port's contract (port.ts) with a durable ledger: the `payment_charges` table, through OrderStore.charges.
  */
 import {
   type ChargeOutcome,
@@ -9,11 +9,11 @@ import {
   TransientPaymentError,
 } from './port.ts';
 
-/** Where the simulated provider keeps its charges (the `payment_charges` table via OrderStore). */
+/** Where the simulated provider keeps its charges (the `payment_charges` table: OrderStore.charges). */
 export interface ChargeLedger {
-  recordCharge(idempotencyKey: string, amountCents: number, saleId: string | null): Promise<unknown>;
-  getCharge(idempotencyKey: string): Promise<{ idempotencyKey: string } | null>;
-  refundCharge(idempotencyKey: string): Promise<unknown>;
+  record(idempotencyKey: string, amountCents: number, saleId: string | null): Promise<unknown>;
+  get(idempotencyKey: string): Promise<{ idempotencyKey: string } | null>;
+  refund(idempotencyKey: string): Promise<unknown>;
 }
 
 export const SIMULATED_PAYMENT_METHODS = ['pm_ok', 'pm_decline', 'pm_flaky'] as const;
@@ -37,7 +37,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
     if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
-    const earlier = await this.ledger.getCharge(request.idempotencyKey);
+    const earlier = await this.ledger.get(request.idempotencyKey);
     if (earlier !== null) return { status: 'succeeded', chargeId: chargeIdOf(request.idempotencyKey) };
     switch (request.paymentMethod) {
       case 'pm_decline':
@@ -56,12 +56,12 @@ export class SimulatedPaymentProvider implements PaymentProvider {
       default:
         return { status: 'declined', reason: 'unknown_payment_method' };
     }
-    await this.ledger.recordCharge(request.idempotencyKey, request.amountCents, request.saleId);
+    await this.ledger.record(request.idempotencyKey, request.amountCents, request.saleId);
     return { status: 'succeeded', chargeId: chargeIdOf(request.idempotencyKey) };
   }
 
   async refund(idempotencyKey: string): Promise<void> {
-    await this.ledger.refundCharge(idempotencyKey);
+    await this.ledger.refund(idempotencyKey);
   }
 }
 
