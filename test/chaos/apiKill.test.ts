@@ -1,11 +1,12 @@
 /**
  * Chaos: an API process killed with SIGKILL while checkouts are in flight, on the shared Redis and
  * PostgreSQL (a prefix and a schema of the test's own). Two `flashsale serve` processes and one
- * worker run; a crowd of admitted buyers checks out against API A, each a moment after the one
- * before (as a crowd arrives, so A always has checkouts in progress), and A is killed once a quarter
- * of them were answered. Its requests die at any step (before the hold, between the hold and the order
- * row, between the row and the job), so every buyer without an answer retries against API B with the
- * same Idempotency-Key, as a load balancer would move them, until B answers. The key must lead each
+ * worker run; a crowd of admitted buyers checks out against API A in bursts (as a crowd arrives), and
+ * A is killed just after it receives a burst: the first burst sent once a quarter of the crowd was
+ * answered, or the last one if the answers lag (on a busy machine, most of the crowd is then in
+ * flight). Its requests die at any step (before the hold, between the hold and the order row, between
+ * the row and the job), so every buyer without an answer retries against API B with the same
+ * Idempotency-Key, as a load balancer would move them, until B answers. The key must lead each
  * retry to the order (or the hold) A left behind: one answer and one order per buyer, every order
  * ends, no hold is left and the books balance (see support.ts). Only A may have exited.
  */
@@ -22,11 +23,15 @@ const HOLD_SECONDS = 20;
 /** A bound for "every accepted order ends", from the kill (the brief's 60 s). */
 const END_BOUND_MS = 60_000;
 /**
- * Buyer i starts checking out i × this after the first. Sent all at once, the 400 checkouts could be
- * answered in a few group commits, all of them before the quarter's answer reached the test, and the
- * kill then met none in flight (seen once on a 2-core machine).
+ * The crowd checks out in bursts of BURST buyers, one burst every BURST_EVERY_MS. The kill comes
+ * KILL_AFTER_MS after a burst was sent, so that burst is in progress in A: a checkout is several
+ * round trips to Redis and PostgreSQL. Killing on an answer instead met no checkout in flight twice
+ * on a 2-core machine: sent all at once, the checkouts were all answered in a few group commits before
+ * the quarter's answer reached the test; sent one every 2 ms, each was answered before the next left.
  */
-const STAGGER_MS = 2;
+const BURST = 10;
+const BURST_EVERY_MS = 20;
+const KILL_AFTER_MS = 1;
 
 interface Answer {
   status: number;
@@ -90,6 +95,7 @@ describe.skipIf(!ready)('chaos: an API process killed with SIGKILL while checkou
     let answeredByA = 0;
     let ordersAtKill = 0;
     let killedAt = 0;
+    let killScheduled = false;
     let moved: () => void = () => undefined;
     /** Resolves once A is dead and the figures at the kill are taken: then the balancer moves buyers. */
     const balancerMoved = new Promise<void>((resolve) => {
@@ -112,12 +118,18 @@ describe.skipIf(!ready)('chaos: an API process killed with SIGKILL while checkou
       return { status: response.status, body: await response.json(), from };
     };
     const checkOut = async (buyer: (typeof buyers)[number], i: number) => {
-      await sleep(i * STAGGER_MS);
+      await sleep(Math.floor(i / BURST) * BURST_EVERY_MS);
       const sentBeforeKill = killedAt === 0;
       try {
-        buyer.answers.push(await post(urlA, buyer, 'A'));
+        const answer = post(urlA, buyer, 'A');
+        // The last of a burst, once a quarter of the crowd was answered (or the last burst at the latest).
+        const lastOfBurst = i % BURST === BURST - 1 || i === BUYERS - 1;
+        if (lastOfBurst && !killScheduled && (answeredByA >= BUYERS / 4 || i === BUYERS - 1)) {
+          killScheduled = true;
+          setTimeout(() => void kill(), KILL_AFTER_MS);
+        }
+        buyer.answers.push(await answer);
         answeredByA += 1;
-        if (answeredByA === BUYERS / 4) void kill();
         return;
       } catch {
         // Connection reset or refused, or no answer: A is gone.
@@ -170,7 +182,7 @@ describe.skipIf(!ready)('chaos: an API process killed with SIGKILL while checkou
     // Exactly BUYERS orders in all: with one of its own per buyer, no buyer has a second.
     const counts = await expectBooksBalanced(app, sale.id, BUYERS, env);
     console.log(
-      `[chaos/api-kill] ${BUYERS} buyers checking out on API A, ${STAGGER_MS} ms apart; A killed after ` +
+      `[chaos/api-kill] ${BUYERS} buyers checking out on API A, ${BURST} every ${BURST_EVERY_MS} ms; A killed after ` +
         `${answeredByA} answers with ${inFlightAtKill} in flight (${ordersAtKill} orders in PostgreSQL ` +
         `at the kill); ${retried} retried on B with the same key (those not sent yet too), all answered ${(answeredMs / 1000).toFixed(1)} s after ` +
         `the kill; every order ended ${(settleMs / 1000).toFixed(1)} s after that, the holds ` +
