@@ -163,7 +163,11 @@ function renderBadge(now = serverNow()) {
 function renderSale() {
   const s = view.sale;
   setText($('#remaining'), `${number(s.remaining)} of ${number(s.totalStock)}`);
-  renderBadge();
+  // The badge and the line's label from one instant: a read that finds the sale opened changes both,
+  // not the badge now and the label at the next tick.
+  const now = serverNow();
+  renderBadge(now);
+  if (view.step === 'queue') renderProgress(now);
   setText($('#opens'), timeOf(s.startsAt));
   if (view.step === null || view.step === 'order') return;
   if (s.state === 'sold_out' || s.state === 'ended') close(s.state);
