@@ -69,42 +69,63 @@ export async function startOwnCluster(options: { nodeTimeoutMs?: number } = {}):
   const ports: number[] = [];
   const pids = new Map<number, number>();
   const nodeTimeout = String(options.nodeTimeoutMs ?? 2000);
-  for (let i = 0; i < 6; i++) {
-    const port = await freePort();
-    const busPort = await freePort();
-    ports.push(port);
-    // Daemonized, so a crashed test runner cannot leave its children attached; the pid file says
-    // whom to kill.
-    await run('redis-server', [
-      '--port',
-      String(port),
-      '--cluster-port',
-      String(busPort),
-      '--bind',
-      '127.0.0.1',
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(dir, `nodes-${port}.conf`),
-      '--cluster-node-timeout',
-      nodeTimeout,
-      '--daemonize',
-      'yes',
-      '--pidfile',
-      join(dir, `${port}.pid`),
-      '--logfile',
-      join(dir, `${port}.log`),
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      // A replica's first sync would otherwise wait 5 s for more replicas to share the transfer.
-      '--repl-diskless-sync-delay',
-      '0',
-    ]);
-  }
+  /**
+   * Starts one node on fresh ports and waits for it to answer. A free port can be taken by another
+   * process (the other test lane starts servers too) before redis-server binds it: then the daemon
+   * exits at once and no pid file appears, so the node is started again on other ports.
+   */
+  const startNode = async (): Promise<number> => {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const busPort = await freePort();
+      // Daemonized, so a crashed test runner cannot leave its children attached; the pid file says
+      // whom to kill.
+      await run('redis-server', [
+        '--port',
+        String(port),
+        '--cluster-port',
+        String(busPort),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+        '--cluster-node-timeout',
+        nodeTimeout,
+        '--daemonize',
+        'yes',
+        '--pidfile',
+        join(dir, `${port}.pid`),
+        '--logfile',
+        join(dir, `${port}.log`),
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        // A replica's first sync would otherwise wait 5 s for more replicas to share the transfer.
+        '--repl-diskless-sync-delay',
+        '0',
+      ]);
+      try {
+        await waitFor(
+          `pid file of ${port}`,
+          async () => {
+            const pid = Number((await readFile(join(dir, `${port}.pid`), 'utf8')).trim());
+            pids.set(port, pid);
+            running.add(pid);
+            return pid > 0 && (await info(port, 'server')).includes('redis_version');
+          },
+          attempt < 3 ? 10_000 : 30_000,
+        );
+        return port;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
+  };
   const node = (port: number) => new Redis(port, '127.0.0.1', { lazyConnect: false });
   const info = async (port: number, section: string) => {
     const r = node(port);
@@ -126,14 +147,7 @@ export async function startOwnCluster(options: { nodeTimeoutMs?: number } = {}):
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    for (const port of ports) {
-      await waitFor(`pid file of ${port}`, async () => {
-        const pid = Number((await readFile(join(dir, `${port}.pid`), 'utf8')).trim());
-        pids.set(port, pid);
-        running.add(pid);
-        return pid > 0 && (await info(port, 'server')).includes('redis_version');
-      });
-    }
+    for (let i = 0; i < 6; i++) ports.push(await startNode());
     await run('redis-cli', [
       '--cluster',
       'create',
